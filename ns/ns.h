@@ -1,0 +1,45 @@
+/* ns.h - namespaces: clone3 into new namespaces, user/group id maps, the loopback interface. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../runtime/error.h"
+
+/* Namespaces every sandbox gets; CLONE_NEWNET is added unless the network is the host's.
+ * CLONE_NEWCGROUP is unshared by the child itself once it sits in its leaf, so that the
+ * leaf (not the supervisor's cgroup) is the root of its cgroup view. */
+#define NS_CLONE_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
+
+struct ns_clone_args {
+	uint64_t flags;	 /* CLONE_NEW* flags */
+	int cgroup_fd;	 /* leaf dirfd for CLONE_INTO_CGROUP, or -1 */
+};
+
+/* fork()-like clone3: returns 0 in the child, the child's pid in the parent (its pidfd in
+ * *pidfd, O_CLOEXEC), or -errno. */
+pid_t ns_clone(const struct ns_clone_args *args, int *pidfd);
+
+/* Id maps for a freshly cloned child, written by the parent.
+ * Root: inside_uid -> host_uid (an unprivileged host uid, never 0).
+ * Rootless: the caller's own uid/gid map to themselves ("setgroups deny" first, as the
+ * kernel requires for an unprivileged writer). */
+struct ns_idmap {
+	uid_t inside_uid, host_uid;
+	gid_t inside_gid, host_gid;
+	bool deny_setgroups;
+};
+int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);
+
+/* A prebuilt RTM_NEWLINK request that sets lo (ifindex 1 in every new netns) up: built with
+ * libnl-route-3 in the parent, so the child only sends bytes and allocates nothing. */
+struct ns_lo_request {
+	unsigned char buf[256];
+	size_t len;
+};
+int ns_build_lo_up(struct ns_lo_request *req, struct error *err);
+
+/* Child side: send the request on a NETLINK_ROUTE socket and check the kernel's ack.
+ * Returns 0 or -errno. No allocation. */
+int ns_send_lo_up(const struct ns_lo_request *req);

@@ -1,0 +1,146 @@
+/* policy.h - the run's configuration: built-in defaults < INI policy < MLRUN_* env < flags.
+ *
+ * Every setting, wherever it comes from, goes through policy_set(section, key, value): one
+ * parser and one validator for files, environment variables and command-line flags. Pure
+ * logic: nothing here touches OS state except reading the policy file.
+ *
+ * A non-repeatable key set again (a second time in one file, or later by env or a flag)
+ * replaces the earlier value: last wins. The comments below give the built-in defaults, which
+ * are exactly policies/default.ini. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../runtime/error.h"
+
+#define POLICY_MAX_BINDS 256
+#define POLICY_MAX_ENV 128
+#define POLICY_MAX_SYSCALLS 256
+#define POLICY_UNLIMITED UINT64_MAX
+
+enum net_mode { NET_NONE, NET_LOOPBACK, NET_HOST };
+enum workdir_mode { WORKDIR_NONE, WORKDIR_RO, WORKDIR_RW };
+enum on_violation { VIOLATION_ERRNO, VIOLATION_KILL, VIOLATION_LOG };
+
+struct bind {
+	char *src; /* host path as written (absolute or relative to the cwd) */
+	char *dst; /* path inside the sandbox; equals src when not given */
+	bool rw;
+};
+
+struct env_var {
+	char *name;
+	char *value; /* NULL: keep the caller's value of name, if set (keep-env) */
+};
+
+struct policy {
+	char *name; /* "strict", or the file's basename without .ini; "builtin" */
+	char *path; /* file it was read from, NULL for built-in defaults */
+
+	/* [sandbox] */
+	char *hostname;	     /* hostname = mlrun */
+	char *interpreter_py; /* interpreter.py = /usr/bin/python3 */
+	char *interpreter_js; /* interpreter.js = /usr/bin/node */
+	uint32_t uid;	     /* uid = 60000: host uid the sandbox runs as when mlrun is root; 0 refused */
+	uint32_t gid;	     /* gid = 60000 */
+
+	/* [limits]; POLICY_UNLIMITED (or 0.0 for cpus) means "no limit", whatever was written
+	 * ("unlimited", "max", a 0 duration, a 0 io rate). 0 is refused where it is no limit. */
+	uint64_t memory_bytes;	  /* memory = 1G (never 0) */
+	uint64_t swap_bytes;	  /* swap = 0 */
+	double cpus;		  /* cpus = 1 (cores, fractional, 0.01..65536) */
+	uint64_t pids;		  /* pids = 256 (never 0) */
+	uint64_t timeout_ms;	  /* timeout = 60s (wall clock) */
+	uint64_t cpu_time_ms;	  /* cpu_time = 60s (user+sys) */
+	uint64_t tmp_bytes;	  /* tmp_size = 256M (never 0: tmpfs reads size=0 as no limit) */
+	uint64_t shm_bytes;	  /* shm_size = 64M (/dev/shm; never 0) */
+	uint64_t file_size_bytes; /* file_size = 1G (RLIMIT_FSIZE; 0 = no file writes) */
+	uint64_t open_files;	  /* open_files = 1024 (RLIMIT_NOFILE; never 0 or unlimited) */
+	uint64_t io_read_bps;	  /* io_read_bps = 0 (written 0: stored POLICY_UNLIMITED) */
+	uint64_t io_write_bps;	  /* io_write_bps = 0 (likewise) */
+
+	/* [filesystem] */
+	enum workdir_mode workdir; /* workdir = ro|rw|none */
+	/* ro_bind = SRC[:DST], bind = SRC[:DST]; repeatable. DST is absolute, without "..";
+	 * a relative SRC needs a DST; a later bind onto the same DST replaces the earlier one. */
+	struct bind binds[POLICY_MAX_BINDS];
+	size_t n_binds;
+
+	/* [network] */
+	enum net_mode net; /* net = none|loopback|host */
+	bool allow_host;   /* allow_host = false: may net=host be chosen at all */
+
+	/* [security] */
+	char *seccomp; /* seccomp = strict|default|off|/path/to/profile */
+	/* allow_syscalls = a, b c: comma/space separated [a-z0-9_]+ names, appended, deduped */
+	char *allow_syscalls[POLICY_MAX_SYSCALLS];
+	size_t n_allow_syscalls;
+	char *deny_syscalls[POLICY_MAX_SYSCALLS]; /* deny_syscalls = a, b (same syntax) */
+	size_t n_deny_syscalls;
+	enum on_violation on_violation; /* on_violation = errno|kill|log */
+	bool landlock;			/* landlock = true */
+
+	/* [monitor] */
+	uint64_t sample_interval_ms; /* interval = 100ms */
+
+	/* [env]: NAME = VALUE sets, keep = NAME, NAME keeps the caller's value. One entry per
+	 * name, last wins. Defaults: keep = TERM, LANG; OMP/OPENBLAS/MKL_NUM_THREADS = 1. */
+	struct env_var env[POLICY_MAX_ENV];
+	size_t n_env;
+};
+
+/* Built-in defaults (the "default" profile's values, no file); name is "builtin". Aborts
+ * only if memory for a few short strings cannot be had. */
+void policy_init(struct policy *p);
+/* Frees every string and zeroes p; safe to call twice. */
+void policy_free(struct policy *p);
+
+/* Set one key. section/key as in the INI file; value is the raw string. Errors name the key:
+ * "bad size '12Q' for [limits] memory". Repeatable keys (ro_bind, bind, [env] entries,
+ * allow_syscalls, deny_syscalls, keep) append. */
+int policy_set(struct policy *p, const char *section, const char *key, const char *value,
+	       struct error *err);
+
+/* Read an INI file into p (on top of what p holds) and set p->path and p->name. The first
+ * problem fails with "FILE:LINE: message". Cross-key checks are left to policy_validate(),
+ * which runs once everything is merged. Leading whitespace is ignored (no continuation
+ * lines); ';' or '#' start a comment line, " ;" an inline comment. */
+int policy_load_file(struct policy *p, const char *path, struct error *err);
+
+/* Resolve -p NAME|FILE: a path (contains '/' or ends in .ini) is used as is; a bare name is
+ * looked up as DATADIR/policies/NAME.ini, then ./policies/NAME.ini. Returns a malloc'd path. */
+int policy_resolve(const char *name_or_path, const char *datadir, char **out, struct error *err);
+
+/* Apply MLRUN_<KEY> environment variables (MLRUN_MEMORY, MLRUN_TIMEOUT, MLRUN_CPUS, ...; see
+ * docs/policy.md for the table). envp is the caller's environment (NULL: none). An empty
+ * variable counts as unset; other MLRUN_* names (MLRUN_POLICY) are left to the CLI. */
+int policy_apply_env(struct policy *p, char *const *envp, struct error *err);
+
+/* Cross-key checks after everything is merged (net=host without allow_host, ...). */
+int policy_validate(const struct policy *p, struct error *err);
+
+/* `mlrun check`: print every problem of one file as "FILE:LINE: message" to out; returns the
+ * number of problems (0 = valid), or -errno (nothing printed) when the file cannot be read. */
+int policy_check_file(const char *path, FILE *out);
+
+/* The words the policy uses for each mode ("loopback", "ro", "kill"), for reports and -v. */
+const char *policy_net_name(enum net_mode net);
+const char *policy_workdir_name(enum workdir_mode workdir);
+const char *policy_on_violation_name(enum on_violation v);
+
+/* Pure parsers, unit-tested: sizes are bytes or K/M/G/T (powers of 1024; "64M", "64MB",
+ * "64MiB", any case, "1.5G"), "unlimited"/"max" -> POLICY_UNLIMITED; durations are "1500ms",
+ * "10s", "1.5s", "2m", "1h", a bare number is seconds, "unlimited"/"max"/"0" ->
+ * POLICY_UNLIMITED; booleans true/false/yes/no/on/off/1/0. Surrounding whitespace is
+ * ignored. Return 0 or -EINVAL (junk, sign, empty) / -ERANGE (too large, or a non-zero value
+ * that rounds to 0). */
+int parse_size(const char *s, uint64_t *bytes);
+int parse_duration_ms(const char *s, uint64_t *ms);
+int parse_bool(const char *s, bool *b);
+/* Counts (pids, open_files, ids): a plain decimal integer or "unlimited"/"max". */
+int parse_count(const char *s, uint64_t *n);
+/* CPU cores: a decimal 0.01..65536 ("0.5", "2"), or "unlimited"/"max" -> 0.0. */
+int parse_cpus(const char *s, double *cpus);

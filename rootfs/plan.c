@@ -1,0 +1,310 @@
+/* plan.c - turn the policy into the list of operations the child performs (parent side).
+ *
+ * Every host path is resolved and checked here, so that a bad bind is a clear error before
+ * anything is cloned, and the child only replays a list it cannot get wrong. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../runtime/cleanup.h"
+#include "rootfs.h"
+
+#define ATTR_RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+#define ATTR_RW (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+#define ATTR_DEV (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) /* device nodes: no setuid, no exec */
+#define MODE_STICKY_TMP 01777
+
+/* Top-level host entries the default root replicates: a symlink stays a symlink (merged /usr),
+ * a directory is bound read-only. */
+static const char *const system_dirs[] = { "usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+
+/* /etc entries a dynamically linked runtime (and Python with numpy) needs. */
+static const char *const etc_entries[] = {
+	"etc/ld.so.cache",	"etc/ld.so.conf", "etc/ld.so.conf.d", "etc/alternatives",
+	"etc/ssl",		"etc/ca-certificates", "etc/localtime", "etc/nsswitch.conf",
+	"etc/os-release",	"etc/mime.types",
+};
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static struct rootfs_op *op_add(struct rootfs_plan *plan, enum rootfs_op_kind kind, const char *src,
+				const char *dst, struct error *err)
+{
+	if (plan->n >= ROOTFS_MAX_OPS) {
+		error_set(err, E2BIG, "too many filesystem entries (at most %d)", ROOTFS_MAX_OPS);
+		return NULL;
+	}
+	struct rootfs_op *op = &plan->ops[plan->n];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	op->tree_fd = -1;
+	op->src = src ? strdup(src) : NULL;
+	op->dst = strdup(dst[0] == '/' ? dst + 1 : dst);
+	if ((src && !op->src) || !op->dst) {
+		free(op->src);
+		free(op->dst);
+		error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	plan->n++;
+	return op;
+}
+
+static int add_simple(struct rootfs_plan *plan, enum rootfs_op_kind kind, const char *src, const char *dst,
+		      mode_t mode, struct error *err)
+{
+	struct rootfs_op *op = op_add(plan, kind, src, dst, err);
+	if (!op)
+		return -err->code;
+	op->mode = mode;
+	return 0;
+}
+
+static int add_tmpfs(struct rootfs_plan *plan, const char *dst, uint64_t size, mode_t mode, uint64_t attr,
+		     struct error *err)
+{
+	struct rootfs_op *op = op_add(plan, ROOTFS_TMPFS, NULL, dst, err);
+	if (!op)
+		return -err->code;
+	op->size_bytes = size;
+	op->mode = mode;
+	op->attr = attr;
+	if (size != POLICY_UNLIMITED)
+		snprintf(op->opt_size, sizeof(op->opt_size), "%llu", (unsigned long long)size);
+	snprintf(op->opt_mode, sizeof(op->opt_mode), "%o", (unsigned)mode);
+	return 0;
+}
+
+/* A bind of host path src at dst. `what` names where it came from for error messages. */
+static int add_bind(struct rootfs_plan *plan, const char *src, const char *dst, uint64_t attr, const char *what,
+		    struct error *err)
+{
+	struct stat st;
+	if (stat(src, &st) < 0)
+		return error_set(err, errno, "cannot expose %s (%s)", src, what);
+	struct rootfs_op *op = op_add(plan, ROOTFS_BIND, src, dst, err);
+	if (!op)
+		return -err->code;
+	op->attr = attr;
+	op->src_is_dir = S_ISDIR(st.st_mode);
+	return 0;
+}
+
+/* Replicate host entry path (relative to /) if it exists: symlink as symlink, else a bind. */
+static int add_host_entry(struct rootfs_plan *plan, const char *rel, struct error *err)
+{
+	char host[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+
+	snprintf(host, sizeof(host), "/%s", rel);
+	if (lstat(host, &st) < 0)
+		return 0; /* optional: this host has no such entry */
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(host, target, sizeof(target) - 1);
+		if (n < 0)
+			return error_set(err, errno, "cannot read link %s", host);
+		target[n] = '\0';
+		return add_simple(plan, ROOTFS_SYMLINK, target, rel, 0, err);
+	}
+	return add_bind(plan, host, rel, ATTR_RO, "system file", err);
+}
+
+static int add_etc_files(struct rootfs_plan *plan, const struct rootfs_identity *id, struct error *err)
+{
+	char text[1024];
+	int r;
+
+	snprintf(text, sizeof(text),
+		 "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+		 "sandbox:x:%u:%u:mlrun sandbox:/tmp:/bin/sh\n"
+		 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+		 (unsigned)id->uid, (unsigned)id->gid);
+	if ((r = add_simple(plan, ROOTFS_FILE, text, "etc/passwd", 0644, err)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "root:x:0:\nsandbox:x:%u:\nnogroup:x:65534:\n", (unsigned)id->gid);
+	if ((r = add_simple(plan, ROOTFS_FILE, text, "etc/group", 0644, err)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost\n", id->hostname);
+	if ((r = add_simple(plan, ROOTFS_FILE, text, "etc/hosts", 0644, err)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "%s\n", id->hostname);
+	return add_simple(plan, ROOTFS_FILE, text, "etc/hostname", 0644, err);
+}
+
+static int add_dev(struct rootfs_plan *plan, const struct policy *p, const struct rootfs_identity *id,
+		   struct error *err)
+{
+	char src[64], dst[64];
+	int r;
+
+	/* /dev is a directory of the read-only root: nothing can be created in it. */
+	if ((r = add_simple(plan, ROOTFS_DIR, NULL, "dev", 0755, err)) < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
+		snprintf(dst, sizeof(dst), "dev/%s", dev_nodes[i]);
+		if ((r = add_bind(plan, src, dst, ATTR_DEV, "device", err)) < 0)
+			return r;
+	}
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "dev/fd" },	       { "/proc/self/fd/0", "dev/stdin" },
+		{ "/proc/self/fd/1", "dev/stdout" },   { "/proc/self/fd/2", "dev/stderr" },
+		{ "pts/ptmx", "dev/ptmx" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if ((r = add_simple(plan, ROOTFS_SYMLINK, links[i][0], links[i][1], 0, err)) < 0)
+			return r;
+	/* Python multiprocessing needs a writable /dev/shm (cpython#93253); sized, never exec. */
+	if ((r = add_tmpfs(plan, "dev/shm", p->shm_bytes, MODE_STICKY_TMP,
+			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err)) < 0)
+		return r;
+	if (id->tty) {
+		struct rootfs_op *op = op_add(plan, ROOTFS_DEVPTS, NULL, "dev/pts", err);
+		if (!op)
+			return -err->code;
+		op->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+	}
+	return 0;
+}
+
+static int add_workdir(struct rootfs_plan *plan, const struct policy *p, struct error *err)
+{
+	char cwd[PATH_MAX];
+
+	if (p->workdir == WORKDIR_NONE) {
+		plan->cwd = strdup("/tmp");
+		return plan->cwd ? 0 : error_set(err, ENOMEM, "out of memory");
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		return error_set(err, errno, "cannot get the current directory for --workdir");
+	/* Exposing / would expose the whole host: refuse instead of surprising anyone. */
+	if (strcmp(cwd, "/") == 0)
+		return error_set(err, EINVAL, "--workdir: the current directory is /; use --workdir none");
+	plan->cwd = strdup(cwd);
+	if (!plan->cwd)
+		return error_set(err, ENOMEM, "out of memory");
+	return add_bind(plan, cwd, cwd, p->workdir == WORKDIR_RW ? ATTR_RW : ATTR_RO, "--workdir", err);
+}
+
+static int add_policy_binds(struct rootfs_plan *plan, const struct policy *p, struct error *err)
+{
+	for (size_t i = 0; i < p->n_binds; i++) {
+		const struct bind *b = &p->binds[i];
+		_cleanup_free_ char *src = realpath(b->src, NULL);
+		if (!src)
+			return error_set(err, errno, "cannot expose %s (%s)", b->src, b->rw ? "--bind" : "--ro-bind");
+		const char *dst = b->dst ? b->dst : src;
+		if (dst[0] != '/' || strcmp(dst, "/") == 0)
+			return error_set(err, EINVAL, "bind destination %s must be an absolute path below /", dst);
+		int r = add_bind(plan, src, dst, b->rw ? ATTR_RW : ATTR_RO, b->rw ? "--bind" : "--ro-bind", err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static size_t path_depth(const char *s)
+{
+	size_t d = 1;
+	for (; *s; s++)
+		d += *s == '/';
+	return d;
+}
+
+/* Parents before children: a bind under /tmp must land on the sandbox's /tmp, not under it.
+ * Stable insertion sort by depth; the list is short. */
+static void sort_by_depth(struct rootfs_plan *plan)
+{
+	for (size_t i = 1; i < plan->n; i++) {
+		struct rootfs_op cur = plan->ops[i];
+		size_t d = path_depth(cur.dst), j = i;
+		while (j > 0 && path_depth(plan->ops[j - 1].dst) > d) {
+			plan->ops[j] = plan->ops[j - 1];
+			j--;
+		}
+		plan->ops[j] = cur;
+	}
+}
+
+int rootfs_plan_build(struct rootfs_plan *plan, const struct policy *p, const struct rootfs_identity *id,
+		      struct error *err)
+{
+	int r;
+
+	memset(plan, 0, sizeof(*plan));
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++)
+		if ((r = add_host_entry(plan, system_dirs[i], err)) < 0)
+			goto fail;
+	if ((r = add_simple(plan, ROOTFS_DIR, NULL, "etc", 0755, err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(etc_entries); i++)
+		if ((r = add_host_entry(plan, etc_entries[i], err)) < 0)
+			goto fail;
+	if ((r = add_etc_files(plan, id, err)) < 0 || (r = add_dev(plan, p, id, err)) < 0)
+		goto fail;
+	struct rootfs_op *proc = op_add(plan, ROOTFS_PROC, NULL, "proc", err);
+	if (!proc) {
+		r = -err->code;
+		goto fail;
+	}
+	proc->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	if ((r = add_tmpfs(plan, "tmp", p->tmp_bytes, MODE_STICKY_TMP, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err)) < 0)
+		goto fail;
+	if ((r = add_workdir(plan, p, err)) < 0 || (r = add_policy_binds(plan, p, err)) < 0)
+		goto fail;
+	sort_by_depth(plan);
+	return 0;
+fail:
+	rootfs_plan_free(plan);
+	return r;
+}
+
+void rootfs_plan_free(struct rootfs_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		free(plan->ops[i].src);
+		free(plan->ops[i].dst);
+	}
+	free(plan->cwd);
+	plan->n = 0;
+	plan->cwd = NULL;
+}
+
+void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, size_t len)
+{
+	if (i >= plan->n) {
+		snprintf(buf, len, "the root filesystem");
+		return;
+	}
+	const struct rootfs_op *op = &plan->ops[i];
+	switch (op->kind) {
+	case ROOTFS_BIND:
+		snprintf(buf, len, "bind %s at /%s (%s)", op->src, op->dst,
+			 op->attr & MOUNT_ATTR_RDONLY ? "read-only" : "read-write");
+		break;
+	case ROOTFS_TMPFS:
+		snprintf(buf, len, "mount tmpfs (%llu bytes) on /%s", (unsigned long long)op->size_bytes, op->dst);
+		break;
+	case ROOTFS_PROC:
+		snprintf(buf, len, "mount proc on /%s", op->dst);
+		break;
+	case ROOTFS_DEVPTS:
+		snprintf(buf, len, "mount devpts on /%s", op->dst);
+		break;
+	case ROOTFS_DIR:
+		snprintf(buf, len, "create directory /%s", op->dst);
+		break;
+	case ROOTFS_SYMLINK:
+		snprintf(buf, len, "create symlink /%s -> %s", op->dst, op->src);
+		break;
+	case ROOTFS_FILE:
+		snprintf(buf, len, "write /%s", op->dst);
+		break;
+	}
+}

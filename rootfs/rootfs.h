@@ -1,0 +1,68 @@
+/* rootfs.h - the sandbox's root filesystem.
+ *
+ * The parent turns the policy into a plan (a flat list of operations, every path and file
+ * content resolved and checked); the child, which must not allocate between clone and exec,
+ * only walks that list. The root is a small tmpfs holding read-only binds of what the policy
+ * exposes, generated /etc files, a minimal /dev, a fresh /proc and a sized tmpfs on /tmp;
+ * it is made read-only and pivoted into, and the host's root is detached. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../policy/policy.h"
+#include "../runtime/error.h"
+
+#define ROOTFS_MAX_OPS (POLICY_MAX_BINDS + 64)
+
+enum rootfs_op_kind {
+	ROOTFS_BIND,	/* clone host tree src (recursively) onto dst, with attr */
+	ROOTFS_TMPFS,	/* a fresh tmpfs of size_bytes on dst */
+	ROOTFS_PROC,	/* a fresh proc for the sandbox's pid namespace */
+	ROOTFS_DEVPTS,	/* a private devpts instance */
+	ROOTFS_DIR,	/* mkdir dst */
+	ROOTFS_SYMLINK, /* dst -> src */
+	ROOTFS_FILE,	/* dst holds the text src */
+};
+
+struct rootfs_op {
+	enum rootfs_op_kind kind;
+	char *src;	   /* host path, link target or file content (owned by the plan) */
+	char *dst;	   /* path inside the sandbox, relative to its root: "usr", "etc/passwd" */
+	uint64_t attr;	   /* MOUNT_ATTR_* for mounts */
+	uint64_t size_bytes; /* tmpfs size */
+	mode_t mode;	   /* tmpfs root, directory or file mode */
+	bool src_is_dir;   /* bind: the mount point is a directory (else a file) */
+	char opt_size[24];   /* tmpfs "size=" value, formatted by the parent; "" = kernel default */
+	char opt_mode[8];    /* tmpfs "mode=" value, octal */
+	int tree_fd;	   /* child scratch: the detached clone of src, or -1 */
+};
+
+struct rootfs_plan {
+	struct rootfs_op ops[ROOTFS_MAX_OPS];
+	size_t n;
+	char *cwd; /* working directory inside the sandbox */
+};
+
+struct rootfs_identity {
+	uid_t uid;
+	gid_t gid;
+	const char *hostname;
+	bool tty; /* a terminal is passed in: mount a devpts instance */
+};
+
+/* Build the plan from the policy, the caller's cwd and identity. Checks every host source:
+ * "cannot expose /nope (--ro-bind): No such file or directory". */
+int rootfs_plan_build(struct rootfs_plan *plan, const struct policy *p, const struct rootfs_identity *id,
+		      struct error *err);
+void rootfs_plan_free(struct rootfs_plan *plan);
+
+/* Human description of op i, for error messages from the child ("bind /usr at /usr"). */
+void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, size_t len);
+
+/* Child side, in order. Each returns 0 or -errno and stores the failing op's index. */
+int rootfs_make_private(void);
+int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed);
+int rootfs_assemble(struct rootfs_plan *plan, int *rootfd, size_t *failed);
+int rootfs_pivot(int rootfd, const char *cwd);

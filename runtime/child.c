@@ -1,0 +1,288 @@
+/* child.c - the sandbox's side, from clone3 to execve.
+ *
+ * Read top to bottom, this is the order in which the sandbox is built. Every step is one
+ * function whose comment names what it protects against; a failing step sends
+ * (stage, -errno, index) to the parent over a CLOEXEC pipe and exits: the parent prints the
+ * message. Nothing here allocates: the parent prepared every path, string and buffer. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "sandbox.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void send_msg(const struct sandbox *sb, enum child_stage stage, int err, int index)
+{
+	struct child_msg m = { .stage = stage, .err = err, .index = index, .t_ns = now_ns() };
+	ssize_t n = write(sb->msg_fd, &m, sizeof(m)); /* < PIPE_BUF: atomic */
+	(void)n;
+}
+
+/* Report a failed step and exit; a successful one is traced with -v. */
+static void step(const struct sandbox *sb, enum child_stage stage, int r, int index)
+{
+	if (r < 0) {
+		send_msg(sb, stage, r, index);
+		_exit(EXIT_MLRUN_ERROR);
+	}
+	if (sb->verbose)
+		send_msg(sb, stage, 0, index);
+}
+
+/* Inherited descriptors (the caller's leaks, the supervisor's own) must not reach the
+ * sandbox: close every fd above 2 except the child's three pipes. */
+static int close_inherited_fds(const struct sandbox *sb)
+{
+	int keep[3] = { sb->sync_fd, sb->msg_fd, sb->status_fd };
+	for (int i = 1; i < 3; i++) /* sort three values */
+		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned int from = 3;
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] < 0)
+			continue;
+		if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, keep[i] - 1, 0) < 0)
+			return -errno;
+		from = (unsigned int)keep[i] + 1;
+	}
+	return syscall(SYS_close_range, from, ~0u, 0) < 0 ? -errno : 0;
+}
+
+/* Nothing may run before the id maps exist; EOF here means the supervisor died first. */
+static int wait_for_parent(const struct sandbox *sb)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(sb->sync_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -ECHILD;
+}
+
+/* Run as the unprivileged sandbox user from here on; as root, also shed root's supplementary
+ * groups, which would otherwise still grant group access to host files. Capabilities in the
+ * user namespace survive the switch because its uid 0 is not mapped. */
+static int become_sandbox_user(const struct sandbox *sb)
+{
+	if (sb->as_root && setgroups(0, NULL) < 0)
+		return -errno;
+	if (setresgid(sb->idmap.inside_gid, sb->idmap.inside_gid, sb->idmap.inside_gid) < 0)
+		return -errno;
+	return setresuid(sb->idmap.inside_uid, sb->idmap.inside_uid, sb->idmap.inside_uid) < 0 ? -errno : 0;
+}
+
+/* If the supervisor is killed, the sandbox must die too. PDEATHSIG is set after the uid
+ * change (which clears it) and then the parent is re-checked: it may have died just before. */
+static int die_with_parent(const struct sandbox *sb)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return -errno;
+	struct pollfd p = { .fd = sb->sync_fd, .events = POLLIN };
+	if (poll(&p, 1, 0) < 0)
+		return -errno;
+	return p.revents & (POLLHUP | POLLERR) ? -ECHILD : 0;
+}
+
+static int set_hostname(const struct sandbox *sb)
+{
+	return sethostname(sb->hostname, strlen(sb->hostname)) < 0 ? -errno : 0;
+}
+
+/* The cgroup namespace is created here, once the child sits in its leaf, so the leaf is the
+ * root of what it sees in /proc/self/cgroup: the host's cgroup paths stay hidden. */
+static int unshare_cgroupns(void)
+{
+	return unshare(CLONE_NEWCGROUP) < 0 ? -errno : 0;
+}
+
+/* A new session: the caller's terminal is no longer the sandbox's controlling terminal, so
+ * TIOCSTI cannot push keystrokes into the caller's shell, and job-control signals from that
+ * terminal reach only the supervisor, which forwards them. */
+static int start_session(void)
+{
+	return setsid() < 0 ? -errno : 0;
+}
+
+static int set_rlimits(const struct sandbox *sb)
+{
+	for (size_t i = 0; i < sb->n_rlimits; i++) {
+		struct rlimit rl = { .rlim_cur = sb->rlimits[i].value, .rlim_max = sb->rlimits[i].value };
+		if (setrlimit(sb->rlimits[i].resource, &rl) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* No capability survives into the program, not even in its own user namespace: clear the
+ * bounding set (file capabilities of executables cannot add any back), the ambient set and
+ * the effective, permitted and inheritable sets. */
+static int drop_capabilities(void)
+{
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap) < 0)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+/* setuid binaries and file capabilities gain nothing, and seccomp can be loaded unprivileged. */
+static int set_no_new_privs(void)
+{
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* Seam for the syscall filter (issue: seccomp profiles). It is loaded last, after every other
+ * step, so the filter never has to allow the set-up's own syscalls beyond the final execve. */
+static int load_seccomp(const struct sandbox *sb)
+{
+	(void)sb;
+	return 0;
+}
+
+/* Try the prepared candidate paths; report the most telling errno if none can be executed. */
+static void exec_payload(const struct sandbox *sb)
+{
+	int best = -ENOENT, best_index = 0;
+	for (size_t i = 0; i < sb->n_exec_paths; i++) {
+		execve(sb->exec_paths[i], sb->argv, sb->envp);
+		if (errno != ENOENT && errno != ENOTDIR && best == -ENOENT) {
+			best = -errno;
+			best_index = (int)i;
+		}
+	}
+	send_msg(sb, STAGE_EXEC, best, best_index);
+	_exit(best == -ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC);
+}
+
+__attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
+{
+	sigprocmask(SIG_SETMASK, &sb->payload_sigmask, NULL);
+	close(sb->status_fd);
+	close(sb->sync_fd);
+
+	step(sb, STAGE_RLIMITS, set_rlimits(sb), 0);
+	step(sb, STAGE_DROP_CAPS, drop_capabilities(), 0);
+	step(sb, STAGE_NO_NEW_PRIVS, set_no_new_privs(), 0);
+	step(sb, STAGE_SECCOMP, load_seccomp(sb), 0);
+	exec_payload(sb);
+	_exit(EXIT_MLRUN_ERROR);
+}
+
+/* pid 1 of the sandbox: forwards the signals the supervisor relays to the payload, reaps
+ * every orphan, and when the payload ends sends its wait status to the supervisor and exits,
+ * which makes the kernel kill whatever is left in the pid namespace. */
+__attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t payload)
+{
+	close(sb->msg_fd); /* EOF for the supervisor once the payload has exec'd */
+	close(sb->sync_fd);
+	/* The payload runs as the same uid: it must not ptrace or read the memory of pid 1. */
+	prctl(PR_SET_DUMPABLE, 0);
+	drop_capabilities();
+	set_no_new_privs();
+
+	sigset_t set;
+	sigprocmask(SIG_BLOCK, NULL, &set); /* the supervisor blocked what it forwards */
+	sigaddset(&set, SIGCHLD);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(payload, sig);
+			continue;
+		}
+		int status;
+		pid_t p;
+		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (p != payload)
+				continue;
+			ssize_t n = write(sb->status_fd, &status, sizeof(status));
+			(void)n;
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_MLRUN_SIGNAL_BASE + WTERMSIG(status));
+		}
+	}
+}
+
+void sandbox_child(struct sandbox *sb)
+{
+	size_t failed = 0;
+	int rootfd = -1;
+
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD); /* pid 1 collects it with sigwaitinfo */
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	step(sb, STAGE_CLOSE_FDS, close_inherited_fds(sb), 0);
+	step(sb, STAGE_SYNC, wait_for_parent(sb), 0);
+	step(sb, STAGE_IDENTITY, become_sandbox_user(sb), 0);
+	step(sb, STAGE_PARENT_DEATH, die_with_parent(sb), 0);
+	step(sb, STAGE_HOSTNAME, set_hostname(sb), 0);
+	if (sb->loopback)
+		step(sb, STAGE_LOOPBACK, ns_send_lo_up(&sb->lo), 0);
+	if (sb->unshare_cgroupns)
+		step(sb, STAGE_CGROUPNS, unshare_cgroupns(), 0);
+	step(sb, STAGE_MOUNT_PRIVATE, rootfs_make_private(), 0);
+	step(sb, STAGE_CLONE_SOURCES, rootfs_clone_sources(&sb->plan, &failed), (int)failed);
+	step(sb, STAGE_ASSEMBLE_ROOT, rootfs_assemble(&sb->plan, &rootfd, &failed), (int)failed);
+	step(sb, STAGE_PIVOT, rootfs_pivot(rootfd, sb->plan.cwd), 0);
+	close(rootfd);
+	step(sb, STAGE_SESSION, start_session(), 0);
+
+	pid_t payload = fork();
+	if (payload == 0)
+		run_payload(sb);
+	step(sb, STAGE_FORK_PAYLOAD, payload < 0 ? -errno : 0, 0);
+	run_init(sb, payload);
+}
+
+const char *sandbox_stage_name(enum child_stage s)
+{
+	static const char *const names[STAGE_COUNT] = {
+		[STAGE_SYNC] = "wait for the id maps",
+		[STAGE_IDENTITY] = "switch to the sandbox user",
+		[STAGE_PARENT_DEATH] = "tie the sandbox to the supervisor",
+		[STAGE_HOSTNAME] = "set the hostname",
+		[STAGE_LOOPBACK] = "bring up lo",
+		[STAGE_CGROUPNS] = "enter a cgroup namespace",
+		[STAGE_MOUNT_PRIVATE] = "make mounts private",
+		[STAGE_CLONE_SOURCES] = "clone bind sources",
+		[STAGE_ASSEMBLE_ROOT] = "assemble the root filesystem",
+		[STAGE_PIVOT] = "pivot_root into the sandbox",
+		[STAGE_SESSION] = "start a new session",
+		[STAGE_FORK_PAYLOAD] = "fork the program",
+		[STAGE_RLIMITS] = "set rlimits",
+		[STAGE_CLOSE_FDS] = "close inherited descriptors",
+		[STAGE_DROP_CAPS] = "drop capabilities",
+		[STAGE_NO_NEW_PRIVS] = "set no_new_privs",
+		[STAGE_SECCOMP] = "load the seccomp filter",
+		[STAGE_EXEC] = "execute the program",
+	};
+	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
+}

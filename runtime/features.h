@@ -1,0 +1,19 @@
+/* features.h - what the host offers (`mlrun features`). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "../cgroup/cgroup.h"
+
+struct features {
+	char kernel[128];
+	long max_user_namespaces, unprivileged_userns_clone, apparmor_restrict; /* -1: no such sysctl */
+	bool userns;
+	char userns_fix[256];
+	bool seccomp;
+	int landlock_abi;
+	struct cgroup_host cg;
+};
+
+void features_probe(struct features *ft);
+int features_main(int argc, char **argv);

@@ -1,0 +1,70 @@
+/* main.c - subcommand dispatch. The only place that chooses mlrun's exit status for its own
+ * failures (125); every error message starts with "mlrun: ". */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "features.h"
+#include "run.h"
+
+/* If mlrun is started with fd 0, 1 or 2 closed, the pipes it creates must not land there
+ * and be mistaken for the program's standard streams. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			if (n >= 0 && n != fd)
+				close(n);
+		}
+}
+
+static int check_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "mlrun: check: no policy file given (usage: mlrun check POLICY...)\n");
+		return EXIT_MLRUN_ERROR;
+	}
+	int problems = 0;
+	for (int i = 1; i < argc; i++) {
+		int n = policy_check_file(argv[i], stdout);
+		if (n < 0) {
+			printf("%s: cannot read: %s\n", argv[i], strerror(-n));
+			problems++;
+		} else
+			problems += n;
+	}
+	return problems ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	ensure_std_fds();
+	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		printf("mlrun %s\n", MLRUN_VERSION);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return check_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "features") == 0)
+		return features_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "run") == 0) {
+		argc--;
+		argv++;
+	}
+
+	struct run_options o;
+	struct error err = { 0 };
+	if (cli_parse_run(argc, argv, &o, &err) < 0) {
+		fprintf(stderr, "mlrun: %s\n", err.msg);
+		return EXIT_MLRUN_ERROR;
+	}
+	return run_main(&o);
+}

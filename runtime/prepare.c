@@ -1,0 +1,217 @@
+/* prepare.c - everything the child needs, computed by the parent before the clone: the mount
+ * plan, the program's candidate paths, argv, the clean environment, rlimits, id maps. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "prepare.h"
+
+/* PATH inside the sandbox; the program is looked up there by the parent. */
+#define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+/* Libraries that start one thread per core unless told otherwise (OpenBLAS#4762). */
+static const char *const thread_vars[] = { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+					   "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS" };
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int push_path(struct sandbox *sb, const char *path, struct error *err)
+{
+	if (sb->n_exec_paths >= SANDBOX_MAX_EXEC_PATHS)
+		return 0;
+	if (!(sb->exec_paths[sb->n_exec_paths] = strdup(path)))
+		return error_set(err, ENOMEM, "out of memory");
+	sb->n_exec_paths++;
+	return 0;
+}
+
+/* PROGRAM ending in .py/.js that is not executable runs with the policy's interpreter. */
+static const char *interpreter_for(const struct policy *p, const char *prog, struct error *err, int *r)
+{
+	struct stat st;
+	const char *interp = has_suffix(prog, ".py") ? p->interpreter_py
+			     : has_suffix(prog, ".js") ? p->interpreter_js
+						       : NULL;
+	*r = 0;
+	if (!interp)
+		return NULL;
+	if (stat(prog, &st) < 0) {
+		*r = error_set(err, errno, "%s", prog);
+		return NULL;
+	}
+	if ((st.st_mode & S_IXUSR) && S_ISREG(st.st_mode))
+		return NULL;
+	return interp;
+}
+
+static int build_exec(struct sandbox *sb, const struct policy *p, int argc, char **argv, struct error *err)
+{
+	int r;
+	const char *interp = interpreter_for(p, argv[0], err, &r);
+	if (r < 0)
+		return r;
+	size_t extra = interp ? 1 : 0;
+	sb->argv = calloc((size_t)argc + extra + 1, sizeof(char *));
+	if (!sb->argv)
+		return error_set(err, ENOMEM, "out of memory");
+	if (interp)
+		sb->argv[0] = (char *)interp;
+	for (int i = 0; i < argc; i++)
+		sb->argv[i + extra] = argv[i];
+
+	const char *prog = sb->argv[0];
+	if (strchr(prog, '/'))
+		return push_path(sb, prog, err);
+	/* A bare name: every PATH directory of the sandbox, in order. */
+	char buf[PATH_MAX];
+	const char *dir = SANDBOX_PATH;
+	while (*dir) {
+		size_t len = strcspn(dir, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, dir, prog);
+		if ((r = push_path(sb, buf, err)) < 0)
+			return r;
+		dir += len + (dir[len] == ':');
+	}
+	return 0;
+}
+
+static int env_push(char **envp, size_t *n, size_t cap, const char *name, const char *value, struct error *err)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < *n; i++) /* later settings replace earlier ones */
+		if (strncmp(envp[i], name, len) == 0 && envp[i][len] == '=') {
+			free(envp[i]);
+			envp[i] = NULL;
+			if (asprintf(&envp[i], "%s=%s", name, value) < 0)
+				return error_set(err, ENOMEM, "out of memory");
+			return 0;
+		}
+	if (*n >= cap)
+		return error_set(err, E2BIG, "too many environment variables");
+	if (asprintf(&envp[*n], "%s=%s", name, value) < 0)
+		return error_set(err, ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+/* The environment is rebuilt from nothing: a fixed minimal set, the thread counts derived from
+ * --cpus, then the policy's [env] and --env/--keep-env (which win). */
+static int build_env(struct sandbox *sb, const struct policy *p, const char *id, struct error *err)
+{
+	size_t cap = POLICY_MAX_ENV + 16, n = 0;
+	char threads[24];
+	int r;
+
+	sb->envp = calloc(cap + 1, sizeof(char *));
+	if (!sb->envp)
+		return error_set(err, ENOMEM, "out of memory");
+	const char *fixed[][2] = {
+		{ "PATH", SANDBOX_PATH }, { "HOME", "/tmp" },	  { "TMPDIR", "/tmp" },
+		{ "USER", "sandbox" },	  { "LOGNAME", "sandbox" }, { "LANG", "C.UTF-8" },
+		{ "MLRUN_SANDBOX", "1" }, { "MLRUN_ID", id },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		if ((r = env_push(sb->envp, &n, cap, fixed[i][0], fixed[i][1], err)) < 0)
+			return r;
+	const char *term = getenv("TERM");
+	if (term && (r = env_push(sb->envp, &n, cap, "TERM", term, err)) < 0)
+		return r;
+	long ncpu = p->cpus > 0 ? (long)ceil(p->cpus) : sysconf(_SC_NPROCESSORS_ONLN);
+	snprintf(threads, sizeof(threads), "%ld", ncpu > 0 ? ncpu : 1);
+	for (size_t i = 0; i < ARRAY_SIZE(thread_vars); i++)
+		if ((r = env_push(sb->envp, &n, cap, thread_vars[i], threads, err)) < 0)
+			return r;
+	for (size_t i = 0; i < p->n_env; i++) {
+		const char *value = p->env[i].value ? p->env[i].value : getenv(p->env[i].name);
+		if (value && (r = env_push(sb->envp, &n, cap, p->env[i].name, value, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void add_rlimit(struct sandbox *sb, int resource, uint64_t value)
+{
+	if (value == POLICY_UNLIMITED || sb->n_rlimits >= ARRAY_SIZE(sb->rlimits))
+		return;
+	sb->rlimits[sb->n_rlimits++] = (struct sandbox_rlimit){ resource, value };
+}
+
+/* rlimits always set, plus the fallbacks for limits no cgroup enforces. RLIMIT_AS is never
+ * used: it breaks JITs and ML runtimes that reserve large ranges (nsjail#76); RLIMIT_DATA
+ * counts only writable private memory, so PROT_NONE reservations are unaffected. */
+static void build_rlimits(struct sandbox *sb, const struct policy *p, const struct sandbox_fallbacks *fb)
+{
+	add_rlimit(sb, RLIMIT_CORE, 0);
+	add_rlimit(sb, RLIMIT_FSIZE, p->file_size_bytes);
+	add_rlimit(sb, RLIMIT_NOFILE, p->open_files);
+	if (fb->memory)
+		add_rlimit(sb, RLIMIT_DATA, p->memory_bytes);
+	if (fb->pids)
+		add_rlimit(sb, RLIMIT_NPROC, p->pids);
+	if (fb->cpu_time && p->cpu_time_ms != POLICY_UNLIMITED)
+		add_rlimit(sb, RLIMIT_CPU, (p->cpu_time_ms + 999) / 1000);
+}
+
+int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run_options *o, const char *id,
+		    const struct sandbox_fallbacks *fb, struct error *err)
+{
+	int r;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->policy = p;
+	sb->hostname = p->hostname;
+	sb->verbose = o->verbose;
+	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;
+	sb->as_root = geteuid() == 0;
+	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless, the caller's
+	 * own ids map to themselves. The inside ids equal the host ids either way. */
+	uid_t uid = sb->as_root ? p->uid : geteuid();
+	gid_t gid = sb->as_root ? p->gid : getegid();
+	sb->idmap = (struct ns_idmap){ uid, uid, gid, gid, !sb->as_root };
+
+	sb->clone_flags = NS_CLONE_FLAGS;
+	if (p->net != NET_HOST)
+		sb->clone_flags |= CLONE_NEWNET;
+	if (p->net == NET_LOOPBACK) {
+		sb->loopback = true;
+		if ((r = ns_build_lo_up(&sb->lo, err)) < 0)
+			return r;
+	}
+	sb->unshare_cgroupns = true;
+
+	struct rootfs_identity ident = { uid, gid, p->hostname,
+					 isatty(0) || isatty(1) || isatty(2) };
+	if ((r = rootfs_plan_build(&sb->plan, p, &ident, err)) < 0)
+		return r;
+	if ((r = build_exec(sb, p, o->argc, o->argv, err)) < 0 || (r = build_env(sb, p, id, err)) < 0)
+		return r;
+	build_rlimits(sb, p, fb);
+	return 0;
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	rootfs_plan_free(&sb->plan);
+	for (size_t i = 0; i < sb->n_exec_paths; i++)
+		free(sb->exec_paths[i]);
+	if (sb->envp)
+		for (char **e = sb->envp; *e; e++)
+			free(*e);
+	free(sb->envp);
+	free(sb->argv);
+	sb->envp = NULL;
+	sb->argv = NULL;
+	sb->n_exec_paths = 0;
+}

@@ -1,0 +1,178 @@
+/* report.c - the JSON report (SPEC "The report"), written with json-c, and --summary.
+ *
+ * Every number comes from the kernel (cgroup files or wait4) and carries its unit in its
+ * name; "enforced" never claims a limit that was not in force. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <json.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "run.h"
+
+static json_object *num_or_null(uint64_t v)
+{
+	return v == POLICY_UNLIMITED ? NULL : json_object_new_int64((int64_t)v);
+}
+
+static json_object *ms(double v)
+{
+	return json_object_new_double(round(v * 10.0) / 10.0);
+}
+
+static json_object *limits_obj(const struct policy *p)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "memory_bytes", num_or_null(p->memory_bytes));
+	json_object_object_add(o, "swap_bytes", num_or_null(p->swap_bytes));
+	json_object_object_add(o, "cpus", p->cpus > 0 ? json_object_new_double(p->cpus) : NULL);
+	json_object_object_add(o, "pids", num_or_null(p->pids));
+	json_object_object_add(o, "timeout_ms", num_or_null(p->timeout_ms));
+	json_object_object_add(o, "cpu_time_ms", num_or_null(p->cpu_time_ms));
+	json_object_object_add(o, "tmp_bytes", num_or_null(p->tmp_bytes));
+	json_object_object_add(o, "file_size_bytes", num_or_null(p->file_size_bytes));
+	return o;
+}
+
+static json_object *enforced_obj(const struct run_enforced *e)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "memory", json_object_new_boolean(e->memory));
+	json_object_object_add(o, "cpu", json_object_new_boolean(e->cpu));
+	json_object_object_add(o, "pids", json_object_new_boolean(e->pids));
+	json_object_object_add(o, "io", json_object_new_boolean(e->io));
+	json_object_object_add(o, "seccomp", json_object_new_boolean(e->seccomp));
+	json_object_object_add(o, "landlock", json_object_new_boolean(e->landlock));
+	json_object_object_add(o, "network", json_object_new_boolean(e->network));
+	return o;
+}
+
+static json_object *build(const char *id, const struct policy *p, char *const *command, const struct run_result *r,
+			  const struct run_enforced *e)
+{
+	json_object *o = json_object_new_object();
+	json_object *cmd = json_object_new_array();
+	for (char *const *a = command; a && *a; a++)
+		json_object_array_add(cmd, json_object_new_string(*a));
+
+	json_object_object_add(o, "version", json_object_new_int(1));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "policy", json_object_new_string(p->name ? p->name : "builtin"));
+	json_object_object_add(o, "command", cmd);
+	json_object_object_add(o, "status", json_object_new_string(run_status_name(r->status)));
+	json_object_object_add(o, "exit_code", r->code >= 0 ? json_object_new_int(r->code) : NULL);
+	json_object_object_add(o, "signal", r->signal ? json_object_new_int(r->signal) : NULL);
+	json_object_object_add(o, "mlrun_exit_status", json_object_new_int(r->exit_code));
+	json_object_object_add(o, "wall_ms", ms(r->wall_ms));
+	json_object_object_add(o, "cpu_user_ms", ms(r->cpu_user_ms));
+	json_object_object_add(o, "cpu_system_ms", ms(r->cpu_system_ms));
+	json_object_object_add(o, "memory_peak_bytes", json_object_new_int64((int64_t)r->memory_peak_bytes));
+	json_object_object_add(o, "memory_peak_source",
+			       json_object_new_string(r->memory_from_rusage ? "rusage-maxrss" : "cgroup"));
+	json_object_object_add(o, "memory_avg_bytes", json_object_new_int64((int64_t)r->memory_avg_bytes));
+	json_object_object_add(o, "pids_peak", json_object_new_int64((int64_t)r->pids_peak));
+	json_object_object_add(o, "io_read_bytes", json_object_new_int64((int64_t)r->io_read_bytes));
+	json_object_object_add(o, "io_write_bytes", json_object_new_int64((int64_t)r->io_write_bytes));
+	json_object_object_add(o, "oom_kills", json_object_new_int64((int64_t)r->oom_kills));
+	json_object_object_add(o, "cpu_throttled_count", json_object_new_int64((int64_t)r->cpu_throttled_count));
+	json_object_object_add(o, "cpu_throttled_ms", json_object_new_int64((int64_t)r->cpu_throttled_ms));
+	json_object_object_add(o, "limits", limits_obj(p));
+	json_object_object_add(o, "enforced", enforced_obj(e));
+	json_object_object_add(o, "not_enforced_reason", e->why[0] ? json_object_new_string(e->why) : NULL);
+	json_object *v = json_object_new_array();
+	for (size_t i = 0; i < r->n_violations; i++) {
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "kind", json_object_new_string("seccomp"));
+		json_object_object_add(x, "syscall", json_object_new_string(r->violations[i].syscall));
+		json_object_object_add(x, "count", json_object_new_int64((int64_t)r->violations[i].count));
+		json_object_object_add(x, "action", json_object_new_string(r->violations[i].action));
+		json_object_array_add(v, x);
+	}
+	json_object_object_add(o, "violations", v);
+	json_object_object_add(o, "samples", json_object_new_int64((int64_t)r->samples));
+	json_object_object_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
+	json_object_object_add(o, "mlrun_version", json_object_new_string(MLRUN_VERSION));
+	return o;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int report_write(const struct run_options *opt, const char *id, const struct policy *p, char *const *command,
+		 const struct run_result *res, const struct run_enforced *enf, struct error *err)
+{
+	if (!opt->report_path && opt->report_fd < 0)
+		return 0;
+	json_c_set_serialization_double_format("%.1f", JSON_C_OPTION_THREAD);
+	json_object *o = build(id, p, command, res, enf);
+	size_t len;
+	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	int r = 0;
+	if (opt->report_fd >= 0) {
+		if ((r = write_all(opt->report_fd, text, len)) == 0)
+			r = write_all(opt->report_fd, "\n", 1);
+		if (r < 0)
+			error_set(err, -r, "cannot write the report to fd %d", opt->report_fd);
+	}
+	if (r == 0 && opt->report_path) {
+		bool to_stderr = strcmp(opt->report_path, "-") == 0;
+		_cleanup_close_ int fd = to_stderr ? dup(2)
+						   : open(opt->report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			r = error_set(err, errno, "cannot write the report to %s", opt->report_path);
+		else if ((r = write_all(fd, text, len)) < 0 || (r = write_all(fd, "\n", 1)) < 0)
+			error_set(err, -r, "cannot write the report to %s", opt->report_path);
+	}
+	json_object_put(o);
+	return r;
+}
+
+static void human_bytes(char *buf, size_t len, uint64_t v)
+{
+	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	size_t i = 0;
+	while (d >= 1024 && i + 1 < ARRAY_SIZE(unit)) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", d, unit[i]);
+}
+
+void report_summary(FILE *f, const struct run_result *r, const struct run_enforced *e)
+{
+	char peak[32], avg[32];
+	human_bytes(peak, sizeof(peak), r->memory_peak_bytes);
+	human_bytes(avg, sizeof(avg), r->memory_avg_bytes);
+	fprintf(f, "mlrun: ---------------- summary ----------------\n");
+	if (r->status == RUN_EXITED)
+		fprintf(f, "mlrun: status      exited %d\n", r->code);
+	else if (r->signal)
+		fprintf(f, "mlrun: status      %s (signal %d)\n", run_status_name(r->status), r->signal);
+	else
+		fprintf(f, "mlrun: status      %s\n", run_status_name(r->status));
+	fprintf(f, "mlrun: wall        %.1f ms\n", r->wall_ms);
+	fprintf(f, "mlrun: cpu         %.1f ms user, %.1f ms system\n", r->cpu_user_ms, r->cpu_system_ms);
+	fprintf(f, "mlrun: memory      peak %s%s, avg %s\n", peak, r->memory_from_rusage ? " (max RSS)" : "", avg);
+	fprintf(f, "mlrun: pids        peak %llu\n", (unsigned long long)r->pids_peak);
+	fprintf(f, "mlrun: violations  %zu\n", r->n_violations);
+	fprintf(f, "mlrun: enforced    memory=%s cpu=%s pids=%s seccomp=%s landlock=%s network=%s\n",
+		e->memory ? "yes" : "NO", e->cpu ? "yes" : "NO", e->pids ? "yes" : "NO", e->seccomp ? "yes" : "NO",
+		e->landlock ? "yes" : "NO", e->network ? "yes" : "NO");
+}

@@ -1,0 +1,147 @@
+/* run.c - `mlrun run`, top to bottom: merge the policy, prepare the sandbox, create the
+ * cgroup leaf, supervise, remove the leaf, report, exit with the program's status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "prepare.h"
+#include "run.h"
+#include "supervisor.h"
+#include "trace.h"
+
+extern char **environ;
+
+void run_make_id(char *buf, size_t len)
+{
+	unsigned char b[6] = { 0 };
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
+		uint64_t t = trace_now_ns() ^ (uint64_t)getpid();
+		memcpy(b, &t, sizeof(b));
+	}
+	snprintf(buf, len, "r-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+/* built-in defaults < policy file < MLRUN_* environment < flags */
+static int merge_policy(struct policy *p, const struct run_options *o, struct error *err)
+{
+	const char *name = o->policy ? o->policy : getenv("MLRUN_POLICY");
+	int r;
+
+	policy_init(p);
+	if (name && *name) {
+		_cleanup_free_ char *path = NULL;
+		if ((r = policy_resolve(name, MLRUN_DATADIR, &path, err)) < 0)
+			return r;
+		if ((r = policy_load_file(p, path, err)) < 0)
+			return r;
+	}
+	if ((r = policy_apply_env(p, environ, err)) < 0)
+		return r;
+	for (size_t i = 0; i < o->n_sets; i++) {
+		struct error e = { 0 };
+		const struct run_set *s = &o->sets[i];
+		if ((r = policy_set(p, s->section, s->key, s->value, &e)) < 0)
+			return error_set(err, e.code, "%s: %s", s->flag, e.msg), r;
+	}
+	return policy_validate(p, err);
+}
+
+/* What holds for this run, whatever the policy asked. */
+static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy *p, struct run_enforced *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->memory = leaf->enforced_memory;
+	e->cpu = leaf->enforced_cpu;
+	e->pids = leaf->enforced_pids;
+	e->io = leaf->enforced_io;
+	e->seccomp = false;  /* the syscall filter is not loaded yet (issue: seccomp profiles) */
+	e->landlock = false; /* nor Landlock */
+	e->network = p->net != NET_HOST;
+	snprintf(e->why, sizeof(e->why), "%s", leaf->reason);
+}
+
+static void warn_degraded(const struct run_options *o, const struct run_enforced *e)
+{
+	if (o->quiet || (e->memory && e->cpu && e->pids))
+		return;
+	fprintf(stderr, "mlrun: warning: not enforced here:%s%s%s (%s); using rlimit fallbacks, see `mlrun features`\n",
+		e->memory ? "" : " memory", e->cpu ? "" : " cpu", e->pids ? "" : " pids",
+		e->why[0] ? e->why : "no cgroup v2 controllers");
+}
+
+int run_main(const struct run_options *o)
+{
+	struct error err = { 0 };
+	struct policy p;
+	struct sandbox sb;
+	struct cgroup_host host;
+	struct cgroup_leaf leaf = { .dirfd = -1 };
+	struct run_result res = { .exit_code = EXIT_MLRUN_ERROR, .status = RUN_ERROR, .code = -1 };
+	struct run_enforced enf = { 0 };
+	struct trace tr;
+	char id[64];
+	int r;
+	bool prepared = false;
+
+	memset(&sb, 0, sizeof(sb));
+	trace_start(&tr, o->verbose);
+	snprintf(id, sizeof(id), "%s", o->name ? o->name : "");
+	if (!o->name)
+		run_make_id(id, sizeof(id));
+
+	if ((r = merge_policy(&p, o, &err)) < 0)
+		goto fail;
+	trace_step(&tr, 0, "merge policy");
+
+	cgroup_probe(&host);
+	if (o->cgroup_parent)
+		snprintf(host.parent_path, sizeof(host.parent_path), "%s", o->cgroup_parent);
+	if ((r = cgroup_leaf_create(&leaf, &host, id, &p, &err)) < 0)
+		goto fail;
+	trace_step(&tr, 0, leaf.dirfd >= 0 ? "create cgroup leaf" : "probe cgroups (none usable)");
+	compute_enforced(&leaf, &p, &enf);
+
+	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0 };
+	prepared = true;
+	if ((r = sandbox_prepare(&sb, &p, o, id, &fb, &err)) < 0)
+		goto fail;
+	trace_step(&tr, 0, "prepare sandbox");
+	warn_degraded(o, &enf);
+
+	r = supervise(&sb, &leaf, &p, &tr, &res, &err);
+	trace_step(&tr, 0, "program ended");
+	if (cgroup_leaf_destroy(&leaf, r < 0 ? NULL : &err) < 0 && r == 0) {
+		r = -EBUSY;
+		res.exit_code = EXIT_MLRUN_ERROR;
+	}
+	if (r < 0)
+		goto fail;
+	trace_step(&tr, 0, "remove cgroup leaf");
+	if (report_write(o, id, &p, sb.argv, &res, &enf, &err) < 0)
+		fprintf(stderr, "mlrun: %s\n", err.msg);
+	if (o->summary)
+		report_summary(stderr, &res, &enf);
+	sandbox_release(&sb);
+	policy_free(&p);
+	return res.exit_code;
+
+fail:
+	cgroup_leaf_destroy(&leaf, NULL);
+	fprintf(stderr, "mlrun: %s\n", err.msg[0] ? err.msg : strerror(-r));
+	res.status = RUN_ERROR;
+	snprintf(res.error, sizeof(res.error), "%s", err.msg);
+	if (p.name || prepared) {
+		struct error ignored = { 0 };
+		report_write(o, id, &p, sb.argv ? sb.argv : o->argv, &res, &enf, &ignored);
+	}
+	if (prepared)
+		sandbox_release(&sb);
+	policy_free(&p);
+	return res.exit_code;
+}

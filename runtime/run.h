@@ -1,0 +1,78 @@
+/* run.h - one `mlrun run`: options, the merged policy, the result, the report. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "../cgroup/cgroup.h"
+#include "../policy/policy.h"
+#include "error.h"
+#include "exitcodes.h"
+
+#define RUN_MAX_SETS 256
+#define RUN_MAX_VIOLATIONS 64
+
+/* A setting from a flag, applied through policy_set() after the file and the environment. */
+struct run_set {
+	const char *flag; /* "--memory", for messages */
+	const char *section, *key, *value;
+};
+
+struct run_options {
+	const char *policy; /* -p NAME|FILE (or MLRUN_POLICY) */
+	struct run_set sets[RUN_MAX_SETS];
+	size_t n_sets;
+	const char *report_path; /* --report FILE|- */
+	int report_fd;		 /* --report-fd N, -1 if unset */
+	const char *name;	 /* --name ID */
+	const char *cgroup_parent;
+	bool verbose, summary, quiet;
+	char **argv; /* PROGRAM [ARG...] */
+	int argc;
+};
+
+struct run_violation {
+	char syscall[32];
+	uint64_t count;
+	const char *action;
+};
+
+struct run_result {
+	enum run_status status;
+	int exit_code; /* what mlrun exits with */
+	int code;      /* the program's exit code, -1 if it did not exit */
+	int signal;    /* the signal that killed it, 0 if none */
+	double wall_ms;
+	double cpu_user_ms, cpu_system_ms;
+	uint64_t memory_peak_bytes, memory_avg_bytes;
+	bool memory_from_rusage; /* peak is max RSS of one process (no cgroup) */
+	uint64_t pids_peak;
+	uint64_t io_read_bytes, io_write_bytes;
+	uint64_t oom_kills;
+	uint64_t cpu_throttled_count, cpu_throttled_ms;
+	uint64_t samples;
+	struct run_violation violations[RUN_MAX_VIOLATIONS];
+	size_t n_violations;
+	char error[ERROR_MSG_MAX]; /* status "error": why */
+};
+
+/* What the host could enforce for this run (the report's "enforced"). */
+struct run_enforced {
+	bool memory, cpu, pids, io, seccomp, landlock, network;
+	char why[CGROUP_REASON_MAX]; /* "cgroup v2 not available: ..." */
+};
+
+int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *err);
+void cli_usage(FILE *f);
+
+/* Prepare, run and supervise; returns mlrun's exit status (never 0 on mlrun's own failure). */
+int run_main(const struct run_options *o);
+
+/* Generated sandbox id: "r-" and 12 hex digits. */
+void run_make_id(char *buf, size_t len);
+
+/* The JSON report. */
+int report_write(const struct run_options *o, const char *id, const struct policy *p, char *const *command,
+		 const struct run_result *res, const struct run_enforced *enf, struct error *err);
+void report_summary(FILE *f, const struct run_result *res, const struct run_enforced *enf);

@@ -1,0 +1,85 @@
+/* sandbox.h - one run: everything the parent prepares before the clone, so that the child
+ * between clone and exec only replays it (no allocation, no parsing, no lookups). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "../ns/ns.h"
+#include "../policy/policy.h"
+#include "../rootfs/rootfs.h"
+
+#define SANDBOX_MAX_EXEC_PATHS 8
+
+/* Stages the child reports over its pipe: (stage, -errno, index) on failure, and with -v
+ * (stage, 0, time) after each step. The parent turns them into messages. */
+enum child_stage {
+	STAGE_SYNC,	   /* waiting for the parent to write the id maps */
+	STAGE_IDENTITY,	   /* become the sandbox user */
+	STAGE_PARENT_DEATH, /* die with the supervisor */
+	STAGE_HOSTNAME,
+	STAGE_LOOPBACK,
+	STAGE_CGROUPNS,
+	STAGE_MOUNT_PRIVATE,
+	STAGE_CLONE_SOURCES,
+	STAGE_ASSEMBLE_ROOT,
+	STAGE_PIVOT,
+	STAGE_SESSION,
+	STAGE_FORK_PAYLOAD,
+	STAGE_RLIMITS,
+	STAGE_CLOSE_FDS,
+	STAGE_DROP_CAPS,
+	STAGE_NO_NEW_PRIVS,
+	STAGE_SECCOMP,
+	STAGE_EXEC,
+	STAGE_COUNT,
+};
+
+struct child_msg {
+	int32_t stage;
+	int32_t err;	/* -errno, or 0 for a timing record */
+	int32_t index;	/* rootfs op index, or exec path index */
+	int32_t pad;
+	uint64_t t_ns;	/* CLOCK_MONOTONIC when the step ended */
+};
+
+struct sandbox_rlimit {
+	int resource;
+	uint64_t value;
+};
+
+struct sandbox {
+	const struct policy *policy;
+	struct rootfs_plan plan;
+	struct ns_idmap idmap;
+	bool as_root;		/* mlrun runs as host root: drop supplementary groups */
+	uint64_t clone_flags;
+	bool loopback;
+	struct ns_lo_request lo;
+	bool unshare_cgroupns;
+	const char *hostname;
+
+	/* exec: candidate paths tried in order (PATH search done by the parent), argv, envp */
+	char *exec_paths[SANDBOX_MAX_EXEC_PATHS];
+	size_t n_exec_paths;
+	char **argv;
+	char **envp;
+
+	struct sandbox_rlimit rlimits[8];
+	size_t n_rlimits;
+	bool verbose;
+	sigset_t payload_sigmask; /* the caller's signal mask, restored for the program */
+
+	/* pipes, as seen by the child */
+	int sync_fd;   /* read end: one byte once the id maps are written; EOF = parent died */
+	int msg_fd;    /* write end (CLOEXEC): child_msg records */
+	int status_fd; /* write end: pid 1 sends the payload's wait status */
+};
+
+/* The child: set up the sandbox and run pid 1 (a tiny init that forwards signals and reaps)
+ * and the payload. Never returns. */
+__attribute__((noreturn)) void sandbox_child(struct sandbox *sb);
+
+const char *sandbox_stage_name(enum child_stage s);

@@ -1,0 +1,335 @@
+/* supervisor.c - the parent's side of a run.
+ *
+ * Single-threaded by design: the child is cloned from a process with no other thread (a
+ * thread holding malloc's lock would deadlock it), and PR_SET_PDEATHSIG follows the parent
+ * thread (bubblewrap#692). One poll loop watches the signalfd, the child's pidfd, its message
+ * pipe, and the clock for the timeout and the samples. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "supervisor.h"
+
+/* Signals sent to mlrun that are relayed to the program (through the sandbox's pid 1). */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
+
+struct sup {
+	struct sandbox *sb;
+	struct cgroup_leaf *leaf;
+	const struct policy *p;
+	struct trace *tr;
+	pid_t pid;
+	int pidfd, sigfd, msg_fd, status_fd, sync_fd;
+	uint64_t start_ns, deadline_ns, next_sample_ns;
+	bool exited, timed_out, cpu_time_out;
+	int init_status;
+	struct rusage ru;
+	int payload_status;
+	bool have_payload_status;
+	struct child_msg failure; /* first failed step, stage < 0 when none */
+	uint64_t mem_sum, samples;
+	struct cgroup_stats last;
+	bool have_stats;
+};
+
+static int pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+static void kill_sandbox(struct sup *s)
+{
+	/* cgroup.kill reaches every process of the run, also those that left the pid namespace's
+	 * process tree view; killing pid 1 of the pid namespace takes the rest with it. */
+	if (s->leaf && s->leaf->dirfd >= 0)
+		cgroup_leaf_kill(s->leaf);
+	pidfd_signal(s->pidfd, SIGKILL);
+}
+
+static int make_pipe(int fds[2], struct error *err)
+{
+	return pipe2(fds, O_CLOEXEC) < 0 ? error_set(err, errno, "cannot create a pipe") : 0;
+}
+
+static void sample(struct sup *s, uint64_t now)
+{
+	struct cgroup_stats st;
+	if (!s->leaf || s->leaf->dirfd < 0 || cgroup_stats_read(s->leaf, &st) < 0)
+		return;
+	s->last = st;
+	s->have_stats = true;
+	s->mem_sum += st.memory_current_bytes;
+	s->samples++;
+	s->next_sample_ns = now + s->p->sample_interval_ms * 1000000ull;
+	/* CPU time is enforced from the cgroup's own accounting: it counts every thread and
+	 * process of the run, and resolves well below a second (isolate#72). */
+	if (s->p->cpu_time_ms != POLICY_UNLIMITED && st.cpu_usage_usec / 1000 >= s->p->cpu_time_ms && !s->cpu_time_out) {
+		s->cpu_time_out = true;
+		kill_sandbox(s);
+	}
+}
+
+static void read_messages(struct sup *s)
+{
+	struct child_msg m;
+	ssize_t n;
+	while ((n = read(s->msg_fd, &m, sizeof(m))) == (ssize_t)sizeof(m)) {
+		if (m.err < 0 && s->failure.stage < 0)
+			s->failure = m;
+		if (m.err == 0 && s->tr->on)
+			trace_step(s->tr, m.t_ns, sandbox_stage_name(m.stage));
+	}
+	if (n == 0) {
+		close(s->msg_fd);
+		s->msg_fd = -1;
+	}
+}
+
+static void read_status(struct sup *s)
+{
+	int st;
+	if (read(s->status_fd, &st, sizeof(st)) == (ssize_t)sizeof(st)) {
+		s->payload_status = st;
+		s->have_payload_status = true;
+	}
+}
+
+static int loop(struct sup *s)
+{
+	while (!s->exited) {
+		uint64_t now = trace_now_ns();
+		if (!s->timed_out && s->deadline_ns && now >= s->deadline_ns) {
+			s->timed_out = true;
+			kill_sandbox(s);
+		}
+		if (s->next_sample_ns && now >= s->next_sample_ns)
+			sample(s, now);
+		uint64_t wake = UINT64_MAX;
+		if (s->deadline_ns && !s->timed_out)
+			wake = s->deadline_ns;
+		if (s->next_sample_ns && s->next_sample_ns < wake)
+			wake = s->next_sample_ns;
+		int timeout_ms = wake == UINT64_MAX ? -1 : (int)((wake > now ? wake - now : 0) / 1000000 + 1);
+
+		struct pollfd fds[3] = {
+			{ .fd = s->pidfd, .events = POLLIN },
+			{ .fd = s->sigfd, .events = POLLIN },
+			{ .fd = s->msg_fd, .events = POLLIN },
+		};
+		if (poll(fds, s->msg_fd >= 0 ? 3 : 2, timeout_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (fds[2].revents)
+			read_messages(s);
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				pidfd_signal(s->pidfd, (int)si.ssi_signo);
+		}
+		if (fds[0].revents & POLLIN) {
+			if (wait4(s->pid, &s->init_status, 0, &s->ru) < 0)
+				return -errno;
+			s->exited = true;
+		}
+	}
+	return 0;
+}
+
+/* The program's fate: the payload's status if pid 1 reported it, else pid 1's own. */
+static void classify(struct sup *s, struct run_result *res)
+{
+	int st = s->have_payload_status ? s->payload_status : s->init_status;
+	res->code = -1;
+	res->signal = 0;
+	if (WIFEXITED(st)) {
+		res->status = RUN_EXITED;
+		res->code = WEXITSTATUS(st);
+		res->exit_code = res->code;
+	} else {
+		res->status = RUN_SIGNALED;
+		res->signal = WTERMSIG(st);
+		res->exit_code = EXIT_MLRUN_SIGNAL_BASE + res->signal;
+	}
+	if (s->have_stats && s->last.oom_kills > 0 && res->status == RUN_SIGNALED && res->signal == SIGKILL)
+		res->status = RUN_OOM;
+	else if (s->have_stats && s->last.pids_max_events > 0 && !(res->status == RUN_EXITED && res->code == 0))
+		res->status = RUN_PIDS;
+	if (res->status == RUN_SIGNALED && res->signal == SIGXCPU) { /* RLIMIT_CPU fallback */
+		res->status = RUN_CPU_TIME;
+		res->exit_code = EXIT_MLRUN_TIMEOUT;
+	}
+	if (s->cpu_time_out) {
+		res->status = RUN_CPU_TIME;
+		res->exit_code = EXIT_MLRUN_TIMEOUT;
+	}
+	if (s->timed_out) {
+		res->status = RUN_TIMEOUT;
+		res->exit_code = EXIT_MLRUN_TIMEOUT;
+	}
+}
+
+static void account(struct sup *s, struct run_result *res, uint64_t end_ns)
+{
+	res->wall_ms = (double)(end_ns - s->start_ns) / 1e6;
+	res->cpu_user_ms = (double)s->ru.ru_utime.tv_sec * 1e3 + (double)s->ru.ru_utime.tv_usec / 1e3;
+	res->cpu_system_ms = (double)s->ru.ru_stime.tv_sec * 1e3 + (double)s->ru.ru_stime.tv_usec / 1e3;
+	res->memory_peak_bytes = (uint64_t)s->ru.ru_maxrss * 1024;
+	res->memory_from_rusage = true;
+	if (!s->have_stats)
+		return;
+	const struct cgroup_stats *st = &s->last;
+	res->cpu_user_ms = (double)st->cpu_user_usec / 1e3;
+	res->cpu_system_ms = (double)st->cpu_system_usec / 1e3;
+	if (st->has_memory_peak && st->memory_peak_bytes) {
+		res->memory_peak_bytes = st->memory_peak_bytes;
+		res->memory_from_rusage = false;
+	}
+	res->memory_avg_bytes = res->samples ? s->mem_sum / res->samples : st->memory_current_bytes;
+	res->pids_peak = st->has_pids_peak ? st->pids_peak : res->pids_peak;
+	res->io_read_bytes = st->io_read_bytes;
+	res->io_write_bytes = st->io_write_bytes;
+	res->oom_kills = st->oom_kills;
+	res->cpu_throttled_count = st->nr_throttled;
+	res->cpu_throttled_ms = st->throttled_usec / 1000;
+}
+
+/* A step of the child failed: say which, on what, and why. */
+static int setup_failure(struct sup *s, struct run_result *res, struct error *err)
+{
+	const struct child_msg *m = &s->failure;
+	int e = -m->err;
+	res->status = RUN_ERROR;
+	if (m->stage == STAGE_EXEC) {
+		const char *prog = s->sb->argv[0];
+		res->exit_code = e == ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC;
+		if (e == ENOENT)
+			return error_set(err, e, "%s: not found in the sandbox", prog);
+		return error_set(err, e, "%s: cannot execute", prog);
+	}
+	res->exit_code = EXIT_MLRUN_ERROR;
+	if (m->stage == STAGE_CLONE_SOURCES || m->stage == STAGE_ASSEMBLE_ROOT) {
+		char what[1024];
+		rootfs_describe_op(&s->sb->plan, (size_t)m->index, what, sizeof(what));
+		return error_set(err, e, "cannot %s", what);
+	}
+	return error_set(err, e, "cannot %s", sandbox_stage_name(m->stage));
+}
+
+static int start_child(struct sup *s, struct error *err)
+{
+	int sync[2], msg[2], status[2], r;
+
+	if ((r = make_pipe(sync, err)) < 0)
+		return r;
+	if ((r = make_pipe(msg, err)) < 0) {
+		close(sync[0]), close(sync[1]);
+		return r;
+	}
+	if ((r = make_pipe(status, err)) < 0) {
+		close(sync[0]), close(sync[1]), close(msg[0]), close(msg[1]);
+		return r;
+	}
+	s->sb->sync_fd = sync[0];
+	s->sb->msg_fd = msg[1];
+	s->sb->status_fd = status[1];
+	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };
+	s->start_ns = trace_now_ns();
+	s->pid = ns_clone(&ca, &s->pidfd);
+	if (s->pid == 0)
+		sandbox_child(s->sb);
+	close(sync[0]), close(msg[1]), close(status[1]);
+	s->sync_fd = sync[1];
+	s->msg_fd = msg[0];
+	s->status_fd = status[0];
+	if (s->pid < 0)
+		return error_set(err, -s->pid, "cannot create the sandbox (clone3 with new namespaces)");
+	fcntl(s->msg_fd, F_SETFL, O_NONBLOCK);
+	fcntl(s->status_fd, F_SETFL, O_NONBLOCK);
+	trace_step(s->tr, 0, "clone3 into new namespaces");
+
+	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
+	if (r == 0 && write(s->sync_fd, "", 1) != 1)
+		r = error_set(err, errno, "cannot start the sandbox");
+	if (r < 0) {
+		pidfd_signal(s->pidfd, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		return r;
+	}
+	trace_step(s->tr, 0, "write id maps");
+	return 0;
+}
+
+int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy *p, struct trace *tr,
+	      struct run_result *res, struct error *err)
+{
+	struct sup s = { .sb = sb, .leaf = leaf, .p = p, .tr = tr, .pidfd = -1, .sigfd = -1, .msg_fd = -1,
+			 .status_fd = -1, .sync_fd = -1 };
+	sigset_t fwd, old;
+	int r;
+
+	s.failure.stage = -1;
+	sigemptyset(&fwd);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(&fwd, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
+	sb->payload_sigmask = old;
+	s.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s.sigfd < 0) {
+		r = error_set(err, errno, "cannot create a signalfd");
+		goto out;
+	}
+	if ((r = start_child(&s, err)) < 0) {
+		res->exit_code = EXIT_MLRUN_ERROR;
+		goto out;
+	}
+	if (p->timeout_ms != POLICY_UNLIMITED)
+		s.deadline_ns = s.start_ns + p->timeout_ms * 1000000ull;
+	if (leaf && leaf->dirfd >= 0)
+		s.next_sample_ns = s.start_ns + 1; /* a first sample right away */
+	if ((r = loop(&s)) < 0) {
+		kill_sandbox(&s);
+		waitpid(s.pid, NULL, 0);
+		error_set(err, -r, "supervising the sandbox failed");
+		res->exit_code = EXIT_MLRUN_ERROR;
+		goto out;
+	}
+	uint64_t end = trace_now_ns();
+	if (s.msg_fd >= 0)
+		read_messages(&s); /* the rest: every writer is gone with the pid namespace */
+	read_status(&s);
+	if (s.failure.stage >= 0 && !s.timed_out) {
+		r = setup_failure(&s, res, err);
+		goto out;
+	}
+	sample(&s, end); /* the last word, before the leaf is removed */
+	res->samples = s.samples;
+	classify(&s, res);
+	account(&s, res, end);
+	r = 0;
+out:
+	if (s.pidfd >= 0)
+		close(s.pidfd);
+	if (s.sigfd >= 0)
+		close(s.sigfd);
+	if (s.msg_fd >= 0)
+		close(s.msg_fd);
+	if (s.status_fd >= 0)
+		close(s.status_fd);
+	if (s.sync_fd >= 0)
+		close(s.sync_fd);
+	/* The forwarded signals stay blocked: one that arrives after the program ended must not
+	 * turn mlrun's exit status into a signal of its own. */
+	return r;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every suite (C unit tests, host BATS suites, the cgroup v2 VM suites), all in TAP, and
+# closes with one line "N passed, N failed[, N skipped]". Exit status is non-zero on any failure.
+#   MLRUN=path     binary under test (default ./mlrun)     BUILD=dir  build dir (default build)
+#   MLRUN_SKIP_VM=1  skip the qemu suites                  SUITES="a b"  only these host suites
+set -u
+cd "$(dirname "$0")/.."
+export MLRUN=${MLRUN:-$PWD/mlrun} BUILD=${BUILD:-build}
+log=$(mktemp "${TMPDIR:-/tmp}/mlrun-tap.XXXXXX")
+trap 'rm -f "$log"' EXIT
+rc=0
+
+section() { printf '# ---- %s\n' "$*" | tee -a "$log"; }
+
+section "unit tests"
+for t in "$BUILD"/tests/unit/*; do
+	[ -x "$t" ] || continue
+	"$t" 2>&1 | tee -a "$log" || rc=1
+done
+
+section "host suites"
+suites=${SUITES:-$(ls tests/*.bats)}
+# shellcheck disable=SC2086
+bats --tap $suites 2>&1 | tee -a "$log" || rc=1
+
+if [ "${MLRUN_SKIP_VM:-0}" != 1 ]; then
+	section "cgroup v2 VM suites"
+	tests/vm/run.sh 2>&1 | tee -a "$log" || rc=1
+fi
+
+passed=$(grep -cE '^ok [0-9]+' "$log" | head -1)
+skipped=$(grep -cE '^ok [0-9]+ .*# [Ss][Kk][Ii][Pp]' "$log" | head -1)
+failed=$(grep -cE '^not ok [0-9]+' "$log" | head -1)
+passed=$((passed - skipped))
+[ "$failed" -eq 0 ] || rc=1
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then rc=1; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $rc

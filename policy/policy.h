@@ -27,7 +27,8 @@ enum on_violation { VIOLATION_ERRNO, VIOLATION_KILL, VIOLATION_LOG };
 
 struct bind {
 	char *src; /* host path as written (absolute or relative to the cwd) */
-	char *dst; /* path inside the sandbox; equals src when not given */
+	char *dst; /* path inside the sandbox; when not given: src if absolute, else NULL (the
+		    * runtime binds a relative src at its real path) */
 	bool rw;
 };
 
@@ -64,8 +65,8 @@ struct policy {
 
 	/* [filesystem] */
 	enum workdir_mode workdir; /* workdir = ro|rw|none */
-	/* ro_bind = SRC[:DST], bind = SRC[:DST]; repeatable. DST is absolute, without "..";
-	 * a relative SRC needs a DST; a later bind onto the same DST replaces the earlier one. */
+	/* ro_bind = SRC[:DST], bind = SRC[:DST]; repeatable. DST is absolute, without "..", not
+	 * "/"; a later bind onto the same DST replaces the earlier one. */
 	struct bind binds[POLICY_MAX_BINDS];
 	size_t n_binds;
 
@@ -87,7 +88,7 @@ struct policy {
 	uint64_t sample_interval_ms; /* interval = 100ms */
 
 	/* [env]: NAME = VALUE sets, keep = NAME, NAME keeps the caller's value. One entry per
-	 * name, last wins. Defaults: keep = TERM, LANG; OMP/OPENBLAS/MKL_NUM_THREADS = 1. */
+	 * name, last wins. Default: keep = TERM, LANG. */
 	struct env_var env[POLICY_MAX_ENV];
 	size_t n_env;
 };

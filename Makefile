@@ -19,9 +19,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu17 $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. \
+override CFLAGS += -std=gnu17 $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. \
             -DMLRUN_VERSION='"$(VERSION)"' -DMLRUN_DATADIR='"$(DATADIR)"'
-LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 BUILD    ?= build
 MODULES  := runtime cgroup ns policy rootfs

@@ -209,7 +209,7 @@ int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)
 }
 
 /* Enter the new root and detach the host's: after this no path leads back to it. */
-int rootfs_pivot(int rootfd, const char *cwd)
+int rootfs_pivot(int rootfd)
 {
 	if (fchdir(rootfd) < 0)
 		return -errno;
@@ -217,7 +217,5 @@ int rootfs_pivot(int rootfd, const char *cwd)
 		return -errno;
 	if (umount2(".", MNT_DETACH) < 0)
 		return -errno;
-	if (chdir("/") < 0)
-		return -errno;
-	return chdir(cwd) < 0 ? -errno : 0;
+	return chdir("/") < 0 ? -errno : 0;
 }

@@ -65,4 +65,4 @@ void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, siz
 int rootfs_make_private(void);
 int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed);
 int rootfs_assemble(struct rootfs_plan *plan, int *rootfd, size_t *failed);
-int rootfs_pivot(int rootfd, const char *cwd);
+int rootfs_pivot(int rootfd);

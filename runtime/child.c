@@ -233,7 +233,7 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 void sandbox_child(struct sandbox *sb)
 {
 	size_t failed = 0;
-	int rootfd = -1;
+	int rootfd = -1, r;
 
 	sigset_t chld;
 	sigemptyset(&chld);
@@ -241,6 +241,11 @@ void sandbox_child(struct sandbox *sb)
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	step(sb, STAGE_CLOSE_FDS, close_inherited_fds(sb), 0);
 	step(sb, STAGE_SYNC, wait_for_parent(sb), 0);
+	step(sb, STAGE_MOUNT_PRIVATE, rootfs_make_private(), 0);
+	/* Sources are cloned with the caller's own file access (root's, or the rootless user's),
+	 * before the switch to the sandbox user: what the caller exposes, the caller can read. */
+	r = rootfs_clone_sources(&sb->plan, &failed);
+	step(sb, STAGE_CLONE_SOURCES, r, (int)failed);
 	step(sb, STAGE_IDENTITY, become_sandbox_user(sb), 0);
 	step(sb, STAGE_PARENT_DEATH, die_with_parent(sb), 0);
 	step(sb, STAGE_HOSTNAME, set_hostname(sb), 0);
@@ -248,11 +253,11 @@ void sandbox_child(struct sandbox *sb)
 		step(sb, STAGE_LOOPBACK, ns_send_lo_up(&sb->lo), 0);
 	if (sb->unshare_cgroupns)
 		step(sb, STAGE_CGROUPNS, unshare_cgroupns(), 0);
-	step(sb, STAGE_MOUNT_PRIVATE, rootfs_make_private(), 0);
-	step(sb, STAGE_CLONE_SOURCES, rootfs_clone_sources(&sb->plan, &failed), (int)failed);
-	step(sb, STAGE_ASSEMBLE_ROOT, rootfs_assemble(&sb->plan, &rootfd, &failed), (int)failed);
-	step(sb, STAGE_PIVOT, rootfs_pivot(rootfd, sb->plan.cwd), 0);
+	r = rootfs_assemble(&sb->plan, &rootfd, &failed);
+	step(sb, STAGE_ASSEMBLE_ROOT, r, (int)failed);
+	step(sb, STAGE_PIVOT, rootfs_pivot(rootfd), 0);
 	close(rootfd);
+	step(sb, STAGE_CHDIR, chdir(sb->plan.cwd) < 0 ? -errno : 0, 0);
 	step(sb, STAGE_SESSION, start_session(), 0);
 
 	pid_t payload = fork();
@@ -275,6 +280,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_CLONE_SOURCES] = "clone bind sources",
 		[STAGE_ASSEMBLE_ROOT] = "assemble the root filesystem",
 		[STAGE_PIVOT] = "pivot_root into the sandbox",
+		[STAGE_CHDIR] = "enter the working directory",
 		[STAGE_SESSION] = "start a new session",
 		[STAGE_FORK_PAYLOAD] = "fork the program",
 		[STAGE_RLIMITS] = "set rlimits",

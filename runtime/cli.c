@@ -159,7 +159,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *er
 			continue;
 		case OPT_REPORT_FD:
 			if (parse_fd(optarg, &o->report_fd) < 0)
-				return error_set(err, EINVAL, "--report-fd: '%s' is not a file descriptor", optarg);
+				return error_set(err, 0, "--report-fd: '%s' is not a file descriptor", optarg);
 			continue;
 		case OPT_NAME:
 			o->name = optarg;
@@ -171,18 +171,18 @@ int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *er
 			/* NAME=VALUE is the [env] section's "NAME = VALUE". */
 			char *eq = strchr(optarg, '=');
 			if (!eq || eq == optarg)
-				return error_set(err, EINVAL, "--env: expected NAME=VALUE, got '%s'", optarg);
+				return error_set(err, 0, "--env: expected NAME=VALUE, got '%s'", optarg);
 			*eq = '\0';
 			if ((r = add_set(o, "--env", "env", optarg, eq + 1, err)) < 0)
 				return r;
 			continue;
 		}
 		case ':':
-			return error_set(err, EINVAL, "option '%s' needs a value (see mlrun --help)", argv[optind - 1]);
+			return error_set(err, 0, "option '%s' needs a value (see mlrun --help)", argv[optind - 1]);
 		case '?':
 			if (optopt)
-				return error_set(err, EINVAL, "unknown option '-%c' (see mlrun --help)", optopt);
-			return error_set(err, EINVAL, "unknown option '%s' (see mlrun --help)", argv[optind - 1]);
+				return error_set(err, 0, "unknown option '-%c' (see mlrun --help)", optopt);
+			return error_set(err, 0, "unknown option '%s' (see mlrun --help)", argv[optind - 1]);
 		default:
 			break;
 		}
@@ -195,7 +195,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *er
 			}
 	}
 	if (optind >= argc)
-		return error_set(err, EINVAL, "no program given (usage: mlrun [OPTIONS] [--] PROGRAM [ARG...])");
+		return error_set(err, 0, "no program given (usage: mlrun [OPTIONS] [--] PROGRAM [ARG...])");
 	o->argv = argv + optind;
 	o->argc = argc - optind;
 	return 0;

@@ -60,8 +60,10 @@ static int build_exec(struct sandbox *sb, const struct policy *p, int argc, char
 {
 	int r;
 	const char *interp = interpreter_for(p, argv[0], err, &r);
-	if (r < 0)
+	if (r < 0) {
+		sb->program_missing = true;
 		return r;
+	}
 	size_t extra = interp ? 1 : 0;
 	sb->argv = calloc((size_t)argc + extra + 1, sizeof(char *));
 	if (!sb->argv)

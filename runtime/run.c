@@ -109,8 +109,11 @@ int run_main(const struct run_options *o)
 
 	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0 };
 	prepared = true;
-	if ((r = sandbox_prepare(&sb, &p, o, id, &fb, &err)) < 0)
+	if ((r = sandbox_prepare(&sb, &p, o, id, &fb, &err)) < 0) {
+		if (sb.program_missing)
+			res.exit_code = r == -ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC;
 		goto fail;
+	}
 	trace_step(&tr, 0, "prepare sandbox");
 	warn_degraded(o, &enf);
 
@@ -136,10 +139,8 @@ fail:
 	fprintf(stderr, "mlrun: %s\n", err.msg[0] ? err.msg : strerror(-r));
 	res.status = RUN_ERROR;
 	snprintf(res.error, sizeof(res.error), "%s", err.msg);
-	if (p.name || prepared) {
-		struct error ignored = { 0 };
-		report_write(o, id, &p, sb.argv ? sb.argv : o->argv, &res, &enf, &ignored);
-	}
+	struct error ignored = { 0 };
+	report_write(o, id, &p, sb.argv ? sb.argv : o->argv, &res, &enf, &ignored);
 	if (prepared)
 		sandbox_release(&sb);
 	policy_free(&p);

@@ -26,6 +26,7 @@ enum child_stage {
 	STAGE_CLONE_SOURCES,
 	STAGE_ASSEMBLE_ROOT,
 	STAGE_PIVOT,
+	STAGE_CHDIR,
 	STAGE_SESSION,
 	STAGE_FORK_PAYLOAD,
 	STAGE_RLIMITS,
@@ -66,6 +67,7 @@ struct sandbox {
 	size_t n_exec_paths;
 	char **argv;
 	char **envp;
+	bool program_missing; /* preparation failed on PROGRAM itself (exit 127/126, not 125) */
 
 	struct sandbox_rlimit rlimits[8];
 	size_t n_rlimits;

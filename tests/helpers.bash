@@ -1,0 +1,59 @@
+# Shared set-up for the host BATS suites: the binary under test, the static probe, and a few
+# helpers that observe the sandbox from outside.
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+MLRUN=${MLRUN:-$REPO/mlrun}
+PROBE=$REPO/${BUILD:-build}/tests/probe
+PY=/usr/bin/python3
+TEST_USER=mlrun-test
+
+# Run the probe in a sandbox: sandbox_probe [MLRUN OPTIONS] -- probe ARGS
+sb() { "$MLRUN" -q --ro-bind "$PROBE:/probe" "$@"; }
+
+# JSON field of a report file: jfield FILE 'expr' (python expression over r).
+jfield() { "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# Poll until a command succeeds, at most N tenths of a second.
+wait_for() {
+	local tries=$1; shift
+	while ! "$@" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+require_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+
+# An unprivileged user for the rootless tests (created once, like the test suites of peers do).
+ensure_test_user() {
+	require_root
+	id -u "$TEST_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$TEST_USER" \
+		|| skip "cannot create $TEST_USER"
+}
+
+# Run a command as the unprivileged test user.
+as_user() { setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups --reset-env -- "$@"; }
+
+# Direct children of a pid.
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null; }
+
+# The pids of every descendant of a pid (breadth first).
+descendants_of() {
+	local queue=("$1") p c
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}; queue=("${queue[@]:1}")
+		for c in $(children_of "$p"); do echo "$c"; queue+=("$c"); done
+	done
+}
+
+# A process that is gone or a zombie (this host's pid 1 may be slow to reap orphans).
+is_dead() { [ ! -e /proc/"$1" ] || grep -q '^State:.*Z' /proc/"$1"/status; }
+
+# No process has pattern in its command line (checked, never killed: we end only our own pids).
+no_process_matching() { ! pgrep -f "$1" >/dev/null; }
+
+# FILE has at least N lines (re-evaluated on every poll).
+has_lines() { [ "$(grep -c . "$1" 2>/dev/null)" -ge "$2" ]; }

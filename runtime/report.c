@@ -19,6 +19,11 @@ static json_object *num_or_null(uint64_t v)
 	return v == POLICY_UNLIMITED ? NULL : json_object_new_int64((int64_t)v);
 }
 
+static json_object *cg_int(const struct run_result *r, uint64_t v)
+{
+	return r->cgroup_stats ? json_object_new_int64((int64_t)v) : NULL;
+}
+
 static json_object *ms(double v)
 {
 	return json_object_new_double(round(v * 10.0) / 10.0);
@@ -73,13 +78,14 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "memory_peak_bytes", json_object_new_int64((int64_t)r->memory_peak_bytes));
 	json_object_object_add(o, "memory_peak_source",
 			       json_object_new_string(r->memory_from_rusage ? "rusage-maxrss" : "cgroup"));
-	json_object_object_add(o, "memory_avg_bytes", json_object_new_int64((int64_t)r->memory_avg_bytes));
-	json_object_object_add(o, "pids_peak", json_object_new_int64((int64_t)r->pids_peak));
-	json_object_object_add(o, "io_read_bytes", json_object_new_int64((int64_t)r->io_read_bytes));
-	json_object_object_add(o, "io_write_bytes", json_object_new_int64((int64_t)r->io_write_bytes));
-	json_object_object_add(o, "oom_kills", json_object_new_int64((int64_t)r->oom_kills));
-	json_object_object_add(o, "cpu_throttled_count", json_object_new_int64((int64_t)r->cpu_throttled_count));
-	json_object_object_add(o, "cpu_throttled_ms", json_object_new_int64((int64_t)r->cpu_throttled_ms));
+	/* Without a cgroup these cannot be measured: null, not a made-up 0. */
+	json_object_object_add(o, "memory_avg_bytes", cg_int(r, r->memory_avg_bytes));
+	json_object_object_add(o, "pids_peak", cg_int(r, r->pids_peak));
+	json_object_object_add(o, "io_read_bytes", cg_int(r, r->io_read_bytes));
+	json_object_object_add(o, "io_write_bytes", cg_int(r, r->io_write_bytes));
+	json_object_object_add(o, "oom_kills", cg_int(r, r->oom_kills));
+	json_object_object_add(o, "cpu_throttled_count", cg_int(r, r->cpu_throttled_count));
+	json_object_object_add(o, "cpu_throttled_ms", cg_int(r, r->cpu_throttled_ms));
 	json_object_object_add(o, "limits", limits_obj(p));
 	json_object_object_add(o, "enforced", enforced_obj(e));
 	json_object_object_add(o, "not_enforced_reason", e->why[0] ? json_object_new_string(e->why) : NULL);
@@ -169,8 +175,12 @@ void report_summary(FILE *f, const struct run_result *r, const struct run_enforc
 		fprintf(f, "mlrun: status      %s\n", run_status_name(r->status));
 	fprintf(f, "mlrun: wall        %.1f ms\n", r->wall_ms);
 	fprintf(f, "mlrun: cpu         %.1f ms user, %.1f ms system\n", r->cpu_user_ms, r->cpu_system_ms);
-	fprintf(f, "mlrun: memory      peak %s%s, avg %s\n", peak, r->memory_from_rusage ? " (max RSS)" : "", avg);
-	fprintf(f, "mlrun: pids        peak %llu\n", (unsigned long long)r->pids_peak);
+	if (r->cgroup_stats) {
+		fprintf(f, "mlrun: memory      peak %s, avg %s\n", peak, avg);
+		fprintf(f, "mlrun: pids        peak %llu\n", (unsigned long long)r->pids_peak);
+	} else {
+		fprintf(f, "mlrun: memory      peak %s (max RSS of one process; no cgroup here)\n", peak);
+	}
 	fprintf(f, "mlrun: violations  %zu\n", r->n_violations);
 	fprintf(f, "mlrun: enforced    memory=%s cpu=%s pids=%s seccomp=%s landlock=%s network=%s\n",
 		e->memory ? "yes" : "NO", e->cpu ? "yes" : "NO", e->pids ? "yes" : "NO", e->seccomp ? "yes" : "NO",

@@ -52,6 +52,7 @@ struct run_result {
 	uint64_t oom_kills;
 	uint64_t cpu_throttled_count, cpu_throttled_ms;
 	uint64_t samples;
+	bool cgroup_stats; /* pids, io, memory average came from the cgroup (else unmeasured) */
 	struct run_violation violations[RUN_MAX_VIOLATIONS];
 	size_t n_violations;
 	char error[ERROR_MSG_MAX]; /* status "error": why */

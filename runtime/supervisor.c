@@ -189,6 +189,7 @@ static void account(struct sup *s, struct run_result *res, uint64_t end_ns)
 	res->memory_from_rusage = true;
 	if (!s->have_stats)
 		return;
+	res->cgroup_stats = true;
 	const struct cgroup_stats *st = &s->last;
 	res->cpu_user_ms = (double)st->cpu_user_usec / 1e3;
 	res->cpu_system_ms = (double)st->cpu_system_usec / 1e3;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # Command line, exit statuses, errors, the report.
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }

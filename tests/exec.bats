@@ -76,7 +76,7 @@ start_signal_probe() {
 @test "an unhandled SIGTERM kills the program and mlrun exits 143" {
 	"$MLRUN" -q --ro-bind "$PROBE:/probe" -- /probe sleep 30 &
 	mlrun_pid=$!
-	wait_for 100 test -n "$(descendants_of $mlrun_pid | sed -n 2p)"
+	wait_for 100 program_running "$mlrun_pid" probe
 	kill -TERM "$mlrun_pid"
 	rc=0
 	wait "$mlrun_pid" || rc=$?
@@ -86,7 +86,7 @@ start_signal_probe() {
 @test "if mlrun is SIGKILLed, the whole sandbox dies" {
 	"$MLRUN" -q --ro-bind "$PROBE:/probe" -- /probe sleep 60 &
 	mlrun_pid=$!
-	wait_for 100 test -n "$(descendants_of $mlrun_pid | sed -n 2p)"
+	wait_for 100 program_running "$mlrun_pid" probe
 	inside=$(descendants_of "$mlrun_pid")
 	kill -KILL "$mlrun_pid"
 	for p in $inside; do

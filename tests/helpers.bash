@@ -38,7 +38,7 @@ ensure_test_user() {
 as_user() { setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups --reset-env -- "$@"; }
 
 # Direct children of a pid.
-children_of() { cat /proc/"$1"/task/*/children 2>/dev/null; }
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .; }
 
 # The pids of every descendant of a pid (breadth first).
 descendants_of() {
@@ -57,3 +57,8 @@ no_process_matching() { ! pgrep -f "$1" >/dev/null; }
 
 # FILE has at least N lines (re-evaluated on every poll).
 has_lines() { [ "$(grep -c . "$1" 2>/dev/null)" -ge "$2" ]; }
+
+# The sandboxed program of a running mlrun: mlrun -> pid 1 (init) -> program.
+program_pid() { local init; init=$(children_of "$1" | head -1); [ -n "$init" ] && children_of "$init" | head -1; }
+# The program exists and has exec'd NAME (poll with wait_for).
+program_running() { local p; p=$(program_pid "$1") && [ -n "$p" ] && grep -q "^Name:.*$2" /proc/"$p"/status; }

@@ -86,11 +86,10 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' > port.txt &
 
 @test "as root, the program runs as an unprivileged host uid, never 0" {
 	require_root
-	sb --report r.json -- /probe sleep 30 &
+	"$MLRUN" -q --ro-bind "$PROBE:/probe" -- /probe sleep 30 &
 	mlrun_pid=$!
-	wait_for 50 test -n "$(descendants_of $mlrun_pid | tail -1)"
-	wait_for 50 grep -q '^Name:.*probe' /proc/"$(descendants_of $mlrun_pid | tail -1)"/status
-	prog=$(descendants_of "$mlrun_pid" | tail -1)
+	wait_for 100 program_running "$mlrun_pid" probe
+	prog=$(program_pid "$mlrun_pid")
 	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/"$prog"/status)
 	gids=$(awk '/^Gid:/ {print $2, $3, $4, $5}' /proc/"$prog"/status)
 	groups=$(awk '/^Groups:/ {print $2}' /proc/"$prog"/status)

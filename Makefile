@@ -60,9 +60,10 @@ $(PROBE): tests/probes/probe.c
 
 test-deps: mlrun $(UNIT_BINS) $(PROBE)
 
-# check: unit tests + host BATS suites + the cgroup v2 VM suites; one closing summary line.
-check: deps test-deps
-	$(Q)tests/run-all.sh
+# check: unit tests + host BATS suites (plain and ASan+UBSan) + the cgroup v2 VM suites;
+# one closing summary line.
+check: deps test-deps asan
+	$(Q)MLRUN_ASAN=$(CURDIR)/mlrun-asan tests/run-all.sh
 
 check-host: test-deps
 	$(Q)MLRUN_SKIP_VM=1 tests/run-all.sh

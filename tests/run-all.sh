@@ -3,6 +3,7 @@
 # closes with one line "N passed, N failed[, N skipped]". Exit status is non-zero on any failure.
 #   MLRUN=path     binary under test (default ./mlrun)     BUILD=dir  build dir (default build)
 #   MLRUN_SKIP_VM=1  skip the qemu suites                  SUITES="a b"  only these host suites
+#   MLRUN_ASAN=path  also run the host suites against this ASan+UBSan binary
 set -u
 cd "$(dirname "$0")/.."
 export MLRUN=${MLRUN:-$PWD/mlrun} BUILD=${BUILD:-build}
@@ -22,6 +23,14 @@ section "host suites"
 suites=${SUITES:-$(ls tests/*.bats)}
 # shellcheck disable=SC2086
 bats --tap $suites 2>&1 | tee -a "$log" || rc=1
+
+# The same host suites against the ASan+UBSan build, when it was built (make check builds it).
+if [ -n "${MLRUN_ASAN:-}" ] && [ -x "$MLRUN_ASAN" ]; then
+	section "host suites under ASan+UBSan ($MLRUN_ASAN)"
+	# shellcheck disable=SC2086
+	MLRUN=$MLRUN_ASAN ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		bats --tap $suites 2>&1 | sed 's/^\(not \)\{0,1\}ok \([0-9]*\) /&[asan] /' | tee -a "$log" || rc=1
+fi
 
 if [ "${MLRUN_SKIP_VM:-0}" != 1 ]; then
 	section "cgroup v2 VM suites"

@@ -8,6 +8,7 @@
 
 #include "exitcodes.h"
 #include "features.h"
+#include "monitor.h"
 #include "run.h"
 
 /* If mlrun is started with fd 0, 1 or 2 closed, the pipes it creates must not land there
@@ -55,6 +56,16 @@ int main(int argc, char **argv)
 		return check_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "features") == 0)
 		return features_main(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} commands[] = {
+		{ "ps", monitor_ps },	{ "stats", monitor_stats }, { "top", monitor_top },
+		{ "kill", monitor_kill }, { "gc", monitor_gc },
+	};
+	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "run") == 0) {
 		argc--;
 		argv++;

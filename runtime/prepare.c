@@ -173,6 +173,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 
 	memset(sb, 0, sizeof(*sb));
 	sb->policy = p;
+	sb->id = id;
 	sb->hostname = p->hostname;
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;

@@ -53,6 +53,7 @@ struct sandbox_rlimit {
 
 struct sandbox {
 	const struct policy *policy;
+	const char *id; /* sandbox id (state file name, MLRUN_ID) */
 	struct rootfs_plan plan;
 	struct ns_idmap idmap;
 	bool as_root;		/* mlrun runs as host root: drop supplementary groups */

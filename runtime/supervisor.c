@@ -15,9 +15,11 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "state.h"
 #include "supervisor.h"
 
 /* Signals sent to mlrun that are relayed to the program (through the sandbox's pid 1). */
@@ -40,6 +42,7 @@ struct sup {
 	uint64_t mem_sum, samples;
 	struct cgroup_stats last;
 	bool have_stats;
+	bool registered; /* a state file exists */
 };
 
 static int pidfd_signal(int pidfd, int sig)
@@ -231,6 +234,24 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 	return error_set(err, e, "cannot %s", sandbox_stage_name(m->stage));
 }
 
+/* Make the run visible to `mlrun ps/stats/kill`; a failure only costs that visibility. */
+static void register_state(struct sup *s)
+{
+	struct state_entry e = { .supervisor_pid = getpid(), .init_pid = s->pid };
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e.started_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	e.supervisor_start = state_proc_starttime(e.supervisor_pid);
+	snprintf(e.id, sizeof(e.id), "%s", s->sb->id);
+	snprintf(e.policy, sizeof(e.policy), "%s", s->p->name ? s->p->name : "builtin");
+	snprintf(e.cgroup, sizeof(e.cgroup), "%s", s->leaf && s->leaf->dirfd >= 0 ? s->leaf->path : "");
+	size_t off = 0;
+	for (char **a = s->sb->argv; *a && off < sizeof(e.command) - 1; a++)
+		off += (size_t)snprintf(e.command + off, sizeof(e.command) - off, "%s%s", off ? " " : "", *a);
+	struct error ignored = { 0 };
+	s->registered = state_write(&e, &ignored) == 0;
+}
+
 static int start_child(struct sup *s, struct error *err)
 {
 	int sync[2], msg[2], status[2], r;
@@ -272,6 +293,7 @@ static int start_child(struct sup *s, struct error *err)
 		return r;
 	}
 	trace_step(s->tr, 0, "write id maps");
+	register_state(s);
 	return 0;
 }
 
@@ -323,6 +345,8 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	account(&s, res, end);
 	r = 0;
 out:
+	if (s.registered)
+		state_remove(sb->id);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	if (s.sigfd >= 0)

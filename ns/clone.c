@@ -25,7 +25,14 @@ pid_t ns_clone(const struct ns_clone_args *a, int *pidfd)
 		ca.cgroup = (uint64_t)a->cgroup_fd;
 	}
 	long r = syscall(SYS_clone3, &ca, sizeof(ca));
-	if (r < 0)
+	if (r >= 0)
+		return (pid_t)r;
+	if (errno != ENOSYS)
 		return -errno;
-	return (pid_t)r;
+	/* Kernels before 5.3 (and valgrind) have no clone3. Legacy clone does the same except
+	 * CLONE_INTO_CGROUP, which has no equivalent without a window outside the limits. */
+	if (a->cgroup_fd >= 0)
+		return -ENOSYS;
+	r = syscall(SYS_clone, (unsigned long)(a->flags | CLONE_PIDFD | SIGCHLD), NULL, pidfd, NULL, NULL);
+	return r < 0 ? -errno : (pid_t)r;
 }

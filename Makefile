@@ -111,3 +111,26 @@ clean:
 	rm -rf build build-asan mlrun mlrun-asan
 
 .PHONY: all check check-host asan check-asan deps demo install clean test-deps
+
+# ---- benchmarks (bench/, docs/performance.md) -------------------------------------------------
+# bench: side-by-side start-up against unshare, bubblewrap, crun, firejail; memory, throughput,
+# bind scaling, start-up breakdown; results in bench/results/. bench-smoke: one short pass of
+# all of it (CI keeps the scripts working; asserts no timing). Both run as root.
+DEB_BENCH := hyperfine bubblewrap crun firejail uidmap strace linux-perf gcc libc6-dev python3-numpy
+
+deps-bench:
+	$(Q)if dpkg-query -W -f='$${Status}\n' $(DEB_BENCH) 2>/dev/null | grep -c 'install ok installed' \
+	     | grep -qx "$(words $(DEB_BENCH))"; then \
+	   echo "  DEPS    bench: all installed"; \
+	 else \
+	   SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	   $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEB_BENCH); \
+	 fi
+
+bench: mlrun
+	$(Q)bench/run.sh
+
+bench-smoke: mlrun
+	$(Q)bench/run.sh --smoke
+
+.PHONY: bench bench-smoke deps-bench

@@ -1,0 +1,202 @@
+#!/bin/bash
+# bench/run.sh [--smoke] - mlrun's side-by-side benchmarks (`make bench`, `make bench-smoke`).
+#
+# Start-up of /bin/true, `python3 -c pass` and `python3 -c "import numpy"` under: direct exec,
+# the kernel's namespace floor (unshare -Urpmn --fork), bubblewrap, crun, firejail and mlrun
+# (strict and default policies); then the cost of a network namespace, memory (supervisor peak
+# RSS, idle-sandbox overhead), throughput (serial and 2 in parallel), start-up against the number
+# of binds, and a breakdown of mlrun's start-up (mlrun -v, strace, perf stat).
+#
+# Everything lands in bench/results/ (gitignored): hyperfine JSON, results.md, startup.svg.
+# --smoke runs every step once, briefly (hyperfine --runs 3 --warmup 0, small counts): it checks
+# that the scripts work and asserts no timing. Any failing step fails the run.
+#
+# Environment: MLRUN (the binary, default ./mlrun), BENCH_OUT (default bench/results),
+# BENCH_QUIET=SECONDS (wait up to that long for an idle host before a full run).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+PY=/usr/bin/python3 # never the python3 on PATH (a slow shim on some hosts)
+
+# Every peer gets the same small environment. The thread-count variables are the ones mlrun
+# sets inside its sandboxes (from --cpus): without them numpy's import would spawn an OpenBLAS
+# thread pool under the peers but not under mlrun. OPENBLAS_CORETYPE/L2_SIZE are dropped too.
+if [ -z "${BENCH_CLEAN_ENV:-}" ]; then
+	exec env -i BENCH_CLEAN_ENV=1 PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
+		HOME="${HOME:-/root}" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+		OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 \
+		MLRUN="${MLRUN:-$ROOT/mlrun}" BENCH_OUT="${BENCH_OUT:-$BENCH/results}" BENCH_QUIET="${BENCH_QUIET:-0}" \
+		"$0" "$@"
+fi
+
+SMOKE=0
+case "${1:-}" in
+--smoke) SMOKE=1 ;;
+"") ;;
+*) echo "usage: bench/run.sh [--smoke]" >&2; exit 2 ;;
+esac
+
+MLRUN=$(realpath "$MLRUN")
+OUT=$BENCH_OUT
+mkdir -p "$OUT"
+OUT=$(realpath "$OUT")
+cd "$ROOT"
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "$*" >>"$OUT/notes.txt"; echo "bench: note: $*" >&2; }
+section() { printf '\n== %s ==\n' "$*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "run as root (crun and firejail are benchmarked as root; see docs/performance.md)"
+[ -x "$MLRUN" ] || die "no mlrun binary at $MLRUN (make mlrun)"
+for t in hyperfine bwrap unshare strace xargs; do
+	command -v "$t" >/dev/null || die "$t is missing: make deps-bench"
+done
+
+# Counts: full run, or one short iteration of everything.
+if [ $SMOKE = 1 ]; then
+	HF_FAST=(--runs 3 --warmup 0) HF_MID=(--runs 3 --warmup 0) HF_SLOW=(--runs 3 --warmup 0)
+	THROUGHPUT_N=10 LOOP_N=10 BREAKDOWN_N=3 MEM_SCALE=0.4
+else
+	HF_FAST=(--runs 300 --warmup 30) HF_MID=(--runs 100 --warmup 10) HF_SLOW=(--runs 40 --warmup 5)
+	THROUGHPUT_N=200 LOOP_N=200 BREAKDOWN_N=50 MEM_SCALE=1
+fi
+HF=(hyperfine -N --style basic)
+
+rm -f "$OUT"/*.json "$OUT"/*.md "$OUT"/*.svg "$OUT"/*.txt "$OUT"/*.csv
+rm -rf "$OUT/crun" "$OUT/raw"
+mkdir -p "$OUT/raw"
+TMP=$(mktemp -d /tmp/mlrun-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+# ---- the peers --------------------------------------------------------------------------------
+STRICT=$ROOT/policies/strict.ini
+DEFAULT=$ROOT/policies/default.ini
+MLRUN_STRICT="$MLRUN --policy $STRICT --workdir none -q --"
+MLRUN_DEFAULT="$MLRUN --policy $DEFAULT --workdir none -q --"
+UNSHARE="unshare -Urpmn --fork"
+# bubblewrap with isolation comparable to mlrun's strict policy.
+BWRAP_BASE="bwrap --unshare-all --die-with-parent --new-session --cap-drop ALL --ro-bind /usr /usr"
+for l in bin sbin lib lib32 lib64 libx32; do
+	[ -L /$l ] && BWRAP_BASE+=" --symlink $(readlink /$l) /$l"
+done
+# /etc/alternatives: Debian's libblas.so.3 (numpy) is a symlink through it; mlrun exposes it too.
+BWRAP_BASE+=" --ro-bind /etc/ld.so.cache /etc/ld.so.cache --ro-bind /etc/alternatives /etc/alternatives --tmpfs /tmp --proc /proc --dev /dev --chdir /tmp"
+BWRAP="$BWRAP_BASE"
+FIREJAIL="firejail --quiet --noprofile --net=none --ipc-namespace --private-tmp --private-dev --caps.drop=all --nonewprivs --nogroups --read-only=/usr --read-only=/etc"
+
+# crun refuses this host's hybrid cgroup layout even with --cgroup-manager=disabled ("cgroups in
+# hybrid mode not supported"), so its benchmark runs in a private mount namespace where an empty
+# read-only tmpfs hides /sys/fs/cgroup (nothing is written to the cgroup tree, ever).
+CRUN_NS=(unshare -m --propagation private sh -c 'mount -t tmpfs -o ro,size=4k bench-nocgroup /sys/fs/cgroup && exec "$@"' sh)
+CRUN="crun --cgroup-manager=disabled --root=$OUT/crun/state run -b $OUT/crun/bundle"
+
+declare -A WORKLOAD=([true]='/bin/true' [pass]='/usr/bin/python3 -c pass' [numpy]='/usr/bin/python3 -c "import numpy"')
+declare -A WORKLOAD_JSON=([true]='["/bin/true"]' [pass]='["/usr/bin/python3","-c","pass"]' [numpy]='["/usr/bin/python3","-c","import numpy"]')
+
+HAVE_CRUN=0 HAVE_FIREJAIL=0
+if command -v crun >/dev/null; then
+	mkdir -p "$OUT/crun/state"
+	$PY "$BENCH/crun_bundle.py" "$OUT/crun/bundle" "true=${WORKLOAD_JSON[true]}" "pass=${WORKLOAD_JSON[pass]}" \
+		"numpy=${WORKLOAD_JSON[numpy]}" >/dev/null
+	if "${CRUN_NS[@]}" $CRUN -f "$OUT/crun/bundle/config-true.json" bench-probe-$$ 2>"$TMP/crun.err"; then
+		HAVE_CRUN=1
+	else
+		note "crun: skipped, it cannot run here: $(head -c 300 "$TMP/crun.err")"
+	fi
+else
+	note "crun: skipped, not installed (make deps-bench)"
+fi
+if command -v firejail >/dev/null; then
+	if timeout 30 $FIREJAIL /bin/true 2>"$TMP/fj.err" </dev/null; then
+		HAVE_FIREJAIL=1
+	else
+		note "firejail: skipped, it cannot run here: $(head -c 300 "$TMP/fj.err")"
+	fi
+else
+	note "firejail: skipped, not installed (make deps-bench)"
+fi
+
+# BENCH_QUIET=SECONDS: before measuring, wait up to that long for the host to be idle (over 2 s,
+# at least 85% of the CPU time idle): other work on a 2-core machine is the largest error here.
+if [ "${BENCH_QUIET:-0}" -gt 0 ] && [ $SMOKE = 0 ]; then
+	$PY - "$BENCH_QUIET" <<'PYEOF'
+import sys, time
+def idle():
+    a = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    time.sleep(2)
+    b = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    d = [y - x for x, y in zip(a, b)]
+    return (d[3] + d[4]) / max(1, sum(d))
+deadline = time.monotonic() + float(sys.argv[1])
+while True:
+    i = idle()
+    if i >= 0.85 or time.monotonic() > deadline:
+        print(f"bench: host {i:.0%} idle, starting", file=sys.stderr)
+        break
+PYEOF
+fi
+
+# ---- metadata ---------------------------------------------------------------------------------
+$PY "$BENCH/meta.py" "$OUT/meta.json" "$MLRUN" $SMOKE
+
+# ---- 1. start-up, side by side ----------------------------------------------------------------
+for w in true pass numpy; do
+	section "start-up: ${WORKLOAD[$w]}"
+	case $w in true) opts=("${HF_FAST[@]}") ;; pass) opts=("${HF_MID[@]}") ;; numpy) opts=("${HF_SLOW[@]}") ;; esac
+	cmd=${WORKLOAD[$w]}
+	args=(-n direct "$cmd" -n unshare "$UNSHARE $cmd" -n bwrap "$BWRAP $cmd")
+	[ $HAVE_FIREJAIL = 1 ] && args+=(-n firejail "$FIREJAIL $cmd")
+	args+=(-n mlrun-strict "$MLRUN_STRICT $cmd" -n mlrun-default "$MLRUN_DEFAULT $cmd")
+	"${HF[@]}" "${opts[@]}" --export-json "$OUT/startup-$w.json" "${args[@]}"
+	if [ $HAVE_CRUN = 1 ]; then
+		"${CRUN_NS[@]}" "${HF[@]}" "${opts[@]}" --export-json "$OUT/startup-$w-crun.json" \
+			-n crun "$CRUN -f $OUT/crun/bundle/config-$w.json bench-$$"
+	fi
+done
+
+# ---- 2. what a network namespace costs ----------------------------------------------------------
+section "network namespace"
+sed -e 's/^net *=.*/net = host/' -e 's/^allow_host *=.*/allow_host = true/' "$STRICT" >"$OUT/raw/strict-hostnet.ini"
+"${HF[@]}" "${HF_FAST[@]}" --export-json "$OUT/netns.json" \
+	-n "unshare -Ur" "unshare -Ur /bin/true" -n "unshare -Urn" "unshare -Urn /bin/true" \
+	-n "unshare -Urpm --fork" "unshare -Urpm --fork /bin/true" -n "unshare -Urpmn --fork" "unshare -Urpmn --fork /bin/true" \
+	-n "mlrun-strict net=host" "$MLRUN --policy $OUT/raw/strict-hostnet.ini --workdir none -q -- /bin/true" \
+	-n "mlrun-strict" "$MLRUN_STRICT /bin/true"
+$PY "$BENCH/netns_loop.py" "$OUT/netns-loop.json" "$LOOP_N"
+
+# ---- 3. memory ------------------------------------------------------------------------------------
+section "memory"
+cc -O2 -Wall -Wextra -o "$OUT/raw/peakrss" "$BENCH/peakrss.c"
+$PY "$BENCH/memory.py" "$OUT/memory.json" "$MEM_SCALE" "$OUT/raw/peakrss" "$MLRUN" "$STRICT" "$DEFAULT" "$BWRAP_BASE" "$UNSHARE"
+
+# ---- 4. throughput ----------------------------------------------------------------------------------
+section "throughput"
+tp=(direct "/bin/true" unshare "$UNSHARE /bin/true" bwrap "$BWRAP /bin/true"
+	mlrun-strict "$MLRUN_STRICT /bin/true" mlrun-default "$MLRUN_DEFAULT /bin/true")
+$PY "$BENCH/throughput.py" "$OUT/throughput.json" "$THROUGHPUT_N" "${tp[@]}"
+
+# ---- 5. start-up against the number of binds --------------------------------------------------------
+section "binds"
+mkdir -p "$TMP/binds"
+mb=() bb=() args=()
+for i in $(seq -w 1 100); do mkdir "$TMP/binds/d$i"; done
+for n in 0 1 10 100; do
+	mb=() bb=()
+	for i in $(seq -w 1 100 | head -n $n); do
+		mb+=(--ro-bind "$TMP/binds/d$i")
+		bb+=(--ro-bind "$TMP/binds/d$i" "$TMP/binds/d$i")
+	done
+	args+=(-n "mlrun-strict binds=$n" "$MLRUN --policy $STRICT --workdir none -q ${mb[*]} -- /bin/true")
+	args+=(-n "bwrap binds=$n" "$BWRAP ${bb[*]} /bin/true")
+done
+"${HF[@]}" "${HF_MID[@]}" --export-json "$OUT/binds.json" "${args[@]}"
+
+# ---- 6. where mlrun's start-up goes -------------------------------------------------------------------
+section "breakdown"
+$PY "$BENCH/breakdown.py" "$OUT" "$BREAKDOWN_N" "$MLRUN" "$STRICT" "$BWRAP_BASE" "$UNSHARE"
+
+# ---- the report ---------------------------------------------------------------------------------------
+section "report"
+$PY "$BENCH/report.py" "$OUT"
+echo "bench: results in $OUT (results.md, startup.svg, *.json)" >&2

@@ -103,6 +103,7 @@ install: mlrun
 	install -Dm755 mlrun $(DESTDIR)$(BINDIR)/mlrun
 	install -d $(DESTDIR)$(DATADIR)/policies
 	install -m644 policies/*.ini $(DESTDIR)$(DATADIR)/policies/
+	install -Dm644 tools/scan/mlrun_scan.py $(DESTDIR)$(DATADIR)/scan/mlrun_scan.py
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m644 docs/mlrun.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m644 docs/mlrun-policy.5 $(DESTDIR)$(MANDIR)/man5/

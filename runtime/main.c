@@ -9,6 +9,7 @@
 #include "exitcodes.h"
 #include "features.h"
 #include "monitor.h"
+#include "scan.h"
 #include "run.h"
 
 /* If mlrun is started with fd 0, 1 or 2 closed, the pipes it creates must not land there
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} commands[] = {
 		{ "ps", monitor_ps },	{ "stats", monitor_stats }, { "top", monitor_top },
-		{ "kill", monitor_kill }, { "gc", monitor_gc },
+		{ "kill", monitor_kill }, { "gc", monitor_gc },   { "scan", scan_main },
 	};
 	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)

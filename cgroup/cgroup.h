@@ -14,7 +14,7 @@
 #include "../policy/policy.h"
 #include "../runtime/error.h"
 
-#define CGROUP_REASON_MAX 256
+#define CGROUP_REASON_MAX 512
 #define CGROUP_DRAIN_TIMEOUT_MS 2000 /* how long destroy waits for killed processes to exit */
 
 /* What the host offers; filled by cgroup_probe() (also used by `mlrun features`). */
@@ -57,7 +57,13 @@ struct cgroup_stats {
 /* Inspect the host (read-only). Never fails hard: problems land in host->reason. */
 void cgroup_probe(struct cgroup_host *host);
 
-/* Create the leaf <parent>/<id> (parent: --cgroup-parent, else derived by cgroup_probe) with
+/* Use dir (--cgroup-parent: absolute under /sys/fs/cgroup, or relative to it as in
+ * /proc/self/cgroup) instead of the probed parent; re-checks writability and controllers. A
+ * missing dir is created on first use (like mlrun.slice). -EINVAL for a path with '..' or
+ * the root itself. On a host without pure cgroup v2 it changes nothing (leaves stay off). */
+int cgroup_host_set_parent(struct cgroup_host *host, const char *dir, struct error *err);
+
+/* Create the leaf <parent>/<prefix><id> (parent: --cgroup-parent, else derived by cgroup_probe) with
  * the policy's limits written before any process enters it. Returns 0 with a degraded leaf
  * when the host cannot do better, -errno (err filled) when something that should have worked
  * failed; then nothing is left behind. */
@@ -75,7 +81,9 @@ int cgroup_leaf_open(struct cgroup_leaf *leaf, const struct cgroup_host *host, c
  * With cgroup.kill present it only calls openat/write/close (async-signal-safe). */
 int cgroup_leaf_kill(const struct cgroup_leaf *leaf);
 
-/* One snapshot of the leaf's statistics. Optional files missing are flagged (has_*). */
+/* One snapshot of the leaf's statistics. Optional files missing are flagged (has_*); files of
+ * a controller the leaf lacks leave their fields 0. Returns 0, -EBADF for a degraded leaf, or
+ * the first unexpected error (st then still holds everything that could be read). */
 int cgroup_stats_read(const struct cgroup_leaf *leaf, struct cgroup_stats *st);
 
 /* Kill what is left, wait (bounded, CGROUP_DRAIN_TIMEOUT_MS) for populated 0, rmdir, close

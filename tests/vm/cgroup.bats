@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# cgroup v2 enforcement, end to end: the real binary ($MLRUN), run the way a user runs it, with
+# the report's numbers checked against what the limits must produce. Runs only in the test VM
+# (tests/vm/run.sh tests/vm/cgroup.bats), twice: as root (leaves in /sys/fs/cgroup/mlrun.slice)
+# and rootless (MLRUN_VM_ROOTLESS=1, leaves "mlrun-<id>" in the delegated $MLRUN_VM_DELEGATED).
+# Outside the VM every test skips: the host's cgroups are never touched.
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+load helpers
+
+PY=/usr/bin/python3 # the python3 on the host's PATH is a slow shim
+MiB=1048576
+
+setup() {
+	[ -n "${MLRUN_VM:-}" ] || skip "MLRUN_VM unset: needs the cgroup v2 test VM (tests/vm/run.sh $(basename "$BATS_TEST_FILENAME"))"
+	vm_require
+	[ -x "$MLRUN" ] || skip "no mlrun binary at $MLRUN (make first)"
+	R=$BATS_TEST_TMPDIR/report.json
+	NAME=cgt-$BATS_TEST_NUMBER-$$
+}
+
+# Where this pass' leaf for sandbox id $1 lives (cgroup/probe.c decides; docs/cgroups.md).
+leaf_dir() {
+	if [ -n "${MLRUN_VM_ROOTLESS:-}" ]; then
+		echo "$MLRUN_VM_DELEGATED/mlrun-$1"
+	else
+		echo /sys/fs/cgroup/mlrun.slice/$1
+	fi
+}
+
+# Every leaf mlrun made is gone (the helpers' own mlrun-test-* cgroups are not ours).
+assert_no_leaves() {
+	local left
+	if [ -n "${MLRUN_VM_ROOTLESS:-}" ]; then
+		left=$(find "$MLRUN_VM_DELEGATED" -mindepth 1 -maxdepth 1 -type d -name 'mlrun-*' ! -name 'mlrun-test-*')
+	else
+		left=$(find /sys/fs/cgroup/mlrun.slice -mindepth 1 -maxdepth 1 -type d 2>/dev/null)
+	fi
+	[ -z "$left" ] || fail "cgroup leaves left behind: $left"
+}
+
+# report_check EXPR: a python expression over d (the report) must hold; prints the report if not.
+# One python start per test: under TCG each costs over a second.
+report_check() {
+	run "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+cpu_ms = d["cpu_user_ms"] + d["cpu_system_ms"]
+ok = eval(sys.argv[2])
+if not ok:
+    print("failed: " + sys.argv[2])
+    print(json.dumps(d, indent=1))
+sys.exit(0 if ok else 1)' "$R" "$1"
+	assert_success
+}
+
+@test "cgroup: OOM: 256 MiB under --memory 64M is status oom, exit 137, oom_kills >= 1" {
+	run "$MLRUN" --name "$NAME" --memory 64M --timeout 60s --report "$R" -- "$PY" -c '
+b = bytearray(256 << 20)
+for i in range(0, len(b), 4096): b[i] = 1
+print("allocated")'
+	assert_equal "$status" 137
+	refute_output --partial allocated
+	report_check 'd["status"] == "oom" and d["signal"] == 9 and d["oom_kills"] >= 1 and d["enforced"]["memory"]'
+	assert_no_leaves
+}
+
+@test "cgroup: 64 MiB under --memory 256M: exits 0, memory_peak_bytes in [64 MiB, 256 MiB]" {
+	run "$MLRUN" --name "$NAME" --memory 256M --timeout 60s --report "$R" -- "$PY" -c '
+b = bytearray(64 << 20)
+for i in range(0, len(b), 4096): b[i] = 1
+print("allocated")'
+	assert_success
+	assert_output --partial allocated
+	report_check "d['status'] == 'exited' and d['oom_kills'] == 0 and 64 * $MiB <= d['memory_peak_bytes'] <= 256 * $MiB"
+	assert_no_leaves
+}
+
+@test "cgroup: the leaf exists while running, with the limits written before the program ran" {
+	local leaf
+	leaf=$(leaf_dir "$NAME")
+	"$MLRUN" --name "$NAME" --memory 64M --pids 16 --cpus 0.5 --timeout 60s --report "$R" -- /bin/sleep 6 &
+	local pid=$! i
+	# cgroupfs files have st_size 0: read them, do not test -s.
+	for i in $(seq 150); do
+		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { wait $pid; fail "no populated leaf at $leaf"; }
+	assert_equal "$(cat "$leaf/memory.max")" $((64 * MiB))
+	assert_equal "$(cat "$leaf/memory.swap.max")" 0
+	assert_equal "$(cat "$leaf/memory.oom.group")" 1
+	assert_equal "$(cat "$leaf/pids.max")" 16
+	assert_equal "$(cat "$leaf/cpu.max")" "50000 100000"
+	local rc=0
+	wait $pid || rc=$?
+	assert_equal "$rc" 0
+	[ ! -e "$leaf" ] || fail "$leaf still exists after the run"
+	assert_no_leaves
+}
+
+@test "cgroup: a fork bomb stops at --pids 16 and the host survives" {
+	# Every process forks forever; without pids.max this would take the VM down.
+	run "$MLRUN" --name "$NAME" --pids 16 --timeout 5s --report "$R" -- /bin/bash -c 'f() { while :; do f & done; }; f'
+	assert_failure
+	report_check 'd["status"] in ("pids", "timeout") and 0 < d["pids_peak"] <= 16 and d["enforced"]["pids"]'
+	run /bin/bash -c 'for i in 1 2 3; do /bin/true & done; wait; echo alive'
+	assert_success
+	assert_output alive
+	assert_no_leaves
+}
+
+@test "cgroup: --cpus 0.2 holds a 2 s spinner near 0.2 of wall time, and throttles" {
+	run "$MLRUN" --name "$NAME" --cpus 0.2 --timeout 60s --report "$R" -- /bin/bash -c '
+		end=$(( ${EPOCHREALTIME/./} + 2000000 ))
+		while [ ${EPOCHREALTIME/./} -lt $end ]; do :; done'
+	assert_success
+	report_check '0.1 <= cpu_ms / d["wall_ms"] <= 0.35 and d["cpu_throttled_count"] > 0 and d["enforced"]["cpu"]'
+	assert_no_leaves
+}
+
+@test "cgroup: --timeout kills a double-forked setsid daemon with its sandbox" {
+	local leaf
+	leaf=$(leaf_dir "$NAME")
+	run "$MLRUN" --name "$NAME" --timeout 3s --report "$R" -- /bin/bash -c '(setsid /bin/sleep 987 &); exec /bin/sleep 986'
+	assert_equal "$status" 124
+	report_check 'd["status"] == "timeout"'
+	[ ! -e "$leaf" ] || fail "$leaf still exists after the run"
+	run pgrep -f 'sleep 98[67]'
+	assert_failure # nothing survived, daemon included
+	assert_no_leaves
+}
+
+@test "cgroup: --cpu-time 1s stops a spinner: status cpu-time, exit 124" {
+	run "$MLRUN" --name "$NAME" --cpu-time 1s --timeout 60s --report "$R" -- /bin/bash -c 'while :; do :; done'
+	assert_equal "$status" 124
+	report_check 'd["status"] == "cpu-time" and cpu_ms >= 900'
+	assert_no_leaves
+}
+
+@test "cgroup: a 5 ms program still reports cpu time and memory peak" {
+	run "$MLRUN" --name "$NAME" --timeout 60s --report "$R" -- /bin/true
+	assert_success
+	report_check 'd["status"] == "exited" and cpu_ms > 0 and d["memory_peak_bytes"] > 0'
+	assert_no_leaves
+}
+
+@test "cgroup: a program that cannot run leaves no leaf behind" {
+	run "$MLRUN" --name "$NAME" --timeout 60s --report "$R" -- /nonexistent/program
+	assert_equal "$status" 127
+	[ ! -e "$(leaf_dir "$NAME")" ] || fail "leaf left behind"
+	assert_no_leaves
+}
+
+@test "cgroup: rootless: memory, cpu and pids are enforced in the delegated subtree" {
+	vm_require_rootless
+	run "$MLRUN" --name "$NAME" --memory 32M --timeout 60s --report "$R" -- "$PY" -c '
+b = bytearray(128 << 20)
+for i in range(0, len(b), 4096): b[i] = 1
+print("allocated")'
+	assert_equal "$status" 137
+	refute_output --partial allocated
+	report_check 'd["status"] == "oom" and d["oom_kills"] >= 1 and all(d["enforced"][k] for k in ("memory", "cpu", "pids"))'
+	assert_no_leaves
+}

@@ -60,8 +60,8 @@ static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy
 	e->cpu = leaf->enforced_cpu;
 	e->pids = leaf->enforced_pids;
 	e->io = leaf->enforced_io;
-	e->seccomp = false;  /* the syscall filter is not loaded yet (issue: seccomp profiles) */
-	e->landlock = false; /* nor Landlock */
+	e->seccomp = security_seccomp_enforced(p);
+	e->landlock = security_landlock_enforced(p);
 	e->network = p->net != NET_HOST;
 	snprintf(e->why, sizeof(e->why), "%s", leaf->reason);
 }
@@ -100,8 +100,8 @@ int run_main(const struct run_options *o)
 	trace_step(&tr, 0, "merge policy");
 
 	cgroup_probe(&host);
-	if (o->cgroup_parent)
-		snprintf(host.parent_path, sizeof(host.parent_path), "%s", o->cgroup_parent);
+	if (o->cgroup_parent && (r = cgroup_host_set_parent(&host, o->cgroup_parent, &err)) < 0)
+		goto fail;
 	if ((r = cgroup_leaf_create(&leaf, &host, id, &p, &err)) < 0)
 		goto fail;
 	trace_step(&tr, 0, leaf.dirfd >= 0 ? "create cgroup leaf" : "probe cgroups (none usable)");
@@ -116,6 +116,8 @@ int run_main(const struct run_options *o)
 	}
 	trace_step(&tr, 0, "prepare sandbox");
 	warn_degraded(o, &enf);
+	if (!o->quiet && p.landlock && !enf.landlock)
+		fprintf(stderr, "mlrun: warning: not enforced here: landlock (the kernel has no Landlock ABI)\n");
 
 	r = supervise(&sb, &leaf, &p, &tr, &res, &err);
 	trace_step(&tr, 0, "program ended");
@@ -130,6 +132,8 @@ int run_main(const struct run_options *o)
 		fprintf(stderr, "mlrun: %s\n", err.msg);
 	if (o->summary)
 		report_summary(stderr, &res, &enf);
+	if (!o->quiet)
+		violations_print(stderr, &res);
 	sandbox_release(&sb);
 	policy_free(&p);
 	return res.exit_code;

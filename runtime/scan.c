@@ -23,13 +23,21 @@
 
 /* The directory holding the analyzer and the strict policy: next to the binary in the source
  * tree (tools/scan, policies), else the installed data directory. */
-static int find_file(const char *exe_dir, const char *dev_rel, const char *installed, char *out, size_t len)
+#define SCAN_PATH_MAX (PATH_MAX + 64)
+static int find_file(const char *exe_dir, const char *dev_rel, const char *installed, char out[SCAN_PATH_MAX])
 {
-	snprintf(out, len, "%s/%s", exe_dir, dev_rel);
-	if (access(out, R_OK) == 0)
-		return 0;
-	snprintf(out, len, "%s/%s", MLRUN_DATADIR, installed);
-	return access(out, R_OK) == 0 ? 0 : -ENOENT;
+	const char *dirs[] = { exe_dir, MLRUN_DATADIR }, *rels[] = { dev_rel, installed };
+	for (size_t i = 0; i < 2; i++) {
+		size_t a = strlen(dirs[i]), b = strlen(rels[i]);
+		if (a + 1 + b >= SCAN_PATH_MAX)
+			continue;
+		memcpy(out, dirs[i], a);
+		out[a] = '/';
+		memcpy(out + a + 1, rels[i], b + 1);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
 }
 
 int scan_main(int argc, char **argv)
@@ -55,7 +63,7 @@ int scan_main(int argc, char **argv)
 		return EXIT_MLRUN_ERROR;
 	}
 
-	char exe[PATH_MAX], analyzer[PATH_MAX + 64], policy[PATH_MAX + 64], bind[2 * PATH_MAX];
+	char exe[PATH_MAX], analyzer[SCAN_PATH_MAX], policy[SCAN_PATH_MAX], bind[2 * PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0) {
 		fprintf(stderr, "mlrun: scan: cannot find the mlrun binary: %s\n", strerror(errno));
@@ -65,8 +73,8 @@ int scan_main(int argc, char **argv)
 	char exe_dir[PATH_MAX];
 	snprintf(exe_dir, sizeof(exe_dir), "%s", exe);
 	dirname(exe_dir);
-	if (find_file(exe_dir, "tools/scan/" ANALYZER, "scan/" ANALYZER, analyzer, sizeof(analyzer)) < 0 ||
-	    find_file(exe_dir, "policies/strict.ini", "policies/strict.ini", policy, sizeof(policy)) < 0) {
+	if (find_file(exe_dir, "tools/scan/" ANALYZER, "scan/" ANALYZER, analyzer) < 0 ||
+	    find_file(exe_dir, "policies/strict.ini", "policies/strict.ini", policy) < 0) {
 		fprintf(stderr, "mlrun: scan: the analyzer or the strict policy is not installed (%s)\n", MLRUN_DATADIR);
 		return EXIT_MLRUN_ERROR;
 	}

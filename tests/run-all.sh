@@ -19,6 +19,18 @@ for t in "$BUILD"/tests/unit/*; do
 	"$t" 2>&1 | tee -a "$log" || rc=1
 done
 
+section "python (pytest: tests/python)"
+if /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
+	# pytest's -rA summary, one line per test, as TAP
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider -rA tests/python 2>&1 | awk '
+		/^(PASSED|FAILED|ERROR|XPASS) / { n++; print ($1 == "PASSED" || $1 == "XPASS" ? "ok " : "not ok ") n " - " $2; next }
+		/^(SKIPPED|XFAIL) / { n++; $1 = ""; print "ok " n " - python" $0 " # SKIP"; next }
+		/^=+ .* in [0-9.]+s/ { print "# " $0 }
+		END { if (n == 0) print "not ok 1 - pytest ran no test" }' | tee -a "$log"
+else
+	echo "not ok 1 - python3-pytest is not installed (make deps)" | tee -a "$log"
+fi
+
 section "host suites"
 suites=${SUITES:-$(ls tests/*.bats)}
 # shellcheck disable=SC2086

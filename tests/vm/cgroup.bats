@@ -164,3 +164,15 @@ print("allocated")'
 	report_check 'd["status"] == "oom" and d["oom_kills"] >= 1 and all(d["enforced"][k] for k in ("memory", "cpu", "pids"))'
 	assert_no_leaves
 }
+
+@test "cgroup: the numpy example under --policy strict reports kernel-measured memory, CPU and pids" {
+	cd "$(dirname "$BATS_TEST_DIRNAME")/.."
+	run "$MLRUN" -q --name "$NAME" --policy policies/strict.ini --timeout 120s --summary --report "$R" \
+		examples/train_numpy.py
+	assert_success
+	assert_output --partial "test accuracy"
+	# the summary, for docs: shown in the TAP stream of the VM run
+	printf '%s\n' "${lines[@]}" | sed 's/^/# /' >&3
+	report_check 'd["status"] == "exited" and d["memory_peak_source"] == "cgroup" and d["memory_peak_bytes"] > 8 * 2**20 and d["pids_peak"] >= 1 and cpu_ms > 0 and d["samples"] >= 1 and d["enforced"]["memory"] and d["enforced"]["cpu"] and d["enforced"]["pids"]'
+	assert_no_leaves
+}

@@ -286,7 +286,7 @@ def test_batch_of_10_with_2_parallel(shared_dir):
     job = src(f"""
         import sys, time
         i = int(sys.argv[1])
-        t0 = time.time(); time.sleep(0.4); t1 = time.time()
+        t0 = time.time(); time.sleep(0.6); t1 = time.time()
         open({str(shared_dir)!r} + f"/job{{i}}", "w").write(f"{{t0}} {{t1}}")
         print(i * i)
     """)
@@ -413,7 +413,8 @@ def test_find_mlrun(monkeypatch):
 
 
 def test_policy_resolution(shared_dir):
-    assert mlsandbox.resolve_policy("strict", MLRUN) == str(REPO / "policies" / "strict.ini")
+    beside = Path(MLRUN).resolve().parent / "policies" / "strict.ini"  # the source tree's
+    assert mlsandbox.resolve_policy("strict", MLRUN) == (str(beside) if beside.is_file() else "strict")
     assert mlsandbox.resolve_policy("mine.ini", MLRUN) == os.path.abspath("mine.ini")
     assert mlsandbox.resolve_policy("installed-only", MLRUN) == "installed-only"
     p = shared_dir / "tight.ini"

@@ -53,7 +53,7 @@ def main():
         "memory_gib": round(mem_kb / 1024 / 1024, 1),
         "loadavg_start": open("/proc/loadavg").read().split()[:3],
         "mlrun": mlrun,
-        "mlrun_commit": commit + ("-dirty" if dirty else ""),
+        "mlrun_commit": os.environ.get("MLRUN_COMMIT") or (commit + ("-dirty" if dirty else "")),
         "versions": {
             "hyperfine": cmd("hyperfine", "--version"),
             "bwrap": cmd("bwrap", "--version"),

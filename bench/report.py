@@ -108,7 +108,6 @@ def main():
     startup = {}
     for w, _ in WORKLOADS:
         st = hf(os.path.join(d, f"startup-{w}.json"))
-        st.update(hf(os.path.join(d, f"startup-{w}-crun.json")))
         if st:
             startup[w] = st
 

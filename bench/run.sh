@@ -12,7 +12,8 @@
 # that the scripts work and asserts no timing. Any failing step fails the run.
 #
 # Environment: MLRUN (the binary, default ./mlrun), BENCH_OUT (default bench/results),
-# BENCH_QUIET=SECONDS (wait up to that long for an idle host before a full run).
+# BENCH_QUIET=SECONDS (wait up to that long for an idle host before a full run), MLRUN_COMMIT
+# (what to record as the binary's version when MLRUN was built elsewhere).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,7 @@ if [ -z "${BENCH_CLEAN_ENV:-}" ]; then
 		HOME="${HOME:-/root}" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 		OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 \
 		MLRUN="${MLRUN:-$ROOT/mlrun}" BENCH_OUT="${BENCH_OUT:-$BENCH/results}" BENCH_QUIET="${BENCH_QUIET:-0}" \
+		MLRUN_COMMIT="${MLRUN_COMMIT:-}" \
 		"$0" "$@"
 fi
 
@@ -53,16 +55,52 @@ for t in hyperfine bwrap unshare strace xargs; do
 	command -v "$t" >/dev/null || die "$t is missing: make deps-bench"
 done
 
-# Counts: full run, or one short iteration of everything.
+# Counts: full run, or one short iteration of everything. RUNS_*: total runs per command and
+# warm-up runs, spread over ROUNDS rounds (see hf_rounds).
 if [ $SMOKE = 1 ]; then
-	HF_FAST=(--runs 3 --warmup 0) HF_MID=(--runs 3 --warmup 0) HF_SLOW=(--runs 3 --warmup 0)
+	ROUNDS=1 RUNS_FAST="3 0" RUNS_MID="3 0" RUNS_SLOW="3 0"
 	THROUGHPUT_N=10 LOOP_N=10 BREAKDOWN_N=3 MEM_SCALE=0.4
 else
-	HF_FAST=(--runs 300 --warmup 30) HF_MID=(--runs 100 --warmup 10) HF_SLOW=(--runs 40 --warmup 5)
+	ROUNDS=5 RUNS_FAST="300 20" RUNS_MID="100 10" RUNS_SLOW="40 5"
 	THROUGHPUT_N=200 LOOP_N=200 BREAKDOWN_N=50 MEM_SCALE=1
 fi
 HF=(hyperfine -N --style basic)
 
+# hf_rounds OUT.json fast|mid|slow NAME COMMAND [NAME COMMAND]...
+# One hyperfine comparison, run in ROUNDS rounds that each run every command (the order rotated
+# from round to round) and merged into one hyperfine JSON: a burst of other work on the host then
+# lands on all commands alike. Commands named crun* run in the cgroup-masking namespace (CRUN_NS).
+hf_rounds() {
+	local out=$1 kind=$2 runs warm
+	shift 2
+	case $kind in fast) read -r runs warm <<<"$RUNS_FAST" ;; mid) read -r runs warm <<<"$RUNS_MID" ;;
+	slow) read -r runs warm <<<"$RUNS_SLOW" ;; esac
+	local per=$(((runs + ROUNDS - 1) / ROUNDS)) w=$(((warm + ROUNDS - 1) / ROUNDS))
+	local -a names=() cmds=() parts=()
+	while [ $# -gt 0 ]; do names+=("$1") cmds+=("$2"); shift 2; done
+	local n=${#names[@]} r i j
+	for ((r = 0; r < ROUNDS; r++)); do
+		local -a main=() cr=()
+		for ((i = 0; i < n; i++)); do
+			j=$(((i + r) % n))
+			if [[ ${names[j]} == crun* ]]; then cr+=(-n "${names[j]}" "${cmds[j]}"); else main+=(-n "${names[j]}" "${cmds[j]}"); fi
+		done
+		"${HF[@]}" --runs "$per" --warmup "$w" --export-json "$TMP/hf-$r.json" "${main[@]}"
+		parts+=("$TMP/hf-$r.json")
+		if [ ${#cr[@]} -gt 0 ]; then
+			"${CRUN_NS[@]}" "${HF[@]}" --runs "$per" --warmup "$w" --export-json "$TMP/hf-$r-crun.json" "${cr[@]}"
+			parts+=("$TMP/hf-$r-crun.json")
+		fi
+	done
+	$PY "$BENCH/merge_hf.py" "$out" "${parts[@]}"
+}
+
+# One run at a time per results directory: a second one would delete the first one's files.
+exec 9>"$OUT/.lock"
+if ! flock -n 9; then
+	echo "bench: another benchmark is using $OUT; waiting for it (BENCH_OUT=DIR to use another)" >&2
+	flock -w 1800 9 || die "$OUT is still locked after 30 minutes"
+fi
 rm -f "$OUT"/*.json "$OUT"/*.md "$OUT"/*.svg "$OUT"/*.txt "$OUT"/*.csv
 rm -rf "$OUT/crun" "$OUT/raw"
 mkdir -p "$OUT/raw"
@@ -143,26 +181,23 @@ $PY "$BENCH/meta.py" "$OUT/meta.json" "$MLRUN" $SMOKE
 # ---- 1. start-up, side by side ----------------------------------------------------------------
 for w in true pass numpy; do
 	section "start-up: ${WORKLOAD[$w]}"
-	case $w in true) opts=("${HF_FAST[@]}") ;; pass) opts=("${HF_MID[@]}") ;; numpy) opts=("${HF_SLOW[@]}") ;; esac
+	case $w in true) kind=fast ;; pass) kind=mid ;; numpy) kind=slow ;; esac
 	cmd=${WORKLOAD[$w]}
-	args=(-n direct "$cmd" -n unshare "$UNSHARE $cmd" -n bwrap "$BWRAP $cmd")
-	[ $HAVE_FIREJAIL = 1 ] && args+=(-n firejail "$FIREJAIL $cmd")
-	args+=(-n mlrun-strict "$MLRUN_STRICT $cmd" -n mlrun-default "$MLRUN_DEFAULT $cmd")
-	"${HF[@]}" "${opts[@]}" --export-json "$OUT/startup-$w.json" "${args[@]}"
-	if [ $HAVE_CRUN = 1 ]; then
-		"${CRUN_NS[@]}" "${HF[@]}" "${opts[@]}" --export-json "$OUT/startup-$w-crun.json" \
-			-n crun "$CRUN -f $OUT/crun/bundle/config-$w.json bench-$$"
-	fi
+	args=(direct "$cmd" unshare "$UNSHARE $cmd" bwrap "$BWRAP $cmd")
+	[ $HAVE_CRUN = 1 ] && args+=(crun "$CRUN -f $OUT/crun/bundle/config-$w.json bench-$$")
+	[ $HAVE_FIREJAIL = 1 ] && args+=(firejail "$FIREJAIL $cmd")
+	args+=(mlrun-strict "$MLRUN_STRICT $cmd" mlrun-default "$MLRUN_DEFAULT $cmd")
+	hf_rounds "$OUT/startup-$w.json" $kind "${args[@]}"
 done
 
 # ---- 2. what a network namespace costs ----------------------------------------------------------
 section "network namespace"
 sed -e 's/^net *=.*/net = host/' -e 's/^allow_host *=.*/allow_host = true/' "$STRICT" >"$OUT/raw/strict-hostnet.ini"
-"${HF[@]}" "${HF_FAST[@]}" --export-json "$OUT/netns.json" \
-	-n "unshare -Ur" "unshare -Ur /bin/true" -n "unshare -Urn" "unshare -Urn /bin/true" \
-	-n "unshare -Urpm --fork" "unshare -Urpm --fork /bin/true" -n "unshare -Urpmn --fork" "unshare -Urpmn --fork /bin/true" \
-	-n "mlrun-strict net=host" "$MLRUN --policy $OUT/raw/strict-hostnet.ini --workdir none -q -- /bin/true" \
-	-n "mlrun-strict" "$MLRUN_STRICT /bin/true"
+hf_rounds "$OUT/netns.json" fast \
+	"unshare -Ur" "unshare -Ur /bin/true" "unshare -Urn" "unshare -Urn /bin/true" \
+	"unshare -Urpm --fork" "unshare -Urpm --fork /bin/true" "unshare -Urpmn --fork" "unshare -Urpmn --fork /bin/true" \
+	"mlrun-strict net=host" "$MLRUN --policy $OUT/raw/strict-hostnet.ini --workdir none -q -- /bin/true" \
+	"mlrun-strict" "$MLRUN_STRICT /bin/true"
 $PY "$BENCH/netns_loop.py" "$OUT/netns-loop.json" "$LOOP_N"
 
 # ---- 3. memory ------------------------------------------------------------------------------------
@@ -187,10 +222,10 @@ for n in 0 1 10 100; do
 		mb+=(--ro-bind "$TMP/binds/d$i")
 		bb+=(--ro-bind "$TMP/binds/d$i" "$TMP/binds/d$i")
 	done
-	args+=(-n "mlrun-strict binds=$n" "$MLRUN --policy $STRICT --workdir none -q ${mb[*]} -- /bin/true")
-	args+=(-n "bwrap binds=$n" "$BWRAP ${bb[*]} /bin/true")
+	args+=("mlrun-strict binds=$n" "$MLRUN --policy $STRICT --workdir none -q ${mb[*]} -- /bin/true")
+	args+=("bwrap binds=$n" "$BWRAP ${bb[*]} /bin/true")
 done
-"${HF[@]}" "${HF_MID[@]}" --export-json "$OUT/binds.json" "${args[@]}"
+hf_rounds "$OUT/binds.json" mid "${args[@]}"
 
 # ---- 6. where mlrun's start-up goes -------------------------------------------------------------------
 section "breakdown"

@@ -190,3 +190,14 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 	assert_output --partial 'pivot_root into the sandbox'
 	assert_output --partial 'drop capabilities'
 }
+
+@test "a .js program runs with the policy's node interpreter" {
+	[ -x /usr/bin/node ] || skip "nodejs not installed"
+	cp "$REPO/examples/hello.js" .
+	chmod 644 hello.js
+	run "$MLRUN" -q --policy "$REPO/policies/strict.ini" hello.js
+	assert_success
+	assert_line "hello from mlrun as uid $([ "$(id -u)" = 0 ] && echo 60000 || id -u)"
+	assert_line "processes visible: [1,2]"
+	assert_line "writing /etc/passwd: EROFS"
+}

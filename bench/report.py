@@ -194,10 +194,18 @@ def main():
                 rows.append([name, r["n"], f(r["loop_s"] * 1e3 / r["n"], 3), f(r["first_tenth_median_ms"], 3),
                              f(r["last_tenth_median_ms"], 3), f(r["children_cpu_ms"], 1), f(r["kthread_cpu_ms"], 1),
                              f"{r['netns_slab_before']} → {r['netns_slab_after']} (peak {r['netns_slab_peak']})",
-                             "not within the window" if r["drained_after_ms"] is None else f"{r['drained_after_ms']} ms"])
+                             f"{r.get('slab_percpu_delta_kb', '–')}",
+                             f"not within {r.get('settle_window_s', '')} s" if r["drained_after_ms"] is None
+                             else f"{r['drained_after_ms']} ms"])
         md += ["Back-to-back loops (bench/netns_loop.py; rounds in the order A B B A):", "",
                table(["command", "runs", "ms/run", "median first 10%", "median last 10%", "CPU of the runs, ms",
-                      "kernel-thread CPU, ms", "net_namespace slab objects", "back to baseline after"], rows), ""]
+                      "kernel-thread CPU, ms", "net_namespace slab objects", "Slab+Percpu Δ kB",
+                      "back to baseline after"], rows), ""]
+        if loop.get("parallel"):
+            rows = [[k, f(v["serial_per_s"], 0), f(v["parallel2_per_s"], 0),
+                     f(v["parallel2_per_s"] / v["serial_per_s"], 2)] for k, v in loop["parallel"].items()]
+            md += [f"Runs per second, one loop against two concurrent loops ({loop['variants'][next(iter(loop['variants']))][0]['n']} runs):", "",
+                   table(["command", "serial /s", "2 loops /s", "speed-up"], rows), ""]
 
     # ---- memory
     if mem:

@@ -207,8 +207,9 @@ $PY "$BENCH/memory.py" "$OUT/memory.json" "$MEM_SCALE" "$OUT/raw/peakrss" "$MLRU
 
 # ---- 4. throughput ----------------------------------------------------------------------------------
 section "throughput"
-tp=(direct "/bin/true" unshare "$UNSHARE /bin/true" bwrap "$BWRAP /bin/true"
-	mlrun-strict "$MLRUN_STRICT /bin/true" mlrun-default "$MLRUN_DEFAULT /bin/true")
+tp=(direct "/bin/true" unshare "$UNSHARE /bin/true" "unshare, no netns" "unshare -Urpm --fork /bin/true"
+	bwrap "$BWRAP /bin/true" mlrun-strict "$MLRUN_STRICT /bin/true" mlrun-default "$MLRUN_DEFAULT /bin/true"
+	"mlrun-strict net=host" "$MLRUN --policy $OUT/raw/strict-hostnet.ini --workdir none -q -- /bin/true")
 $PY "$BENCH/throughput.py" "$OUT/throughput.json" "$THROUGHPUT_N" "${tp[@]}"
 
 # ---- 5. start-up against the number of binds --------------------------------------------------------

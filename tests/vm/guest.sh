@@ -1,0 +1,124 @@
+#!/bin/bash
+# Stage 2 of the mlrun test VM: PID 1 after switch_root into the host's root (9p, read-only).
+#
+# Stage 1 (tests/vm/init.sh) has mounted everything and delegated user-1500; this creates the user
+# and runs the bats files twice:
+#   1. as root, in the root cgroup of the pure cgroup2 tree;
+#   2. as mlrunvm (uid 1500), in the leaf user-1500/shell of the subtree delegated to it.
+# Everything the host needs comes back through the results share ($R), never through the console:
+#   ready                 written just before the first test starts (for timings)
+#   <pass>.tap/.err/.rc   bats' TAP stdout, stderr and exit status, pass = root | rootless
+#   fatal                 why the set-up failed (also printed as "mlrun-vm: FATAL: ...")
+# Read live from the checkout at every boot: editing it does not rebuild the initramfs.
+
+set -u
+R=/run/mlrun-vm/results
+# shellcheck source=/dev/null
+. "$R/job.env" # REPO MODE MLRUN PASSES
+mapfile -t FILES <"$R/files"
+BATS_ARGS=()
+[ -s "$R/bats-args" ] && mapfile -t BATS_ARGS <"$R/bats-args" # e.g. --filter REGEX
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=${TERM:-vt100}
+VM_USER=mlrunvm VM_UID=1500
+DELEGATED=/sys/fs/cgroup/user-$VM_UID
+
+# Environment shared by both passes (what tests may rely on); everything else is cleared.
+TEST_ENV=(MLRUN_VM=1 "MLRUN=$MLRUN" "MLRUN_VM_REPO=$REPO" "PATH=$PATH" LANG=C.UTF-8 "TERM=$TERM"
+	MLRUN_VM_DISK=/dev/vda "MLRUN_VM_DELEGATED=$DELEGATED")
+
+stamp() { echo "mlrun-vm: $* at $(cut -d' ' -f1 /proc/uptime)s"; }
+
+poweroff_now() {
+	sync
+	echo o >/proc/sysrq-trigger # PID 1 must not exit (that is a panic): power off instead
+	sleep 60
+}
+
+fatal() {
+	echo "mlrun-vm: FATAL: $*"
+	echo "$*" >>"$R/fatal"
+	poweroff_now
+}
+
+# useradd takes seconds under TCG: it runs in the background during the root pass.
+start_useradd() {
+	install -d -o $VM_UID -g $VM_UID -m 700 /run/home/$VM_USER &&
+		useradd --uid $VM_UID --user-group --no-create-home --home-dir /run/home/$VM_USER \
+			--shell /bin/bash $VM_USER &
+	USERADD_PID=$!
+}
+
+wait_useradd() {
+	wait "$USERADD_PID" || fatal "useradd $VM_USER failed"
+}
+
+# /run/mlrun-vm/as-rootless CMD...: run by root, runs CMD as the user, in the delegated leaf, with
+# the controllers enabled for the subtree (by the user: it owns user-1500/cgroup.subtree_control,
+# and user-1500 itself holds no process). Used by the rootless pass and by --shell's "rootless".
+write_as_rootless() {
+	{
+		echo '#!/bin/bash'
+		printf 'ENV=(%s)\n' "$(printf '%q ' "${TEST_ENV[@]}")"
+		declare -p VM_USER VM_UID DELEGATED
+		cat <<-'EOF'
+			echo $$ >"$DELEGATED/shell/cgroup.procs" || { echo "as-rootless: cannot enter $DELEGATED/shell" >&2; exit 99; }
+			exec setpriv --reuid "$VM_UID" --regid "$VM_UID" --init-groups --inh-caps=-all \
+				env -i "${ENV[@]}" HOME="/run/home/$VM_USER" USER="$VM_USER" LOGNAME="$VM_USER" \
+				MLRUN_VM_ROOTLESS=1 bash -c '
+					echo "+cpu +memory +pids" >"$MLRUN_VM_DELEGATED/cgroup.subtree_control" || {
+						echo "as-rootless: cannot enable controllers in $MLRUN_VM_DELEGATED" >&2; exit 98; }
+					exec "$@"' as-rootless "$@"
+		EOF
+	} >/run/mlrun-vm/as-rootless
+	chmod 755 /run/mlrun-vm/as-rootless
+}
+
+run_root_pass() {
+	(cd "$REPO" && exec env -i "${TEST_ENV[@]}" HOME=/run/home/root USER=root \
+		bats --tap "${BATS_ARGS[@]}" "${FILES[@]}") \
+		>"$R/root.tap" 2>"$R/root.err"
+	echo $? >"$R/root.rc"
+}
+
+run_rootless_pass() {
+	(cd "$REPO" && exec /run/mlrun-vm/as-rootless bats --tap "${BATS_ARGS[@]}" "${FILES[@]}") \
+		>"$R/rootless.tap" 2>"$R/rootless.err"
+	echo $? >"$R/rootless.rc"
+}
+
+# --shell: an interactive root shell on the serial console.
+run_shell() {
+	{
+		echo "PS1='mlrun-vm \w# '"
+		printf 'export %q\n' "${TEST_ENV[@]}"
+		echo "export HOME=/run/home/root"
+		printf 'cd %q\n' "$REPO"
+		# (a non-interactive bash drops PS1 from its environment: set it on the last exec)
+		# shellcheck disable=SC2028 # the backslashes are for bash's prompt, not for echo
+		echo "alias rootless='/run/mlrun-vm/as-rootless env PS1=\"mlrun-vm-rootless \\\\w\\\$ \" bash --norc -i'"
+		echo "echo 'mlrun test VM: pure cgroup2 at /sys/fs/cgroup, the checkout at $REPO (bats tests/vm/FILE.bats)'"
+		echo "echo '\"rootless\" opens a shell as $VM_USER (uid $VM_UID) in $DELEGATED/shell; exit powers off'"
+	} >/run/mlrun-vm/bashrc
+	# A real tty (not /dev/console) as controlling terminal, so Ctrl-C and job control work.
+	setsid -c -w bash --rcfile /run/mlrun-vm/bashrc -i <>/dev/ttyS0 >&0 2>&1
+}
+
+main() {
+	stamp "stage 2 started"
+	mkdir -p /run/home/root
+	start_useradd
+	write_as_rootless
+	: >"$R/ready"
+	if [ "$MODE" = shell ]; then
+		wait_useradd
+		run_shell
+	else
+		case " $PASSES " in *" root "*) run_root_pass && stamp "root pass done" ;; esac
+		wait_useradd
+		case " $PASSES " in *" rootless "*) run_rootless_pass && stamp "rootless pass done" ;; esac
+	fi
+	poweroff_now
+}
+
+main

@@ -9,6 +9,7 @@
 #include "exitcodes.h"
 #include "features.h"
 #include "monitor.h"
+#include "profile.h"
 #include "scan.h"
 #include "run.h"
 
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "ps", monitor_ps },	{ "stats", monitor_stats }, { "top", monitor_top },
 		{ "kill", monitor_kill }, { "gc", monitor_gc },   { "scan", scan_main },
+		{ "profile", profile_main },
 	};
 	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)

@@ -1,7 +1,7 @@
 /* monitor.c - live sandboxes: `mlrun ps`, `stats`, `top`, `kill`, `gc`.
  *
- * Everything is read from the state directory and the kernel: the run's cgroup files where
- * there is a leaf, else /proc of the sandbox's processes (pid 1 and its descendants). */
+ * Everything is read from the state directory and the kernel (snapshot.c): the run's cgroup
+ * files where there is a leaf, else /proc of the sandbox's processes (pid 1 and its descendants). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -20,82 +20,14 @@
 #include "cleanup.h"
 #include "exitcodes.h"
 #include "monitor.h"
+#include "snapshot.h"
 #include "state.h"
-
-#define MAX_WALK 4096 /* processes of one sandbox walked through /proc */
-
-struct snapshot {
-	bool from_cgroup;
-	uint64_t cpu_usec, memory_bytes, pids;
-	struct cgroup_stats cg;
-};
 
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* utime+stime (usec) and RSS (bytes) of one process from /proc/PID/stat. */
-static void proc_usage(pid_t pid, uint64_t *cpu_usec, uint64_t *rss)
-{
-	char path[64], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	if (!f || !fgets(line, sizeof(line), f))
-		return;
-	char *p = strrchr(line, ')');
-	unsigned long long ut = 0, st = 0, rss_pages = 0;
-	/* after ")": state(3) ... utime(14) stime(15) ... rss(24) */
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %llu",
-			&ut, &st, &rss_pages) == 3) {
-		long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-		*cpu_usec += (ut + st) * 1000000ull / (unsigned long long)hz;
-		*rss += rss_pages * (unsigned long long)page;
-	}
-}
-
-static void walk_procs(pid_t init, struct snapshot *s)
-{
-	pid_t queue[MAX_WALK];
-	size_t head = 0, tail = 0;
-	queue[tail++] = init;
-	while (head < tail) {
-		pid_t p = queue[head++];
-		s->pids++;
-		proc_usage(p, &s->cpu_usec, &s->memory_bytes);
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p, (int)p);
-		_cleanup_fclose_ FILE *f = fopen(path, "re");
-		int c;
-		while (f && tail < MAX_WALK && fscanf(f, "%d", &c) == 1)
-			queue[tail++] = c;
-	}
-}
-
-static int snapshot_take(const struct state_entry *e, struct snapshot *s)
-{
-	memset(s, 0, sizeof(*s));
-	if (e->cgroup[0]) {
-		struct cgroup_leaf leaf = { .dirfd = open(e->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC) };
-		snprintf(leaf.path, sizeof(leaf.path), "%s", e->cgroup);
-		if (leaf.dirfd >= 0) {
-			int r = cgroup_stats_read(&leaf, &s->cg);
-			close(leaf.dirfd);
-			if (r == 0) {
-				s->from_cgroup = true;
-				s->cpu_usec = s->cg.cpu_usage_usec;
-				s->memory_bytes = s->cg.memory_current_bytes;
-				s->pids = s->cg.pids_current;
-				return 0;
-			}
-		}
-	}
-	if (e->init_pid <= 0 || kill(e->init_pid, 0) < 0)
-		return -ESRCH;
-	walk_procs(e->init_pid, s);
-	return 0;
 }
 
 static void fmt_age(char *buf, size_t len, uint64_t ms)

@@ -10,6 +10,11 @@
              if perf itself is missing or refused, the reason is recorded;
   strace   - `strace -f -c` summaries over a few runs: system time per syscall (-c), and wall
              time per syscall (-c -w: includes time blocked, e.g. the parent in wait/poll);
+  phases   - no tracing: the program is bench/stamp.c (static, prints CLOCK_MONOTONIC and
+             _exits); spawn -> stamp is the start-up up to the program's first instruction,
+             stamp -> the caller's waitpid() returning is the exit path (pid 1, namespace
+             teardown, reaping, report). Median of N runs per tool; direct exec is the baseline
+             (posix_spawn and execve of the static binary);
   timeline - `strace -f -ttt -T` of single runs, cut into phases: tool start -> the program's
              execve, the execve, the program's run, the program's exit_group -> the tool's
              exit (pid 1 exit, namespace teardown, reaping, report), and the time the costliest
@@ -17,7 +22,7 @@
              pivot_root). strace slows every syscall, so absolute numbers are inflated: read
              them as proportions.
 
-usage: breakdown.py OUTDIR N MLRUN STRICT BWRAP_BASE UNSHARE
+usage: breakdown.py OUTDIR N MLRUN STRICT BWRAP_BASE UNSHARE STAMP
 """
 import collections
 import json
@@ -27,6 +32,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import time
 
 STEP = re.compile(r"^mlrun: \[\+\s*([\d.]+) ms\]\s+([\d.]+) ms\s+(.*)$")
 LINE = re.compile(r"^(\d+)\s+([\d.]+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\()(.*?)(?:<([\d.]+)>)?\s*$")
@@ -51,6 +57,29 @@ def steps(mlrun, strict, n):
                 per[name].append(float(m.group(2)))
     return [{"step": s, "median_ms": round(statistics.median(per[s]), 3),
              "p90_ms": round(sorted(per[s])[int(0.9 * (len(per[s]) - 1))], 3)} for s in order]
+
+
+def phases(prefix, stamp, n):
+    """Median (spawn -> program's first instruction, program's exit -> caller's waitpid)."""
+    argv = prefix + [stamp]
+    starts, exits = [], []
+    for _ in range(n):
+        r, w = os.pipe()
+        t0 = time.monotonic_ns()
+        pid = os.posix_spawnp(argv[0], argv, os.environ,
+                              file_actions=[(os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_CLOSE, r)])
+        _, st = os.waitpid(pid, 0)
+        t2 = time.monotonic_ns()
+        os.close(w)
+        out = os.read(r, 64)
+        os.close(r)
+        if os.waitstatus_to_exitcode(st) != 0 or not out.strip():
+            raise SystemExit(f"breakdown: {argv} failed (wait status {st})")
+        t1 = int(out)
+        starts.append((t1 - t0) / 1e6)
+        exits.append((t2 - t1) / 1e6)
+    return {"start_ms": round(statistics.median(starts), 3), "exit_ms": round(statistics.median(exits), 3),
+            "total_ms": round(statistics.median([x + y for x, y in zip(starts, exits)]), 3)}
 
 
 def perf_stat(cmds, n):
@@ -165,7 +194,7 @@ def median_timeline(argv, runs, rawfile):
 
 
 def main():
-    outdir, n, mlrun, strict, bwrap_base, unshare = sys.argv[1:7]
+    outdir, n, mlrun, strict, bwrap_base, unshare, stamp = sys.argv[1:8]
     n = int(n)
     raw = os.path.join(outdir, "raw")
     os.makedirs(raw, exist_ok=True)
@@ -178,6 +207,18 @@ def main():
     res = {"method": __doc__.split("usage:")[0].strip()}
     res["steps"] = steps(mlrun, strict, n)
     print(f"  mlrun -v: {len(res['steps'])} steps, median of {n} runs", file=sys.stderr)
+    sdir = os.path.dirname(stamp)
+    pre = {
+        "direct": [],
+        "unshare": shlex.split(unshare),
+        "bwrap": shlex.split(bwrap_base) + ["--ro-bind", sdir, sdir],
+        "mlrun-strict": [mlrun, "--policy", strict, "--workdir", "none", "-q", "--ro-bind", sdir, "--"],
+    }
+    res["phases"] = {}
+    for name, prefix in pre.items():
+        res["phases"][name] = phases(prefix, stamp, max(n, 5))
+        print(f"  phases {name}: start {res['phases'][name]['start_ms']} ms, exit {res['phases'][name]['exit_ms']} ms",
+              file=sys.stderr)
     res["perf"] = perf_stat(cmds, n)
     print(f"  perf stat: {'unavailable: ' + res['perf']['unavailable'] if 'unavailable' in res['perf'] else 'ok'}",
           file=sys.stderr)

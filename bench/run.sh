@@ -230,7 +230,9 @@ hf_rounds "$OUT/binds.json" mid "${args[@]}"
 
 # ---- 6. where mlrun's start-up goes -------------------------------------------------------------------
 section "breakdown"
-$PY "$BENCH/breakdown.py" "$OUT" "$BREAKDOWN_N" "$MLRUN" "$STRICT" "$BWRAP_BASE" "$UNSHARE"
+mkdir -p "$OUT/raw/stamp"
+cc -O2 -static -Wall -Wextra -o "$OUT/raw/stamp/stamp" "$BENCH/stamp.c"
+$PY "$BENCH/breakdown.py" "$OUT" "$BREAKDOWN_N" "$MLRUN" "$STRICT" "$BWRAP_BASE" "$UNSHARE" "$OUT/raw/stamp/stamp"
 
 # ---- the report ---------------------------------------------------------------------------------------
 section "report"

@@ -24,7 +24,7 @@ override CFLAGS += -std=gnu17 $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. \
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 BUILD    ?= build
-MODULES  := runtime cgroup ns policy rootfs
+MODULES  := runtime cgroup ns policy rootfs security
 SRCS     := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/runtime/main.o,$(OBJS))
@@ -53,10 +53,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The probe is static so it runs in any sandbox root, whatever that root holds.
-$(PROBE): tests/probes/probe.c
+$(PROBE): $(wildcard tests/probes/*.c)
 	@mkdir -p $(dir $@)
 	@echo "  PROBE   $@"
-	$(Q)$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -static -o $@ $<
+	$(Q)$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -static -o $@ $^
 
 test-deps: mlrun $(UNIT_BINS) $(PROBE)
 
@@ -83,7 +83,8 @@ check-asan: deps
 
 # ---- set-up ---------------------------------------------------------------------------------
 DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3-dev libinih-dev libjson-c-dev
-DEB_TEST  := bats bats-assert bats-support python3 python3-numpy python3-pytest nodejs util-linux iproute2 procps valgrind \
+DEB_TEST  := bats bats-assert bats-support python3 python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
+             util-linux iproute2 procps valgrind \
              qemu-system-x86 busybox-static cpio xz-utils
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
@@ -99,8 +100,9 @@ deps:
 demo: deps mlrun
 	./mlrun --policy policies/strict.ini --report - --summary -- examples/hello.py
 
-install: mlrun
+install: mlrun $(PROBE)
 	install -Dm755 mlrun $(DESTDIR)$(BINDIR)/mlrun
+	install -Dm755 $(PROBE) $(DESTDIR)$(DATADIR)/probes/probe
 	install -d $(DESTDIR)$(DATADIR)/policies
 	install -m644 policies/*.ini $(DESTDIR)$(DATADIR)/policies/
 	install -Dm644 tools/scan/mlrun_scan.py $(DESTDIR)$(DATADIR)/scan/mlrun_scan.py

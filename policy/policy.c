@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../runtime/cleanup.h"
+#include "../security/syscalls.h"
 #include "internal.h"
 
 #define HOSTNAME_MAX 64	     /* HOST_NAME_MAX: what sethostname() accepts */
@@ -552,6 +553,16 @@ int policy_validate_each(const struct policy *p, policy_problem_fn fn, void *ctx
 			 p->allow_syscalls[i]);
 		fn(ctx, "allow_syscalls", "deny_syscalls", msg);
 		n++;
+	}
+	/* A misspelt name would silently filter nothing (security/syscalls.c knows the names). */
+	for (size_t i = 0; i < p->n_allow_syscalls + p->n_deny_syscalls; i++) {
+		bool allow = i < p->n_allow_syscalls;
+		const char *key = allow ? "allow_syscalls" : "deny_syscalls";
+		const char *name = allow ? p->allow_syscalls[i] : p->deny_syscalls[i - p->n_allow_syscalls];
+		if (syscall_list_problem(name, key, msg, sizeof(msg))) {
+			fn(ctx, key, NULL, msg);
+			n++;
+		}
 	}
 	if (p->seccomp && strcmp(p->seccomp, "off") == 0) {
 		if (p->n_allow_syscalls > 0) {

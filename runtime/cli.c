@@ -77,6 +77,7 @@ void cli_usage(FILE *f)
 	fputs("usage: mlrun [run] [OPTIONS] [--] PROGRAM [ARG...]\n"
 	      "       mlrun check POLICY...\n"
 	      "       mlrun features [--json]\n"
+	      "       mlrun audit [--policy P] [--json] [RUN OPTIONS...]\n"
 	      "       mlrun --version | --help\n"
 	      "\n"
 	      "Run options (each also settable in the policy; the flag wins):\n"

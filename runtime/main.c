@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "exitcodes.h"
 #include "features.h"
 #include "monitor.h"
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} commands[] = {
 		{ "ps", monitor_ps },	{ "stats", monitor_stats }, { "top", monitor_top },
-		{ "kill", monitor_kill }, { "gc", monitor_gc },   { "scan", scan_main },
+		{ "kill", monitor_kill }, { "gc", monitor_gc }, { "audit", audit_main },   { "scan", scan_main },
 		{ "profile", profile_main },
 	};
 	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++)

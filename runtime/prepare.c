@@ -200,12 +200,15 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 		return r;
 	if ((r = build_exec(sb, p, o->argc, o->argv, err)) < 0 || (r = build_env(sb, p, id, err)) < 0)
 		return r;
+	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
+		return r;
 	build_rlimits(sb, p, fb);
 	return 0;
 }
 
 void sandbox_release(struct sandbox *sb)
 {
+	security_release(&sb->sec);
 	rootfs_plan_free(&sb->plan);
 	for (size_t i = 0; i < sb->n_exec_paths; i++)
 		free(sb->exec_paths[i]);

@@ -96,6 +96,7 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 		json_object_object_add(x, "syscall", json_object_new_string(r->violations[i].syscall));
 		json_object_object_add(x, "count", json_object_new_int64((int64_t)r->violations[i].count));
 		json_object_object_add(x, "action", json_object_new_string(r->violations[i].action));
+		json_object_object_add(x, "first_ms", ms(r->violations[i].first_ms));
 		json_object_array_add(v, x);
 	}
 	json_object_object_add(o, "violations", v);

@@ -60,8 +60,8 @@ static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy
 	e->cpu = leaf->enforced_cpu;
 	e->pids = leaf->enforced_pids;
 	e->io = leaf->enforced_io;
-	e->seccomp = false;  /* the syscall filter is not loaded yet (issue: seccomp profiles) */
-	e->landlock = false; /* nor Landlock */
+	e->seccomp = security_seccomp_enforced(p);
+	e->landlock = security_landlock_enforced(p);
 	e->network = p->net != NET_HOST;
 	snprintf(e->why, sizeof(e->why), "%s", leaf->reason);
 }
@@ -116,6 +116,8 @@ int run_main(const struct run_options *o)
 	}
 	trace_step(&tr, 0, "prepare sandbox");
 	warn_degraded(o, &enf);
+	if (!o->quiet && p.landlock && !enf.landlock)
+		fprintf(stderr, "mlrun: warning: not enforced here: landlock (the kernel has no Landlock ABI)\n");
 
 	r = supervise(&sb, &leaf, &p, &tr, &res, &err);
 	trace_step(&tr, 0, "program ended");
@@ -130,6 +132,8 @@ int run_main(const struct run_options *o)
 		fprintf(stderr, "mlrun: %s\n", err.msg);
 	if (o->summary)
 		report_summary(stderr, &res, &enf);
+	if (!o->quiet)
+		violations_print(stderr, &res);
 	sandbox_release(&sb);
 	policy_free(&p);
 	return res.exit_code;

@@ -11,7 +11,7 @@
 #include "exitcodes.h"
 
 #define RUN_MAX_SETS 256
-#define RUN_MAX_VIOLATIONS 64
+#define RUN_MAX_VIOLATIONS 128 /* distinct syscalls; the last entry is "other" when more */
 
 /* A setting from a flag, applied through policy_set() after the file and the environment. */
 struct run_set {
@@ -35,7 +35,8 @@ struct run_options {
 struct run_violation {
 	char syscall[32];
 	uint64_t count;
-	const char *action;
+	const char *action; /* the policy's on_violation: errno, kill or log */
+	double first_ms;    /* first occurrence, since the sandbox was cloned */
 };
 
 struct run_result {

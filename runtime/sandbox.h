@@ -10,6 +10,7 @@
 #include "../ns/ns.h"
 #include "../policy/policy.h"
 #include "../rootfs/rootfs.h"
+#include "../security/security.h"
 
 #define SANDBOX_MAX_EXEC_PATHS 8
 
@@ -33,6 +34,8 @@ enum child_stage {
 	STAGE_CLOSE_FDS,
 	STAGE_DROP_CAPS,
 	STAGE_NO_NEW_PRIVS,
+	STAGE_LANDLOCK_RULES, /* pid 1 builds the ruleset after pivot_root */
+	STAGE_LANDLOCK,	      /* the payload enforces it */
 	STAGE_SECCOMP,
 	STAGE_EXEC,
 	STAGE_COUNT,
@@ -69,6 +72,8 @@ struct sandbox {
 	char **argv;
 	char **envp;
 	bool program_missing; /* preparation failed on PROGRAM itself (exit 127/126, not 125) */
+
+	struct security_plan sec; /* seccomp filter and Landlock rules (security/) */
 
 	struct sandbox_rlimit rlimits[8];
 	size_t n_rlimits;

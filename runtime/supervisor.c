@@ -43,6 +43,7 @@ struct sup {
 	struct cgroup_stats last;
 	bool have_stats;
 	bool registered; /* a state file exists */
+	struct violation_monitor vm; /* denied syscalls (security/notify.c) */
 };
 
 static int pidfd_signal(int pidfd, int sig)
@@ -124,18 +125,21 @@ static int loop(struct sup *s)
 			wake = s->next_sample_ns;
 		int timeout_ms = wake == UINT64_MAX ? -1 : (int)((wake > now ? wake - now : 0) / 1000000 + 1);
 
-		struct pollfd fds[3] = {
+		struct pollfd fds[4] = {
 			{ .fd = s->pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
-			{ .fd = s->msg_fd, .events = POLLIN },
+			{ .fd = s->msg_fd, .events = POLLIN }, /* poll skips a negative fd */
+			{ .fd = violation_monitor_fd(&s->vm), .events = POLLIN },
 		};
-		if (poll(fds, s->msg_fd >= 0 ? 3 : 2, timeout_ms) < 0) {
+		if (poll(fds, 4, timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		if (fds[2].revents)
 			read_messages(s);
+		if (fds[3].revents && violation_monitor_handle(&s->vm, fds[3].revents, trace_now_ns()) == MONITOR_KILL)
+			kill_sandbox(s);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
@@ -301,7 +305,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	      struct run_result *res, struct error *err)
 {
 	struct sup s = { .sb = sb, .leaf = leaf, .p = p, .tr = tr, .pidfd = -1, .sigfd = -1, .msg_fd = -1,
-			 .status_fd = -1, .sync_fd = -1 };
+			 .status_fd = -1, .sync_fd = -1, .vm = { .sock_fd = -1, .listener_fd = -1 } };
 	sigset_t fwd, old;
 	int r;
 
@@ -320,6 +324,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 		res->exit_code = EXIT_MLRUN_ERROR;
 		goto out;
 	}
+	violation_monitor_init(&s.vm, &sb->sec, p->on_violation, s.start_ns, res);
 	if (p->timeout_ms != POLICY_UNLIMITED)
 		s.deadline_ns = s.start_ns + p->timeout_ms * 1000000ull;
 	if (leaf && leaf->dirfd >= 0)
@@ -345,6 +350,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	account(&s, res, end);
 	r = 0;
 out:
+	violation_monitor_finish(&s.vm, res);
 	if (s.registered)
 		state_remove(sb->id);
 	if (s.pidfd >= 0)

@@ -19,6 +19,7 @@
  *   probe memhog MIB           allocate and touch MIB MiB
  *   probe forkbomb N           try to fork N children that sleep; print how many succeeded
  *   probe exit N | probe raise SIG
+ * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -231,6 +232,8 @@ static int cmd_forkbomb(int n)
 	return ok == n ? 0 : 1;
 }
 
+int probe_attack(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -281,6 +284,9 @@ int main(int argc, char **argv)
 		return atoi(a1);
 	if (!strcmp(c, "raise"))
 		return raise(atoi(a1)), 0;
+	int r = probe_attack(argc, argv);
+	if (r >= 0)
+		return r;
 	fprintf(stderr, "probe: unknown command %s\n", c);
 	return 2;
 }

@@ -1,0 +1,222 @@
+/* filter.c - compile a syscall profile into classic BPF with libseccomp (parent side).
+ *
+ * The filter is built and exported here, before the clone, into a plain buffer; the payload
+ * only hands that buffer to seccomp(2). A denied syscall returns SECCOMP_RET_USER_NOTIF: the
+ * supervisor names it, counts it and answers (errno, kill or log). Only the native
+ * architecture is in the filter: a syscall through another ABI (int 0x80, x32's
+ * __X32_SYSCALL_BIT) hits the bad-architecture action and kills the process, as those ABIs
+ * have their own syscall numbers that this filter never looked at. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../runtime/cleanup.h"
+#include "security.h"
+
+#define LO32 0xffffffffull
+/* Every CLONE_NEW* flag clone(2) accepts (CLONE_NEWTIME only exists for clone3/unshare). */
+#define CLONE_NS_FLAGS                                                                                  \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
+	 CLONE_NEWNET)
+#define BPF_INSN_SIZE 8
+
+struct rules {
+	scmp_filter_ctx ctx;
+	uint32_t action; /* what the rules being added do: SCMP_ACT_NOTIFY or SCMP_ACT_ALLOW */
+	int nr;
+};
+
+static int add(struct rules *r, unsigned int n, const struct scmp_arg_cmp *cmp)
+{
+	return seccomp_rule_add_array(r->ctx, r->action, r->nr, n, cmp);
+}
+
+/* One rule per value: the low 32 bits of argument `arg` equal it, and `extra` holds too
+ * (int arguments: the kernel ignores the upper half, so must the filter). */
+static int add_in(struct rules *r, unsigned arg, const uint32_t *set, size_t n, const struct scmp_arg_cmp *extra)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct scmp_arg_cmp c[2] = { SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, LO32, set[i]) };
+		if (extra)
+			c[1] = *extra;
+		int e = add(r, extra ? 2 : 1, c);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+static bool prefix_hits(const uint32_t *set, size_t n, uint32_t mask, uint32_t val)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((set[i] & mask) == val)
+			return true;
+	return false;
+}
+
+/* Rules matching every 32-bit value NOT in set: libseccomp cannot negate, so the complement
+ * is covered by bit prefixes (at most 32 per excluded value), each a masked comparison. */
+static int add_not_in_from(struct rules *r, unsigned arg, const uint32_t *set, size_t n,
+			   const struct scmp_arg_cmp *extra, uint32_t mask, uint32_t val, int bit)
+{
+	if (!prefix_hits(set, n, mask, val)) {
+		struct scmp_arg_cmp c[2] = { SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, val) };
+		if (extra)
+			c[1] = *extra;
+		return add(r, extra ? 2 : 1, c);
+	}
+	if (bit < 0)
+		return 0; /* exactly a value of the set */
+	uint32_t b = 1u << bit;
+	int e = add_not_in_from(r, arg, set, n, extra, mask | b, val, bit - 1);
+	return e < 0 ? e : add_not_in_from(r, arg, set, n, extra, mask | b, val | b, bit - 1);
+}
+
+static int add_not_in(struct rules *r, unsigned arg, const uint32_t *set, size_t n, const struct scmp_arg_cmp *extra)
+{
+	return add_not_in_from(r, arg, set, n, extra, 0, 0, 31);
+}
+
+/* clone: new namespaces (a user namespace gives back every capability, in a world of its own
+ * the kernel still has to defend). Rules for the denied calls, or for the allowed ones. */
+static int clone_rules(struct rules *r, bool denied)
+{
+	if (!denied)
+		return add(r, 1, &SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NS_FLAGS, 0));
+	for (unsigned b = 0; b < 32; b++) {
+		uint64_t f = 1ull << b;
+		int e = (CLONE_NS_FLAGS & f) ? add(r, 1, &SCMP_A0(SCMP_CMP_MASKED_EQ, f, f)) : 0;
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+/* socket: only local and IP sockets, and netlink for routing queries (getaddrinfo and
+ * if_nameindex ask NETLINK_ROUTE); raw packet, crypto (AF_ALG), VSOCK, Bluetooth and the other
+ * families are attack surface no ML program needs. */
+static int socket_rules(struct rules *r, bool denied)
+{
+	static const uint32_t ok_families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	static const uint32_t with_netlink[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+	static const uint32_t route[] = { NETLINK_ROUTE };
+	const struct scmp_arg_cmp netlink = SCMP_A0(SCMP_CMP_MASKED_EQ, LO32, AF_NETLINK);
+	int e;
+	if (!denied) {
+		if ((e = add_in(r, 0, ok_families, ARRAY_SIZE(ok_families), NULL)) < 0)
+			return e;
+		return add_in(r, 2, route, 1, &netlink);
+	}
+	if ((e = add_not_in(r, 0, with_netlink, ARRAY_SIZE(with_netlink), NULL)) < 0)
+		return e;
+	return add_not_in(r, 2, route, 1, &netlink);
+}
+
+/* ioctl: TIOCSTI pushes keystrokes into a terminal, TIOCLINUX reads a console's screen. The
+ * command is an unsigned int: only its low 32 bits count (a full 64-bit compare could be
+ * dodged with junk in the upper half). */
+static int ioctl_rules(struct rules *r, bool denied)
+{
+	static const uint32_t bad[] = { TIOCSTI, TIOCLINUX };
+	return denied ? add_in(r, 1, bad, ARRAY_SIZE(bad), NULL) : add_not_in(r, 1, bad, ARRAY_SIZE(bad), NULL);
+}
+
+/* personality: the values Docker allows (query, PER_LINUX, PER_LINUX32, UNAME26); others turn
+ * off ASLR or make data executable. */
+static int personality_rules(struct rules *r, bool denied)
+{
+	static const uint32_t ok[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+	return denied ? add_not_in(r, 0, ok, ARRAY_SIZE(ok), NULL) : add_in(r, 0, ok, ARRAY_SIZE(ok), NULL);
+}
+
+static int args_rules(struct rules *r, bool denied)
+{
+	char name[32];
+	syscall_name(r->nr, name, sizeof(name));
+	if (strcmp(name, "clone") == 0)
+		return clone_rules(r, denied);
+	if (strcmp(name, "socket") == 0)
+		return socket_rules(r, denied);
+	if (strcmp(name, "ioctl") == 0)
+		return ioctl_rules(r, denied);
+	if (strcmp(name, "personality") == 0)
+		return personality_rules(r, denied);
+	return -EINVAL;
+}
+
+/* Rules only for what differs from the default action (libseccomp refuses the others). */
+static int add_verdict(scmp_filter_ctx ctx, const struct syscall_profile *sp, int nr)
+{
+	uint32_t deny = SCMP_ACT_NOTIFY, allow = SCMP_ACT_ALLOW;
+	struct rules r = { ctx, sp->default_allow ? deny : allow, nr };
+	switch ((enum syscall_verdict)sp->verdict[nr]) {
+	case SV_UNSET:
+		return 0;
+	case SV_ALLOW:
+		return sp->default_allow ? 0 : seccomp_rule_add(ctx, allow, nr, 0);
+	case SV_DENY:
+		return sp->default_allow ? seccomp_rule_add(ctx, deny, nr, 0) : 0;
+	case SV_ENOSYS:
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+	case SV_ARGS:
+		return args_rules(&r, sp->default_allow);
+	}
+	return -EINVAL;
+}
+
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct error *err)
+{
+	_cleanup_close_ int fd = memfd_create("mlrun-seccomp", MFD_CLOEXEC);
+	struct stat st;
+	int e;
+	if (fd < 0)
+		return error_set(err, errno, "cannot create a buffer for the seccomp filter");
+	if ((e = seccomp_export_bpf(ctx, fd)) < 0)
+		return error_set(err, -e, "cannot export the seccomp filter");
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % BPF_INSN_SIZE)
+		return error_set(err, EINVAL, "libseccomp exported a malformed filter");
+	void *buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return error_set(err, ENOMEM, "out of memory");
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return error_set(err, EIO, "cannot read back the seccomp filter");
+	}
+	prog->filter = buf;
+	prog->len = (unsigned short)(st.st_size / BPF_INSN_SIZE);
+	return 0;
+}
+
+int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *prog, struct error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(sp->default_allow ? SCMP_ACT_ALLOW : SCMP_ACT_NOTIFY);
+	char name[32];
+	int r = 0;
+
+	if (!ctx)
+		return error_set(err, ENOMEM, "cannot initialise libseccomp");
+	/* Another ABI's syscall numbers mean other syscalls: kill rather than misjudge. */
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
+	    (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0) {
+		r = error_set(err, -r, "cannot configure libseccomp");
+		goto out;
+	}
+	for (int nr = 0; nr < SYSCALL_NR_MAX; nr++)
+		if ((r = add_verdict(ctx, sp, nr)) < 0) {
+			r = error_set(err, -r, "cannot add the seccomp rule for %s", syscall_name(nr, name, sizeof(name)));
+			goto out;
+		}
+	r = export_bpf(ctx, prog, err);
+out:
+	seccomp_release(ctx);
+	return r;
+}

@@ -1,0 +1,225 @@
+/* notify.c - violations the program cannot forge: seccomp user notifications.
+ *
+ * The payload loads the filter with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER), passes the
+ * listener fd to the supervisor over a socketpair (SCM_RIGHTS) and closes both before execve:
+ * the program never holds them. Each denied syscall then stops the calling thread in the
+ * kernel until the supervisor, in its poll loop, has read what it was (the kernel's account,
+ * not the program's) and answered: fail it with EPERM, kill the sandbox, or let it proceed.
+ *
+ * A slow supervisor only delays the denied calls (allowed ones never wait); a dead one closes
+ * the listener, so waiting calls fail with ENOSYS, and PR_SET_PDEATHSIG takes the sandbox down
+ * anyway. Threads are independent: each waits for its own answer. A program cannot add a second
+ * listener (the kernel refuses one per filter chain), and a filter of its own can only make its
+ * own calls fail sooner. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../runtime/cleanup.h"
+#include "security.h"
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 'L';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* Last step before execve. From here until execve the payload only makes the syscalls the
+ * filter always allows (syscall_is_required): the supervisor cannot answer anything yet. Once
+ * the supervisor has received a notification, the waiting thread ignores all but fatal
+ * signals (WAIT_KILLABLE_RECV, Linux 5.19), so a signal cannot replay the call behind its back. */
+int seccomp_enforce(const struct security_plan *sec)
+{
+	if (!sec->seccomp)
+		return 0;
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &sec->prog);
+	if (fd < 0 && errno == EINVAL)
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &sec->prog);
+	if (fd < 0)
+		return -errno;
+	int r = send_fd(sec->notify_fd, (int)fd);
+	close((int)fd);
+	close(sec->notify_fd);
+	return r;
+}
+
+void violation_monitor_init(struct violation_monitor *m, struct security_plan *sec, enum on_violation action,
+			    uint64_t start_ns, struct run_result *res)
+{
+	memset(m, 0, sizeof(*m));
+	m->sock_fd = TAKE_FD(sec->monitor_fd);
+	m->listener_fd = -1;
+	m->action = action;
+	m->start_ns = start_ns;
+	m->res = res;
+	if (sec->notify_fd >= 0)
+		close(TAKE_FD(sec->notify_fd)); /* the payload's end lives on in the child only */
+}
+
+int violation_monitor_fd(const struct violation_monitor *m)
+{
+	return m->listener_fd >= 0 ? m->listener_fd : m->sock_fd;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The payload's one message: the listener fd, or EOF if it ended before loading the filter. */
+static void receive_listener(struct violation_monitor *m)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(m->sock_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&m->listener_fd, CMSG_DATA(c), sizeof(int));
+	close_fd(&m->sock_fd);
+}
+
+static int alloc_buffers(struct violation_monitor *m)
+{
+	struct seccomp_notif_sizes sz = { 0 };
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+		return -errno;
+	/* The kernel's structs may be larger than the ones we were compiled with. */
+	m->notif_size = sz.seccomp_notif > sizeof(struct seccomp_notif) ? sz.seccomp_notif : sizeof(struct seccomp_notif);
+	m->resp_size = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sz.seccomp_notif_resp
+										 : sizeof(struct seccomp_notif_resp);
+	m->notif = calloc(1, m->notif_size);
+	m->resp = calloc(1, m->resp_size);
+	return m->notif && m->resp ? 0 : -ENOMEM;
+}
+
+static size_t slot_for(const struct run_result *res, const char *name)
+{
+	for (size_t i = 0; i < res->n_violations; i++)
+		if (strcmp(res->violations[i].syscall, name) == 0)
+			return i;
+	return res->n_violations;
+}
+
+static void record(struct violation_monitor *m, int nr, uint64_t now_ns)
+{
+	struct run_result *res = m->res;
+	char name[sizeof(res->violations[0].syscall)];
+	size_t i = slot_for(res, syscall_name(nr, name, sizeof(name)));
+	if (i >= RUN_MAX_VIOLATIONS - 1) { /* the table is full: "other" counts every further name */
+		snprintf(name, sizeof(name), "other");
+		i = slot_for(res, name);
+	}
+	struct run_violation *v = &res->violations[i];
+	if (i == res->n_violations) {
+		snprintf(v->syscall, sizeof(v->syscall), "%s", name);
+		v->action = policy_on_violation_name(m->action);
+		v->first_ms = (double)(now_ns - m->start_ns) / 1e6;
+		res->n_violations++;
+	}
+	v->count++;
+}
+
+/* One denied syscall: count it, then answer it (errno or log), or leave it waiting for the
+ * kill. SECCOMP_USER_NOTIF_FLAG_CONTINUE is only for on_violation = log, where letting the
+ * call through is the point. */
+static int answer(struct violation_monitor *m, uint64_t now_ns)
+{
+	if (!m->notif && alloc_buffers(m) < 0)
+		return 0;
+	memset(m->notif, 0, m->notif_size); /* the kernel insists */
+	struct seccomp_notif *n = m->notif;
+	if (ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
+		return 0; /* ENOENT: the caller died meanwhile */
+	record(m, n->data.nr, now_ns);
+	if (m->action == VIOLATION_KILL) {
+		m->killed = true;
+		return MONITOR_KILL;
+	}
+	memset(m->resp, 0, m->resp_size);
+	struct seccomp_notif_resp *r = m->resp;
+	r->id = n->id;
+	if (m->action == VIOLATION_LOG)
+		r->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else
+		r->error = -EPERM;
+	ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, r); /* ENOENT: it died meanwhile */
+	return 0;
+}
+
+int violation_monitor_handle(struct violation_monitor *m, short revents, uint64_t now_ns)
+{
+	if (m->listener_fd < 0) {
+		if (revents & (POLLIN | POLLHUP | POLLERR))
+			receive_listener(m);
+		return 0;
+	}
+	if (revents & POLLIN)
+		return answer(m, now_ns);
+	if (revents & (POLLHUP | POLLERR))
+		close_fd(&m->listener_fd); /* every filtered task is gone */
+	return 0;
+}
+
+void violation_monitor_finish(struct violation_monitor *m, struct run_result *res)
+{
+	close_fd(&m->sock_fd);
+	close_fd(&m->listener_fd);
+	free(m->notif);
+	free(m->resp);
+	m->notif = m->resp = NULL;
+	/* Killed for a violation: say so the way a seccomp kill always has, SIGSYS (159). */
+	if (m->killed && res->status == RUN_SIGNALED && res->signal == SIGKILL) {
+		res->signal = SIGSYS;
+		res->exit_code = EXIT_MLRUN_SIGNAL_BASE + SIGSYS;
+	}
+}
+
+void violations_print(FILE *f, const struct run_result *res)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < res->n_violations; i++)
+		total += res->violations[i].count;
+	if (!total)
+		return;
+	bool logged = strcmp(res->violations[0].action, "log") == 0;
+	fprintf(f, "mlrun: %llu %s syscall%s:", (unsigned long long)total, logged ? "logged" : "denied",
+		total == 1 ? "" : "s");
+	for (size_t i = 0; i < res->n_violations; i++)
+		fprintf(f, "%s %s x%llu", i ? "," : "", res->violations[i].syscall,
+			(unsigned long long)res->violations[i].count);
+	fputc('\n', f);
+}

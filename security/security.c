@@ -1,0 +1,79 @@
+/* security.c - prepare the payload's syscall filter and Landlock ruleset (parent side). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../runtime/cleanup.h"
+#include "internal.h"
+
+static bool seccomp_wanted(const struct policy *p)
+{
+	return p->seccomp && strcmp(p->seccomp, "off") != 0;
+}
+
+bool security_seccomp_enforced(const struct policy *p)
+{
+	return seccomp_wanted(p); /* a filter that cannot be loaded fails the run (exit 125) */
+}
+
+bool security_landlock_enforced(const struct policy *p)
+{
+	return p->landlock && landlock_abi_version() > 0;
+}
+
+static int load_profile(struct syscall_profile *sp, const struct policy *p, struct error *err)
+{
+	if (p->seccomp[0] == '/')
+		return syscall_profile_load(sp, p->seccomp, err);
+	if (syscall_profile_builtin(sp, p->seccomp) < 0)
+		return error_set(err, EINVAL, "unknown seccomp profile '%s'", p->seccomp);
+	return 0;
+}
+
+/* The filter, compiled once here; and the socketpair the payload sends the listener over. */
+static int seccomp_prepare(struct security_plan *sec, const struct policy *p, struct error *err)
+{
+	_cleanup_free_ struct syscall_profile *sp = calloc(1, sizeof(*sp));
+	int fds[2], r;
+
+	if (!sp)
+		return error_set(err, ENOMEM, "out of memory");
+	if ((r = load_profile(sp, p, err)) < 0 ||
+	    (r = syscall_profile_adjust(sp, p->allow_syscalls, p->n_allow_syscalls, p->deny_syscalls,
+					p->n_deny_syscalls, err)) < 0 ||
+	    (r = seccomp_filter_compile(sp, &sec->prog, err)) < 0)
+		return r;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+		return error_set(err, errno, "cannot create the seccomp notification socket");
+	sec->notify_fd = fds[0];
+	sec->monitor_fd = fds[1];
+	sec->seccomp = true;
+	return 0;
+}
+
+int security_prepare(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan,
+		     struct error *err)
+{
+	int r;
+	memset(sec, 0, sizeof(*sec));
+	sec->notify_fd = sec->monitor_fd = sec->ruleset_fd = -1;
+	if (seccomp_wanted(p) && (r = seccomp_prepare(sec, p, err)) < 0)
+		return r;
+	return landlock_prepare(sec, p, plan, err);
+}
+
+void security_release(struct security_plan *sec)
+{
+	free(sec->prog.filter);
+	sec->prog.filter = NULL;
+	/* The fds are only valid once the filter was prepared (a zeroed plan holds fd 0). */
+	if (sec->seccomp && sec->notify_fd >= 0)
+		close(TAKE_FD(sec->notify_fd));
+	if (sec->seccomp && sec->monitor_fd >= 0)
+		close(TAKE_FD(sec->monitor_fd));
+	sec->seccomp = false;
+	landlock_release(sec);
+}

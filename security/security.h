@@ -1,0 +1,89 @@
+/* security.h - the payload's last two walls: Landlock and the seccomp filter, and the
+ * supervisor's side of the filter (naming, counting and answering denied syscalls).
+ *
+ * Order in the payload, after no_new_privs: Landlock (restrict_self needs no_new_privs), then
+ * seccomp, last, so the filter has to allow nothing of the set-up but the final execve.
+ * Everything is prepared by the parent before the clone: the compiled BPF, the Landlock
+ * access masks and the paths to open; the child only makes syscalls. */
+#pragma once
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../policy/policy.h"
+#include "../rootfs/rootfs.h"
+#include "../runtime/run.h"
+#include "syscalls.h"
+
+#define LANDLOCK_MAX_RULES (ROOTFS_MAX_OPS + 1)
+
+struct landlock_rule {
+	char *path;	 /* inside the sandbox, absolute */
+	uint64_t access; /* LANDLOCK_ACCESS_FS_* granted beneath it (file rights only if not a dir) */
+};
+
+struct security_plan {
+	/* seccomp */
+	bool seccomp;		/* a filter is loaded */
+	struct sock_fprog prog; /* compiled by the parent (filter.c) */
+	int notify_fd;		/* payload's end of the socketpair carrying the listener fd */
+	int monitor_fd;		/* supervisor's end */
+
+	/* Landlock */
+	int landlock_abi; /* 0: not applied */
+	uint64_t handled_fs, handled_net, scoped;
+	struct landlock_rule rules[LANDLOCK_MAX_RULES];
+	size_t n_rules;
+	int ruleset_fd; /* child scratch: built by pid 1 after pivot_root, applied by the payload */
+};
+
+/* Parent side: compile the filter for p's profile and adjustments, plan Landlock from the
+ * root filesystem's plan. Errors name the profile or the syscall. */
+int security_prepare(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan,
+		     struct error *err);
+void security_release(struct security_plan *sec);
+
+/* What the policy gets on this host (the report's enforced.seccomp / enforced.landlock). */
+bool security_seccomp_enforced(const struct policy *p);
+bool security_landlock_enforced(const struct policy *p);
+/* The best Landlock ABI of the running kernel, 0 if none. */
+int landlock_abi_version(void);
+
+/* filter.c: the profile as classic BPF, malloc'd into prog->filter. */
+int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *prog, struct error *err);
+
+/* Child side, no allocation. landlock_create: in pid 1 after pivot_root, opens every rule's
+ * path (O_PATH) and builds the ruleset; *failed is the failing rule. landlock_enforce and
+ * seccomp_enforce: in the payload, in that order, after no_new_privs. */
+int landlock_create(struct security_plan *sec, int *failed);
+int landlock_enforce(const struct security_plan *sec);
+int seccomp_enforce(const struct security_plan *sec);
+
+/* Supervisor side: receives the listener fd from the payload, then answers every denied
+ * syscall. Cost only on denied calls: allowed ones never leave the kernel's filter. */
+struct violation_monitor {
+	int sock_fd;	 /* until the listener arrives */
+	int listener_fd; /* seccomp user notifications */
+	enum on_violation action;
+	uint64_t start_ns;
+	bool killed; /* on_violation = kill fired */
+	struct run_result *res;
+	void *notif, *resp; /* kernel-sized buffers for SECCOMP_IOCTL_NOTIF_RECV/SEND */
+	size_t notif_size, resp_size;
+};
+
+enum { MONITOR_KILL = 1 };
+
+/* Takes over sec->monitor_fd and closes the child's end (call after the clone). */
+void violation_monitor_init(struct violation_monitor *m, struct security_plan *sec, enum on_violation action,
+			    uint64_t start_ns, struct run_result *res);
+/* The fd to poll for POLLIN, -1 when there is none. */
+int violation_monitor_fd(const struct violation_monitor *m);
+/* Handle what is readable; MONITOR_KILL when the sandbox must be killed now. */
+int violation_monitor_handle(struct violation_monitor *m, short revents, uint64_t now_ns);
+/* After the sandbox is gone: close, and a kill for a violation reads as SIGSYS. */
+void violation_monitor_finish(struct violation_monitor *m, struct run_result *res);
+/* "mlrun: 3 denied syscalls: ptrace x1, bpf x2" (nothing when there were none). */
+void violations_print(FILE *f, const struct run_result *res);

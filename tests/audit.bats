@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# mlrun audit: the escape and limit probes pass under the shipped policies, and escapes are
+# reported (exit 1) under a deliberately weak one, which proves the probes can fail.
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"
+	mkdir -p host && chmod 755 host
+	export TMPDIR=$BATS_TEST_TMPDIR/host MLRUN_PROBE=$PROBE
+}
+
+# The verdict of probe $1 in the JSON audit a.json.
+verdict() { jfield a.json "{p['probe']: p['verdict'] for p in r['probes']}['$1']"; }
+
+@test "audit under the default policy: at least 30 probes, nothing escapes" {
+	run "$MLRUN" audit
+	assert_success
+	[ "$(printf '%s\n' "$output" | grep -cE ' (pass|ESCAPED|not enforced here|skipped|error)$')" -ge 30 ]
+	refute_output --partial "ESCAPED"
+	refute_output --regexp ' error$'
+	assert_line --regexp '^mlrun: audit of the built-in defaults: [0-9]+ passed, 0 escaped'
+}
+
+@test "audit --policy strict --json: nothing escapes" {
+	run "$MLRUN" audit --policy "$REPO/policies/strict.ini" --json
+	assert_success
+	echo "$output" > a.json
+	[ "$(jfield a.json 'len(r["probes"]) >= 30 and r["escaped"] == 0 and r["errors"] == 0')" = True ]
+	[ "$(verdict read-host-secret)" = pass ]
+	[ "$(verdict bpf)" = pass ]
+}
+
+@test "audit of a weak policy (no seccomp, host network, the secret bound rw) reports escapes" {
+	printf '[network]\nallow_host = true\n' > weak.ini
+	run "$MLRUN" audit --policy "$PWD/weak.ini" --seccomp off --net host --bind "$TMPDIR" --json
+	assert_failure 1
+	echo "$output" > a.json
+	for p in read-host-secret write-host-dir new-user-namespace ptrace-child keyctl userfaultfd i386-abi-syscall; do
+		assert_equal "$p: $(verdict "$p")" "$p: ESCAPED"
+	done
+	run "$MLRUN" audit --policy "$PWD/weak.ini" --seccomp off --net host --bind "$TMPDIR"
+	assert_failure 1
+	assert_line --regexp '^read-host-secret .* ESCAPED$'
+	assert_line --regexp '^mlrun: audit of .*weak.ini: [0-9]+ passed, [1-9][0-9]* escaped'
+}
+
+@test "limit probes say 'not enforced here' exactly when the host cannot enforce the limit" {
+	run "$MLRUN" audit --json
+	assert_success
+	echo "$output" > a.json
+	"$MLRUN" features --json > f.json
+	for pair in fork-bomb:pids memory-balloon:memory cpu-share:cpu; do
+		probe=${pair%%:*} ctl=${pair#*:}
+		want=$(jfield f.json "'pass' if r['would_enforce']['$ctl'] else 'not enforced here'")
+		assert_equal "$probe: $(verdict "$probe")" "$probe: $want"
+	done
+	# tmpfs sizes and the wall clock hold on every host
+	[ "$(verdict fill-tmp)" = pass ]
+	[ "$(verdict wall-clock)" = pass ]
+}
+
+@test "the audit removes its bait: no directory, no listener, no process left" {
+	run "$MLRUN" audit --policy "$REPO/policies/strict.ini"
+	assert_success
+	[ -z "$(ls -A "$TMPDIR")" ]
+	no_process_matching "mlrun audit --policy $REPO/policies/strict.ini"
+}
+
+@test "a policy the sandbox cannot start with is an error (125), not a verdict" {
+	printf '[limits]\nmemroy = 1G\n' > bad.ini
+	run "$MLRUN" audit --policy "$PWD/bad.ini"
+	assert_equal "$status" 125
+	assert_output --partial "unknown key 'memroy'"
+	run "$MLRUN" audit --net host
+	assert_equal "$status" 125
+	assert_output --partial "allow_host"
+}

@@ -71,7 +71,7 @@ def svg_chart(startup, path):
         panels.append((w, title, tools, st, y))
         y += 28 + len(tools) * (bar_h + gap) + 24
     height = y + 10
-    total_w = left + width + 120
+    total_w = left + width + 170
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{height}" '
          f'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">',
          f'<rect width="{total_w}" height="{height}" fill="white"/>',
@@ -91,7 +91,7 @@ def svg_chart(startup, path):
             o.append(f'<line x1="{left + bw:.1f}" y1="{y + bar_h / 2}" x2="{px:.1f}" y2="{y + bar_h / 2}" '
                      f'stroke="black" stroke-width="1"/>')
             o.append(f'<line x1="{px:.1f}" y1="{y + 4}" x2="{px:.1f}" y2="{y + bar_h - 4}" stroke="black"/>')
-            o.append(f'<text x="{px + 6:.1f}" y="{y + bar_h - 5}">{s["median"]:.2f} ms</text>')
+            o.append(f'<text x="{px + 6:.1f}" y="{y + bar_h - 5}">{s["median"]:.2f} ms (p95 {s["p95"]:.2f})</text>')
             y += bar_h + gap
         o.append(f'<line x1="{left}" y1="{y0 + 24}" x2="{left}" y2="{y}" stroke="#333"/>')
     o.append("</svg>")

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "batch.h"
 #include "exitcodes.h"
 #include "features.h"
 #include "monitor.h"
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} commands[] = {
+		{ "batch", batch_main },
 		{ "ps", monitor_ps },	{ "stats", monitor_stats }, { "top", monitor_top },
 		{ "kill", monitor_kill }, { "gc", monitor_gc }, { "audit", audit_main },   { "scan", scan_main },
 		{ "profile", profile_main },

@@ -68,6 +68,20 @@ int seccomp_enforce(const struct security_plan *sec)
 	return r;
 }
 
+static int alloc_buffers(struct violation_monitor *m)
+{
+	struct seccomp_notif_sizes sz = { 0 };
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+		return -errno;
+	/* The kernel's structs may be larger than the ones we were compiled with. */
+	m->notif_size = sz.seccomp_notif > sizeof(struct seccomp_notif) ? sz.seccomp_notif : sizeof(struct seccomp_notif);
+	m->resp_size = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sz.seccomp_notif_resp
+										 : sizeof(struct seccomp_notif_resp);
+	m->notif = calloc(1, m->notif_size);
+	m->resp = calloc(1, m->resp_size);
+	return m->notif && m->resp ? 0 : -ENOMEM;
+}
+
 void violation_monitor_init(struct violation_monitor *m, struct security_plan *sec, enum on_violation action,
 			    uint64_t start_ns, struct run_result *res)
 {
@@ -79,6 +93,8 @@ void violation_monitor_init(struct violation_monitor *m, struct security_plan *s
 	m->res = res;
 	if (sec->notify_fd >= 0)
 		close(TAKE_FD(sec->notify_fd)); /* the payload's end lives on in the child only */
+	if (m->sock_fd >= 0)
+		alloc_buffers(m); /* without them every denied call kills the sandbox: fail closed */
 }
 
 int violation_monitor_fd(const struct violation_monitor *m)
@@ -112,19 +128,6 @@ static void receive_listener(struct violation_monitor *m)
 	close_fd(&m->sock_fd);
 }
 
-static int alloc_buffers(struct violation_monitor *m)
-{
-	struct seccomp_notif_sizes sz = { 0 };
-	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
-		return -errno;
-	/* The kernel's structs may be larger than the ones we were compiled with. */
-	m->notif_size = sz.seccomp_notif > sizeof(struct seccomp_notif) ? sz.seccomp_notif : sizeof(struct seccomp_notif);
-	m->resp_size = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sz.seccomp_notif_resp
-										 : sizeof(struct seccomp_notif_resp);
-	m->notif = calloc(1, m->notif_size);
-	m->resp = calloc(1, m->resp_size);
-	return m->notif && m->resp ? 0 : -ENOMEM;
-}
 
 static size_t slot_for(const struct run_result *res, const char *name)
 {
@@ -158,8 +161,10 @@ static void record(struct violation_monitor *m, int nr, uint64_t now_ns)
  * call through is the point. */
 static int answer(struct violation_monitor *m, uint64_t now_ns)
 {
-	if (!m->notif && alloc_buffers(m) < 0)
-		return 0;
+	if (!m->notif || !m->resp) { /* cannot read or answer it: nothing may run unjudged */
+		m->killed = true;
+		return MONITOR_KILL;
+	}
 	memset(m->notif, 0, m->notif_size); /* the kernel insists */
 	struct seccomp_notif *n = m->notif;
 	if (ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)

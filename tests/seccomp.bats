@@ -252,3 +252,13 @@ iopl ioperm modify_ldt mbind set_mempolicy get_mempolicy move_pages migrate_page
 	assert_equal "$status" 125
 	assert_output "mlrun: $PWD/typo.prof:2: unknown syscall 'frobnicate'"
 }
+
+@test "rootless: the filter, its violations and Landlock work without root" {
+	ensure_test_user
+	# the unprivileged supervisor writes the report to an fd this (root) shell opened
+	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none --report-fd 5 -- \
+		/bin/sh -c '/probe syscall ptrace; /probe open-write /proc/self/mem' 5>r.json
+	assert_equal "$output" "$(printf 'errno EPERM\nerrno EACCES')"
+	violations r.json | grep -qx 'ptrace:1:errno'
+	[ "$(jfield r.json 'r["enforced"]["seccomp"], r["enforced"]["landlock"]')" = "(True, True)" ]
+}

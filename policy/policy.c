@@ -52,6 +52,7 @@ struct key_spec {
 _Static_assert(sizeof(enum net_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum workdir_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum on_violation) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum analysis_mode) == sizeof(int), "enum size");
 
 static const char *const net_names[] = { [NET_NONE] = "none", [NET_LOOPBACK] = "loopback",
 					 [NET_HOST] = "host", NULL };
@@ -60,9 +61,12 @@ static const char *const workdir_names[] = { [WORKDIR_NONE] = "none", [WORKDIR_R
 static const char *const violation_names[] = { [VIOLATION_ERRNO] = "errno",
 					       [VIOLATION_KILL] = "kill",
 					       [VIOLATION_LOG] = "log", NULL };
+static const char *const analysis_names[] = { [ANALYSIS_OFF] = "off", [ANALYSIS_WARN] = "warn",
+					      [ANALYSIS_REJECT_HIGH] = "reject-high",
+					      [ANALYSIS_REJECT_CRITICAL] = "reject-critical", NULL };
 
 static const char *const sections[] = { "sandbox", "limits",  "filesystem", "network",
-					"security", "monitor", "env" };
+					"security", "monitor", "env",	 "grants", "analysis" };
 
 /* Built-in defaults, written as policies/default.ini writes them (a unit test checks that
  * they agree): parsing them through policy_set keeps one definition of every value. */
@@ -93,6 +97,7 @@ static const struct {
 	{ "security", "on_violation", "errno" },
 	{ "security", "landlock", "true" },
 	{ "monitor", "interval", "100ms" },
+	{ "analysis", "python", "off" },
 	{ "env", "keep", "TERM, LANG" },
 };
 
@@ -381,6 +386,41 @@ static int set_syscalls(struct policy *p, const struct key_spec *k, const char *
 	return 0;
 }
 
+/* A comma-separated list of paths or globs; each entry is resolved by the runtime (rootfs
+ * plan), where the working directory is known. Appends every entry, or none. */
+static int set_grants(struct policy *p, const struct key_spec *k, const char *value,
+		      struct error *err)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	char *entries[POLICY_MAX_GRANTS], *save = NULL, *pat;
+	size_t n = 0;
+
+	if (!copy)
+		return nomem(err);
+	for (pat = strtok_r(copy, ",", &save); pat; pat = strtok_r(NULL, ",", &save)) {
+		pat += strspn(pat, " \t");
+		for (size_t len = strlen(pat); len && (pat[len - 1] == ' ' || pat[len - 1] == '\t');)
+			pat[--len] = '\0';
+		if (!pat[0])
+			return bad(err, k, "grant", value, -EINVAL, "an empty entry");
+		if (has_dotdot(pat))
+			return bad(err, k, "grant", value, -EINVAL, "entries must not contain '..'");
+		if (p->n_grants + n >= POLICY_MAX_GRANTS)
+			return bad(err, k, "grant", value, -E2BIG, "too many grants, at most 64");
+		entries[n++] = pat;
+	}
+	if (n == 0)
+		return bad(err, k, "grant", value, -EINVAL, "expected PATH or GLOB, ...");
+	for (size_t i = 0; i < n; i++) {
+		struct grant *g = &p->grants[p->n_grants];
+		if (!(g->pattern = strdup(entries[i])))
+			return nomem(err);
+		g->write = (k->flags & KF_RW) != 0;
+		p->n_grants++;
+	}
+	return 0;
+}
+
 static const struct key_spec keys[] = {
 	{ "sandbox", "hostname", set_hostname, FIELD(hostname), 0, 0, NULL },
 	{ "sandbox", "interpreter.py", set_abs_path, FIELD(interpreter_py), 0, 0, NULL },
@@ -412,6 +452,9 @@ static const struct key_spec keys[] = {
 	{ "security", "on_violation", set_enum, FIELD(on_violation), 0, 0, violation_names },
 	{ "security", "landlock", set_bool, FIELD(landlock), 0, 0, NULL },
 	{ "monitor", "interval", set_duration, FIELD(sample_interval_ms), 0, KF_FINITE, NULL },
+	{ "grants", "read", set_grants, 0, 0, 0, NULL },
+	{ "grants", "write", set_grants, 0, 0, KF_RW, NULL },
+	{ "analysis", "python", set_enum, FIELD(analysis_python), 0, 0, analysis_names },
 };
 
 /* [env] names: what a shell would accept, so the child's envp holds nothing odd. */
@@ -534,6 +577,8 @@ void policy_free(struct policy *p)
 		free(p->env[i].name);
 		free(p->env[i].value);
 	}
+	for (size_t i = 0; i < p->n_grants; i++)
+		free(p->grants[i].pattern);
 	*p = (struct policy){ 0 };
 }
 

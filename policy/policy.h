@@ -24,6 +24,14 @@
 enum net_mode { NET_NONE, NET_LOOPBACK, NET_HOST };
 enum workdir_mode { WORKDIR_NONE, WORKDIR_RO, WORKDIR_RW };
 enum on_violation { VIOLATION_ERRNO, VIOLATION_KILL, VIOLATION_LOG };
+enum analysis_mode { ANALYSIS_OFF, ANALYSIS_WARN, ANALYSIS_REJECT_HIGH, ANALYSIS_REJECT_CRITICAL };
+
+#define POLICY_MAX_GRANTS 64
+
+struct grant {
+	char *pattern; /* a path or glob, relative to the working directory or absolute */
+	bool write;
+};
 
 struct bind {
 	char *src; /* host path as written (absolute or relative to the cwd) */
@@ -86,6 +94,14 @@ struct policy {
 
 	/* [monitor] */
 	uint64_t sample_interval_ms; /* interval = 100ms */
+
+	/* [grants]: read = GLOB, ... exposes matches read-only; write = PATH, ... read-write; both
+	 * at their real path, listed for the program in /run/mlrun/grants.json. Repeatable. */
+	struct grant grants[POLICY_MAX_GRANTS];
+	size_t n_grants;
+
+	/* [analysis] python = off|warn|reject-high|reject-critical: scan a .py program first */
+	enum analysis_mode analysis_python;
 
 	/* [env]: NAME = VALUE sets, keep = NAME, NAME keeps the caller's value. One entry per
 	 * name, last wins. Default: keep = TERM, LANG. */

@@ -4,6 +4,8 @@
  * anything is cloned, and the child only replays a list it cannot get wrong. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <glob.h>
+#include <json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +211,54 @@ static int add_policy_binds(struct rootfs_plan *plan, const struct policy *p, st
 	return 0;
 }
 
+/* One grant pattern: every match becomes a bind at its real path; the resolved paths are also
+ * collected for /run/mlrun/grants.json. A pattern that matches nothing is an error: a grant
+ * that silently grants nothing hides a typo. */
+static int add_grant(struct rootfs_plan *plan, const struct grant *g, json_object *list, struct error *err)
+{
+	glob_t gl;
+	int r = glob(g->pattern, GLOB_NOSORT | GLOB_BRACE, NULL, &gl);
+	if (r == GLOB_NOMATCH)
+		return error_set(err, ENOENT, "[grants] %s = %s matches nothing", g->write ? "write" : "read", g->pattern);
+	if (r != 0)
+		return error_set(err, r == GLOB_NOSPACE ? ENOMEM : EIO, "[grants] cannot expand %s", g->pattern);
+	for (size_t i = 0; i < gl.gl_pathc && r == 0; i++) {
+		_cleanup_free_ char *real = realpath(gl.gl_pathv[i], NULL);
+		if (!real)
+			r = error_set(err, errno, "[grants] cannot resolve %s", gl.gl_pathv[i]);
+		else if ((r = add_bind(plan, real, real, g->write ? ATTR_RW : ATTR_RO, "[grants]", err)) == 0)
+			json_object_array_add(list, json_object_new_string(real));
+	}
+	globfree(&gl);
+	return r;
+}
+
+/* Binds for the policy's grants, and /run/mlrun/grants.json telling the program what it was
+ * granted (always present, so a program can rely on it). */
+static int add_grants(struct rootfs_plan *plan, const struct policy *p, struct error *err)
+{
+	json_object *o = json_object_new_object(), *rd = json_object_new_array(), *wr = json_object_new_array();
+	json_object *pr = json_object_new_array(), *pw = json_object_new_array();
+	int r = 0;
+
+	json_object_object_add(o, "read", rd);
+	json_object_object_add(o, "write", wr);
+	for (size_t i = 0; i < p->n_grants && r == 0; i++) {
+		json_object_array_add(p->grants[i].write ? pw : pr, json_object_new_string(p->grants[i].pattern));
+		r = add_grant(plan, &p->grants[i], p->grants[i].write ? wr : rd, err);
+	}
+	json_object *pat = json_object_new_object();
+	json_object_object_add(pat, "read", pr);
+	json_object_object_add(pat, "write", pw);
+	json_object_object_add(o, "patterns", pat);
+	if (r == 0)
+		r = add_simple(plan, ROOTFS_FILE,
+			       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+			       "run/mlrun/grants.json", 0444, err);
+	json_object_put(o);
+	return r;
+}
+
 static size_t path_depth(const char *s)
 {
 	size_t d = 1;
@@ -256,7 +306,8 @@ int rootfs_plan_build(struct rootfs_plan *plan, const struct policy *p, const st
 	proc->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	if ((r = add_tmpfs(plan, "tmp", p->tmp_bytes, MODE_STICKY_TMP, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err)) < 0)
 		goto fail;
-	if ((r = add_workdir(plan, p, err)) < 0 || (r = add_policy_binds(plan, p, err)) < 0)
+	if ((r = add_workdir(plan, p, err)) < 0 || (r = add_policy_binds(plan, p, err)) < 0 ||
+	    (r = add_grants(plan, p, err)) < 0)
 		goto fail;
 	sort_by_depth(plan);
 	return 0;

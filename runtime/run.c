@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "cleanup.h"
 #include "prepare.h"
 #include "run.h"
+#include "scan.h"
 #include "supervisor.h"
 #include "trace.h"
 
@@ -50,6 +53,55 @@ static int merge_policy(struct policy *p, const struct run_options *o, struct er
 			return error_set(err, e.code, "%s: %s", s->flag, e.msg), r;
 	}
 	return policy_validate(p, err);
+}
+
+/* The .py file the run would execute: PROGRAM itself, or the script given to an interpreter. */
+static const char *python_source(const struct run_options *o)
+{
+	for (int i = 0; i < o->argc && i < 2; i++) {
+		size_t n = strlen(o->argv[i]);
+		if (n > 3 && strcmp(o->argv[i] + n - 3, ".py") == 0)
+			return o->argv[i];
+	}
+	return NULL;
+}
+
+static int level_rank(const char *level)
+{
+	static const char *const levels[] = { "SAFE", "LOW", "MEDIUM", "HIGH", "CRITICAL" };
+	for (int i = 0; i < (int)ARRAY_SIZE(levels); i++)
+		if (strcmp(level, levels[i]) == 0)
+			return i;
+	return (int)ARRAY_SIZE(levels); /* unknown: treat as worse than anything */
+}
+
+/* [analysis] python: scan the program before anything is created; warn, or refuse to run it
+ * (status "rejected", exit 125) at or above the policy's level. */
+static int analyze_program(const struct policy *p, const struct run_options *o, struct run_result *res,
+			   struct error *err)
+{
+	const char *src = python_source(o);
+	if (p->analysis_python == ANALYSIS_OFF || !src)
+		return 0;
+	int r = scan_file_json(src, &res->analysis_json, err);
+	if (r < 0)
+		return r;
+	json_object *a = json_tokener_parse(res->analysis_json), *v;
+	const char *level = a && json_object_object_get_ex(a, "level", &v) ? json_object_get_string(v) : "?";
+	int score = a && json_object_object_get_ex(a, "score", &v) ? json_object_get_int(v) : -1;
+	size_t findings = a && json_object_object_get_ex(a, "findings", &v) ? json_object_array_length(v) : 0;
+	int threshold = p->analysis_python == ANALYSIS_REJECT_HIGH ? level_rank("HIGH")
+			: p->analysis_python == ANALYSIS_REJECT_CRITICAL ? level_rank("CRITICAL")
+									  : INT32_MAX;
+	if (level_rank(level) >= threshold) {
+		res->status = RUN_REJECTED;
+		r = error_set(err, 0, "%s rejected by the policy's [analysis]: level %s, score %d, %zu finding(s) (mlrun scan %s)",
+			      src, level, score, findings, src);
+	} else if (!o->quiet && level_rank(level) > 0)
+		fprintf(stderr, "mlrun: scan: %s: level %s, score %d, %zu finding(s) (mlrun scan %s)\n", src, level, score,
+			findings, src);
+	json_object_put(a);
+	return r;
 }
 
 /* What holds for this run, whatever the policy asked. */
@@ -98,6 +150,8 @@ int run_main(const struct run_options *o)
 	if ((r = merge_policy(&p, o, &err)) < 0)
 		goto fail;
 	trace_step(&tr, 0, "merge policy");
+	if ((r = analyze_program(&p, o, &res, &err)) < 0)
+		goto fail;
 
 	cgroup_probe(&host);
 	if (o->cgroup_parent && (r = cgroup_host_set_parent(&host, o->cgroup_parent, &err)) < 0)
@@ -136,17 +190,20 @@ int run_main(const struct run_options *o)
 		violations_print(stderr, &res);
 	sandbox_release(&sb);
 	policy_free(&p);
+	free(res.analysis_json);
 	return res.exit_code;
 
 fail:
 	cgroup_leaf_destroy(&leaf, NULL);
 	fprintf(stderr, "mlrun: %s\n", err.msg[0] ? err.msg : strerror(-r));
-	res.status = RUN_ERROR;
+	if (res.status != RUN_REJECTED)
+		res.status = RUN_ERROR;
 	snprintf(res.error, sizeof(res.error), "%s", err.msg);
 	struct error ignored = { 0 };
 	report_write(o, id, &p, sb.argv ? sb.argv : o->argv, &res, &enf, &ignored);
 	if (prepared)
 		sandbox_release(&sb);
 	policy_free(&p);
+	free(res.analysis_json);
 	return res.exit_code;
 }

@@ -57,6 +57,7 @@ struct run_result {
 	struct run_violation violations[RUN_MAX_VIOLATIONS];
 	size_t n_violations;
 	char error[ERROR_MSG_MAX]; /* status "error": why */
+	char *analysis_json;	   /* the [analysis] scan's JSON, when one ran (malloc'd) */
 };
 
 /* What the host could enforce for this run (the report's "enforced"). */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <libgen.h>
@@ -17,6 +18,7 @@
 
 #include "cleanup.h"
 #include "exitcodes.h"
+#include "error.h"
 #include "scan.h"
 
 #define ANALYZER "mlrun_scan.py"
@@ -40,6 +42,78 @@ static int find_file(const char *exe_dir, const char *dev_rel, const char *insta
 	return -ENOENT;
 }
 
+/* Start the analyzer on FILE (already open as in_fd) with its stdout on out_fd. */
+static pid_t spawn_analyzer(const char *file, int in_fd, int out_fd, bool json, struct error *err)
+{
+	char exe[PATH_MAX], analyzer[SCAN_PATH_MAX], policy[SCAN_PATH_MAX], bind[2 * PATH_MAX], exe_dir[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return error_set(err, errno, "scan: cannot find the mlrun binary");
+	exe[n] = '\0';
+	snprintf(exe_dir, sizeof(exe_dir), "%s", exe);
+	dirname(exe_dir);
+	if (find_file(exe_dir, "tools/scan/" ANALYZER, "scan/" ANALYZER, analyzer) < 0 ||
+	    find_file(exe_dir, "policies/strict.ini", "policies/strict.ini", policy) < 0)
+		return error_set(err, ENOENT, "scan: the analyzer or the strict policy is not installed (%s)",
+				 MLRUN_DATADIR);
+	snprintf(bind, sizeof(bind), "%s:/opt/mlrun-scan", dirname(analyzer));
+
+	char *args[] = { exe, "-q", "--policy", policy, "--workdir", "none", "--net", "none", "--ro-bind", bind, "--",
+			 "/usr/bin/python3", "-I", "-B", "/opt/mlrun-scan/" ANALYZER, "--name", (char *)file,
+			 json ? NULL : "--text", NULL };
+	pid_t pid = fork();
+	if (pid < 0)
+		return error_set(err, errno, "scan: cannot fork");
+	if (pid == 0) {
+		if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+			_exit(EXIT_MLRUN_ERROR);
+		execv(exe, args);
+		_exit(EXIT_MLRUN_ERROR);
+	}
+	return pid;
+}
+
+static int wait_analyzer(pid_t pid, struct error *err)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return error_set(err, errno, "scan: cannot wait for the analyzer");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return error_set(err, 0, "scan: the analyzer failed (%s %d)", WIFEXITED(status) ? "exit status" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+int scan_file_json(const char *file, char **json, struct error *err)
+{
+	*json = NULL;
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, errno, "%s", file);
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return error_set(err, errno, "scan: cannot create a pipe");
+	pid_t pid = spawn_analyzer(file, fd, pipefd[1], true, err);
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return pid;
+	}
+	/* The analyzer prints one JSON line; read it all, then reap. */
+	_cleanup_fclose_ FILE *in = fdopen(pipefd[0], "re");
+	size_t cap = 0;
+	ssize_t len = in ? getdelim(json, &cap, '\0', in) : -1;
+	int r = wait_analyzer(pid, err);
+	if (r == 0 && len <= 0)
+		r = error_set(err, EIO, "scan: the analyzer printed nothing");
+	if (r < 0) {
+		free(*json);
+		*json = NULL;
+	}
+	return r;
+}
+
 int scan_main(int argc, char **argv)
 {
 	const char *file = NULL;
@@ -57,50 +131,16 @@ int scan_main(int argc, char **argv)
 		fprintf(stderr, "mlrun: scan: no file given (usage: mlrun scan FILE.py [--json])\n");
 		return EXIT_MLRUN_ERROR;
 	}
+	struct error err = { 0 };
 	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "mlrun: %s: %s\n", file, strerror(errno));
 		return EXIT_MLRUN_ERROR;
 	}
-
-	char exe[PATH_MAX], analyzer[SCAN_PATH_MAX], policy[SCAN_PATH_MAX], bind[2 * PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0) {
-		fprintf(stderr, "mlrun: scan: cannot find the mlrun binary: %s\n", strerror(errno));
+	pid_t pid = spawn_analyzer(file, fd, 1, json, &err);
+	if (pid < 0 || wait_analyzer(pid, &err) < 0) {
+		fprintf(stderr, "mlrun: %s\n", err.msg);
 		return EXIT_MLRUN_ERROR;
 	}
-	exe[n] = '\0';
-	char exe_dir[PATH_MAX];
-	snprintf(exe_dir, sizeof(exe_dir), "%s", exe);
-	dirname(exe_dir);
-	if (find_file(exe_dir, "tools/scan/" ANALYZER, "scan/" ANALYZER, analyzer) < 0 ||
-	    find_file(exe_dir, "policies/strict.ini", "policies/strict.ini", policy) < 0) {
-		fprintf(stderr, "mlrun: scan: the analyzer or the strict policy is not installed (%s)\n", MLRUN_DATADIR);
-		return EXIT_MLRUN_ERROR;
-	}
-	snprintf(bind, sizeof(bind), "%s:/opt/mlrun-scan", dirname(analyzer));
-
-	char *args[] = { exe, "-q", "--policy", policy, "--workdir", "none", "--net", "none", "--ro-bind", bind, "--",
-			 "/usr/bin/python3", "-I", "-B", "/opt/mlrun-scan/" ANALYZER, "--name", (char *)file,
-			 json ? NULL : "--text", NULL };
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "mlrun: scan: cannot fork: %s\n", strerror(errno));
-		return EXIT_MLRUN_ERROR;
-	}
-	if (pid == 0) {
-		if (dup2(fd, 0) < 0)
-			_exit(EXIT_MLRUN_ERROR);
-		execv(exe, args);
-		_exit(EXIT_MLRUN_ERROR);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return EXIT_MLRUN_ERROR;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	fprintf(stderr, "mlrun: scan: the analyzer failed (%s %d)\n", WIFEXITED(status) ? "exit status" : "signal",
-		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	return EXIT_MLRUN_ERROR;
+	return 0;
 }

@@ -128,7 +128,7 @@ static int start_session(void)
 static int set_rlimits(const struct sandbox *sb)
 {
 	for (size_t i = 0; i < sb->n_rlimits; i++) {
-		struct rlimit rl = { .rlim_cur = sb->rlimits[i].value, .rlim_max = sb->rlimits[i].value };
+		struct rlimit rl = { .rlim_cur = sb->rlimits[i].soft, .rlim_max = sb->rlimits[i].hard };
 		if (setrlimit(sb->rlimits[i].resource, &rl) < 0)
 			return -errno;
 	}

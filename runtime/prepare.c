@@ -147,7 +147,10 @@ static void add_rlimit(struct sandbox *sb, int resource, uint64_t value)
 {
 	if (value == POLICY_UNLIMITED || sb->n_rlimits >= ARRAY_SIZE(sb->rlimits))
 		return;
-	sb->rlimits[sb->n_rlimits++] = (struct sandbox_rlimit){ resource, value };
+	/* RLIMIT_CPU: the soft limit sends SIGXCPU (reported as cpu-time), the hard one a second
+	 * later SIGKILL; equal limits would skip straight to SIGKILL. */
+	uint64_t hard = resource == RLIMIT_CPU ? value + 1 : value;
+	sb->rlimits[sb->n_rlimits++] = (struct sandbox_rlimit){ resource, value, hard };
 }
 
 /* rlimits always set, plus the fallbacks for limits no cgroup enforces. RLIMIT_AS is never

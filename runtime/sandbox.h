@@ -51,7 +51,7 @@ struct child_msg {
 
 struct sandbox_rlimit {
 	int resource;
-	uint64_t value;
+	uint64_t soft, hard;
 };
 
 struct sandbox {

@@ -13,7 +13,7 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 }
 
 @test "host directories outside the policy are absent" {
-	for d in /root /home /var /srv /work /boot /mnt /opt /run; do
+	for d in /root /home /var /srv /work /boot /mnt /opt /run/user /run/mlrun-host; do
 		run sb -- /probe ls "$d"
 		assert_failure
 		assert_output "errno ENOENT"
@@ -27,8 +27,17 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 	assert_success
 	entries=$(printf '%s\n' "$output" | sort | tr '\n' ' ')
 	for e in $entries; do
-		case "$e" in usr|bin|sbin|lib|lib32|lib64|libx32|etc|dev|proc|tmp|probe) ;; *) [ "$e" = "${PWD#/}" ] || [ "/$e" = "/${PWD#/}" ] || [ "$e" = "$(echo "$PWD" | cut -d/ -f2)" ] || fail "unexpected /$e";; esac
+		case "$e" in usr|bin|sbin|lib|lib32|lib64|libx32|etc|dev|proc|tmp|run|probe) ;; *) [ "$e" = "${PWD#/}" ] || [ "/$e" = "/${PWD#/}" ] || [ "$e" = "$(echo "$PWD" | cut -d/ -f2)" ] || fail "unexpected /$e";; esac
 	done
+}
+
+@test "/run holds only mlrun's read-only grants.json, not the host's /run" {
+	run sb -- /probe ls /run
+	assert_output mlrun
+	run sb -- /probe ls /run/mlrun
+	assert_output grants.json
+	run sb -- /probe write /run/x
+	assert_failure
 }
 
 @test "writing to /, /usr and /etc fails" {

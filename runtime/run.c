@@ -134,7 +134,7 @@ int run_main(const struct run_options *o)
 	struct sandbox sb;
 	struct cgroup_host host;
 	struct cgroup_leaf leaf = { .dirfd = -1 };
-	struct run_result res = { .exit_code = EXIT_MLRUN_ERROR, .status = RUN_ERROR, .code = -1 };
+	struct run_result res = { .exit_code = EXIT_MLRUN_ERROR, .status = RUN_ERROR, .code = -1, .seccomp_cache = -1 };
 	struct run_enforced enf = { 0 };
 	struct trace tr;
 	char id[64];
@@ -168,7 +168,8 @@ int run_main(const struct run_options *o)
 			res.exit_code = r == -ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC;
 		goto fail;
 	}
-	trace_step(&tr, 0, "prepare sandbox");
+	res.seccomp_cache = sb.sec.seccomp ? sb.sec.cache_hit : -1;
+	trace_step(&tr, 0, res.seccomp_cache == 1 ? "prepare sandbox (seccomp filter from the cache)" : "prepare sandbox");
 	warn_degraded(o, &enf);
 	if (!o->quiet && p.landlock && !enf.landlock)
 		fprintf(stderr, "mlrun: warning: not enforced here: landlock (the kernel has no Landlock ABI)\n");

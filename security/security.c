@@ -44,7 +44,7 @@ static int seccomp_prepare(struct security_plan *sec, const struct policy *p, st
 	if ((r = load_profile(sp, p, err)) < 0 ||
 	    (r = syscall_profile_adjust(sp, p->allow_syscalls, p->n_allow_syscalls, p->deny_syscalls,
 					p->n_deny_syscalls, err)) < 0 ||
-	    (r = seccomp_filter_compile(sp, &sec->prog, err)) < 0)
+	    (r = seccomp_filter_get(sp, &sec->prog, &sec->cache_hit, err)) < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
 		return error_set(err, errno, "cannot create the seccomp notification socket");

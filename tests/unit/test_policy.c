@@ -7,29 +7,13 @@
 
 #include "policy/policy.h"
 
+#include "tap.h"
+
 #define MiB (1024ULL * 1024)
 #define GiB (1024 * MiB)
 #define UNL POLICY_UNLIMITED
 
-static int tests_run, tests_failed;
 
-__attribute__((format(printf, 3, 4)))
-static int tap(int pass, const char *got, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	printf("%s %d - ", pass ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!pass) {
-		tests_failed++;
-		printf("# got %s\n", got ? got : "(nothing)");
-	}
-	return pass;
-}
 
 static void expect_ok(int rc, const struct error *err, const char *desc)
 {
@@ -361,6 +345,5 @@ int main(void)
 	test_bad_values();
 	test_env();
 	test_validate();
-	printf("1..%d\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

@@ -13,32 +13,16 @@
 
 #include "policy/policy.h"
 
+#include "tap.h"
+
 #define MiB (1024ULL * 1024)
 #define GiB (1024 * MiB)
 #define MAX_TEMP_FILES 64
 
-static int tests_run, tests_failed;
 static char tmpdir[] = "/tmp/mlrun-test-policy.XXXXXX";
 static char *temp_files[MAX_TEMP_FILES];
 static size_t n_temp_files;
 
-__attribute__((format(printf, 3, 4)))
-static int tap(int pass, const char *got, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	printf("%s %d - ", pass ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!pass) {
-		tests_failed++;
-		printf("# got %s\n", got ? got : "(nothing)");
-	}
-	return pass;
-}
 
 /* A file under tmpdir (sub/dirs created), removed at the end. Returns its path. */
 static const char *write_file(const char *name, const char *content)
@@ -424,6 +408,5 @@ int main(void)
 	test_shipped();
 	test_resolve();
 	remove_temp_files();
-	printf("1..%d\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

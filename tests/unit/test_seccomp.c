@@ -11,19 +11,11 @@
 
 #include "security/security.h"
 
-static int tests_run, tests_failed;
+#include "tap.h"
 
-__attribute__((format(printf, 2, 3))) static void tap(int pass, const char *fmt, ...)
-{
-	va_list ap;
-	tests_run++;
-	printf("%s %d - ", pass ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	tests_failed += !pass;
-}
+
+/* Checks here need no "got" line. */
+#define check(pass, ...) tap(pass, NULL, __VA_ARGS__)
 
 static int verdict(const struct syscall_profile *sp, const char *name)
 {
@@ -47,18 +39,18 @@ static int load_text(struct syscall_profile *sp, const char *text, struct error 
 static void test_names(void)
 {
 	char buf[32];
-	tap(syscall_resolve("ptrace") >= 0 && syscall_resolve("nope_nope") == -1, "names resolve, typos do not");
-	tap(syscall_resolve("open_tree_attr") == 467 && strcmp(syscall_name(467, buf, sizeof(buf)), "open_tree_attr") == 0,
+	check(syscall_resolve("ptrace") >= 0 && syscall_resolve("nope_nope") == -1, "names resolve, typos do not");
+	check(syscall_resolve("open_tree_attr") == 467 && strcmp(syscall_name(467, buf, sizeof(buf)), "open_tree_attr") == 0,
 	    "syscalls newer than libseccomp have names both ways");
-	tap(strcmp(syscall_name(4000, buf, sizeof(buf)), "syscall_4000") == 0, "an unknown number is syscall_N");
-	tap(syscall_is_required("execve") && syscall_is_required("sendmsg") && !syscall_is_required("ptrace"),
+	check(strcmp(syscall_name(4000, buf, sizeof(buf)), "syscall_4000") == 0, "an unknown number is syscall_N");
+	check(syscall_is_required("execve") && syscall_is_required("sendmsg") && !syscall_is_required("ptrace"),
 	    "execve and sendmsg are required, ptrace is not");
-	tap(syscall_list_problem("ptrace", "deny_syscalls", buf, sizeof(buf)) == NULL, "deny ptrace is fine");
+	check(syscall_list_problem("ptrace", "deny_syscalls", buf, sizeof(buf)) == NULL, "deny ptrace is fine");
 	char msg[256];
-	tap(syscall_list_problem("ptracee", "allow_syscalls", msg, sizeof(msg)) &&
+	check(syscall_list_problem("ptracee", "allow_syscalls", msg, sizeof(msg)) &&
 		    strcmp(msg, "unknown syscall 'ptracee' in [security] allow_syscalls") == 0,
 	    "a typo names the key");
-	tap(syscall_list_problem("execve", "deny_syscalls", msg, sizeof(msg)) != NULL &&
+	check(syscall_list_problem("execve", "deny_syscalls", msg, sizeof(msg)) != NULL &&
 		    syscall_list_problem("execve", "allow_syscalls", msg, sizeof(msg)) == NULL,
 	    "execve cannot be denied, but can be listed as allowed");
 }
@@ -66,19 +58,19 @@ static void test_names(void)
 static void test_builtin(void)
 {
 	static struct syscall_profile sp;
-	tap(syscall_profile_builtin(&sp, "default") == 0 && sp.default_allow, "default is a deny-list");
-	tap(verdict(&sp, "ptrace") == SV_DENY && verdict(&sp, "mount") == SV_DENY && verdict(&sp, "bpf") == SV_DENY &&
+	check(syscall_profile_builtin(&sp, "default") == 0 && sp.default_allow, "default is a deny-list");
+	check(verdict(&sp, "ptrace") == SV_DENY && verdict(&sp, "mount") == SV_DENY && verdict(&sp, "bpf") == SV_DENY &&
 		    verdict(&sp, "io_uring_setup") == SV_DENY && verdict(&sp, "open_tree_attr") == SV_DENY,
 	    "default denies ptrace, mount, bpf, io_uring, open_tree_attr");
-	tap(verdict(&sp, "read") == SV_UNSET && verdict(&sp, "mseal") == SV_ALLOW && sp.verdict[500] == SV_DENY,
+	check(verdict(&sp, "read") == SV_UNSET && verdict(&sp, "mseal") == SV_ALLOW && sp.verdict[500] == SV_DENY,
 	    "default allows read and mseal, denies numbers libseccomp cannot name");
-	tap(verdict(&sp, "clone") == SV_ARGS && verdict(&sp, "socket") == SV_ARGS && verdict(&sp, "ioctl") == SV_ARGS &&
+	check(verdict(&sp, "clone") == SV_ARGS && verdict(&sp, "socket") == SV_ARGS && verdict(&sp, "ioctl") == SV_ARGS &&
 		    verdict(&sp, "personality") == SV_ARGS && verdict(&sp, "clone3") == SV_ENOSYS,
 	    "clone, socket, ioctl, personality are argument-filtered; clone3 is ENOSYS");
-	tap(syscall_profile_builtin(&sp, "strict") == 0 && !sp.default_allow && verdict(&sp, "read") == SV_ALLOW &&
+	check(syscall_profile_builtin(&sp, "strict") == 0 && !sp.default_allow && verdict(&sp, "read") == SV_ALLOW &&
 		    verdict(&sp, "ptrace") == SV_UNSET && verdict(&sp, "seccomp") == SV_UNSET,
 	    "strict is an allow-list without ptrace or seccomp");
-	tap(syscall_profile_builtin(&sp, "lax") == -ENOENT, "an unknown built-in profile");
+	check(syscall_profile_builtin(&sp, "lax") == -ENOENT, "an unknown built-in profile");
 }
 
 static void test_adjust(void)
@@ -87,10 +79,10 @@ static void test_adjust(void)
 	struct error err = { 0 };
 	char *allow[] = { "ptrace" }, *deny[] = { "getppid" }, *bad[] = { "execve" };
 	syscall_profile_builtin(&sp, "default");
-	tap(syscall_profile_adjust(&sp, allow, 1, deny, 1, &err) == 0 && verdict(&sp, "ptrace") == SV_ALLOW &&
+	check(syscall_profile_adjust(&sp, allow, 1, deny, 1, &err) == 0 && verdict(&sp, "ptrace") == SV_ALLOW &&
 		    verdict(&sp, "getppid") == SV_DENY,
 	    "allow_syscalls and deny_syscalls adjust default");
-	tap(syscall_profile_adjust(&sp, NULL, 0, bad, 1, &err) < 0 && strstr(err.msg, "cannot be denied"),
+	check(syscall_profile_adjust(&sp, NULL, 0, bad, 1, &err) < 0 && strstr(err.msg, "cannot be denied"),
 	    "a required syscall cannot be denied");
 }
 
@@ -99,19 +91,19 @@ static void test_file(void)
 	static struct syscall_profile sp;
 	struct error err = { 0 };
 	int r = load_text(&sp, "# comment\ndefault allow\ndeny ptrace bpf # two\n\nallow mount\n", &err);
-	tap(r == 0 && sp.default_allow && verdict(&sp, "ptrace") == SV_DENY && verdict(&sp, "bpf") == SV_DENY &&
+	check(r == 0 && sp.default_allow && verdict(&sp, "ptrace") == SV_DENY && verdict(&sp, "bpf") == SV_DENY &&
 		    verdict(&sp, "mount") == SV_ALLOW && verdict(&sp, "clone") == SV_ARGS &&
 		    verdict(&sp, "clone3") == SV_ENOSYS,
 	    "a deny-list file, with the built-in argument rules");
 	r = load_text(&sp, "read\nwrite\nexecve\n", &err);
-	tap(r == 0 && !sp.default_allow && verdict(&sp, "read") == SV_ALLOW && verdict(&sp, "mmap") == SV_UNSET &&
+	check(r == 0 && !sp.default_allow && verdict(&sp, "read") == SV_ALLOW && verdict(&sp, "mmap") == SV_UNSET &&
 		    verdict(&sp, "ioctl") == SV_UNSET,
 	    "bare names make an allow-list");
 	memset(&err, 0, sizeof(err));
-	tap(load_text(&sp, "read\nfrobnicate\n", &err) < 0 && strstr(err.msg, ":2: unknown syscall 'frobnicate'"),
+	check(load_text(&sp, "read\nfrobnicate\n", &err) < 0 && strstr(err.msg, ":2: unknown syscall 'frobnicate'"),
 	    "a typo names its line");
 	memset(&err, 0, sizeof(err));
-	tap(load_text(&sp, "read\ndefault allow\n", &err) < 0 && strstr(err.msg, ":2: expected 'default allow'"),
+	check(load_text(&sp, "read\ndefault allow\n", &err) < 0 && strstr(err.msg, ":2: expected 'default allow'"),
 	    "default comes before the rules");
 }
 
@@ -126,7 +118,7 @@ static void test_compile(void)
 		syscall_profile_builtin(&sp, names[i]);
 		syscall_profile_adjust(&sp, NULL, 0, NULL, 0, &err);
 		int r = seccomp_filter_compile(&sp, &prog, &err);
-		tap(r == 0 && prog.len > 50 && prog.len < 1024, "%s compiles (%u BPF instructions, %zu bytes)", names[i],
+		check(r == 0 && prog.len > 50 && prog.len < 1024, "%s compiles (%u BPF instructions, %zu bytes)", names[i],
 		    prog.len, (size_t)prog.len * sizeof(prog.filter[0]));
 		free(prog.filter);
 	}
@@ -139,6 +131,5 @@ int main(void)
 	test_adjust();
 	test_file();
 	test_compile();
-	printf("1..%d\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

@@ -8,30 +8,15 @@
 
 #include "policy/policy.h"
 
+#include "tap.h"
+
 #define KiB 1024ULL
 #define MiB (1024 * KiB)
 #define GiB (1024 * MiB)
 #define TiB (1024 * GiB)
 #define UNL POLICY_UNLIMITED
 
-static int tests_run, tests_failed;
 
-__attribute__((format(printf, 3, 4)))
-static void tap(int pass, const char *got, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests_run++;
-	printf("%s %d - ", pass ? "ok" : "not ok", tests_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!pass) {
-		tests_failed++;
-		printf("# got %s\n", got);
-	}
-}
 
 /* want_rc 0: the value must be want; otherwise the call must fail with want_rc. */
 struct u64_case {
@@ -231,6 +216,5 @@ int main(void)
 	test_cpus();
 	test_bools();
 	test_null();
-	printf("1..%d\n", tests_run);
-	return tests_failed ? 1 : 0;
+	return tap_done();
 }

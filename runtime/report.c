@@ -75,6 +75,8 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "wall_ms", ms(r->wall_ms));
 	json_object_object_add(o, "cpu_user_ms", ms(r->cpu_user_ms));
 	json_object_object_add(o, "cpu_system_ms", ms(r->cpu_system_ms));
+	/* wait4's rusage counts only processes pid 1 reaped: one killed by a time limit is missing. */
+	json_object_object_add(o, "cpu_source", json_object_new_string(r->cgroup_stats ? "cgroup" : "rusage"));
 	json_object_object_add(o, "memory_peak_bytes", json_object_new_int64((int64_t)r->memory_peak_bytes));
 	json_object_object_add(o, "memory_peak_source",
 			       json_object_new_string(r->memory_from_rusage ? "rusage-maxrss" : "cgroup"));

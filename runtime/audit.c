@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "../policy/policy.h"
 #include "audit.h"
 #include "cleanup.h"
@@ -77,7 +78,7 @@ static int find_probe(struct audit_ctx *c, struct error *err)
 	const char *env = getenv("MLRUN_PROBE");
 	snprintf(dir, sizeof(dir), "%s", c->exe);
 	const char *candidates[3][2] = { { env ? env : "", "" }, { dirname(dir), "/build/tests/probe" },
-					 { MLRUN_DATADIR, "/probes/probe" } };
+					 { mlrun_datadir(), "/probes/probe" } };
 	for (size_t i = 0; i < ARRAY_SIZE(candidates); i++) {
 		if (!candidates[i][0][0])
 			continue;
@@ -86,7 +87,7 @@ static int find_probe(struct audit_ctx *c, struct error *err)
 			return 0;
 	}
 	return error_set(err, ENOENT, "audit: the probe binary is missing (build it with `make test-deps`, or "
-				      "`make install` puts it in %s/probes)", MLRUN_DATADIR);
+				      "`make install` puts it in %s/probes)", mlrun_datadir());
 }
 
 static int write_file(const char *path, const char *text, mode_t mode)
@@ -329,7 +330,7 @@ static int resolve_policy(struct audit_opts *o, struct error *err)
 	int r;
 	if (!o->policy)
 		return 0;
-	if ((r = policy_resolve(o->policy, MLRUN_DATADIR, &path, err)) < 0)
+	if ((r = policy_resolve(o->policy, mlrun_datadir(), &path, err)) < 0)
 		return r;
 	if (!realpath(path, o->policy_path))
 		return error_set(err, errno, "cannot open policy %s", path);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "paths.h"
 #include "batch.h"
 #include "cleanup.h"
 #include "run.h"
@@ -95,7 +96,7 @@ int batch_check_policy(const char *name, struct error *err)
 	struct policy p;
 	_cleanup_free_ char *path = NULL;
 	policy_init(&p);
-	int r = policy_resolve(name, MLRUN_DATADIR, &path, err);
+	int r = policy_resolve(name, mlrun_datadir(), &path, err);
 	if (r == 0)
 		r = policy_load_file(&p, path, err);
 	policy_free(&p);

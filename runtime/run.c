@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "cleanup.h"
 #include "prepare.h"
 #include "run.h"
@@ -39,7 +40,7 @@ static int merge_policy(struct policy *p, const struct run_options *o, struct er
 	policy_init(p);
 	if (name && *name) {
 		_cleanup_free_ char *path = NULL;
-		if ((r = policy_resolve(name, MLRUN_DATADIR, &path, err)) < 0)
+		if ((r = policy_resolve(name, mlrun_datadir(), &path, err)) < 0)
 			return r;
 		if ((r = policy_load_file(p, path, err)) < 0)
 			return r;

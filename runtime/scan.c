@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "cleanup.h"
 #include "exitcodes.h"
 #include "error.h"
@@ -28,7 +29,7 @@
 #define SCAN_PATH_MAX (PATH_MAX + 64)
 static int find_file(const char *exe_dir, const char *dev_rel, const char *installed, char out[SCAN_PATH_MAX])
 {
-	const char *dirs[] = { exe_dir, MLRUN_DATADIR }, *rels[] = { dev_rel, installed };
+	const char *dirs[] = { exe_dir, mlrun_datadir() }, *rels[] = { dev_rel, installed };
 	for (size_t i = 0; i < 2; i++) {
 		size_t a = strlen(dirs[i]), b = strlen(rels[i]);
 		if (a + 1 + b >= SCAN_PATH_MAX)
@@ -55,7 +56,7 @@ static pid_t spawn_analyzer(const char *file, int in_fd, int out_fd, bool json, 
 	if (find_file(exe_dir, "tools/scan/" ANALYZER, "scan/" ANALYZER, analyzer) < 0 ||
 	    find_file(exe_dir, "policies/strict.ini", "policies/strict.ini", policy) < 0)
 		return error_set(err, ENOENT, "scan: the analyzer or the strict policy is not installed (%s)",
-				 MLRUN_DATADIR);
+				 mlrun_datadir());
 	snprintf(bind, sizeof(bind), "%s:/opt/mlrun-scan", dirname(analyzer));
 
 	char *args[] = { exe, "-q", "--policy", policy, "--workdir", "none", "--net", "none", "--ro-bind", bind, "--",

@@ -54,7 +54,8 @@ static int open_output(const struct batch *b, const struct batch_job *j, const c
 /* mlrun run -q --name ID --report-fd 3 [--report FILE] [--policy P] [JOB OPTIONS] -- CMD... */
 static const char **job_args(const struct batch *b, const struct batch_job *j, const char *id, const char *report)
 {
-	const char **a = calloc(12 + batch_strv_len(j->opts) + batch_strv_len(j->argv), sizeof(*a));
+	/* 12 fixed words at most (7 + --report F + --policy P + "--"), the job's, and the NULL */
+	const char **a = calloc(12 + batch_strv_len(j->opts) + batch_strv_len(j->argv) + 1, sizeof(*a));
 	size_t k = 0;
 	if (!a)
 		return NULL;

@@ -230,3 +230,12 @@ print(best)'
 	id=$(batch_id)
 	wait_for 50 nothing_left "$id"
 }
+
+@test "--policy and --report-dir together, for a job with every option (the longest argument list)" {
+	printf '{"cmd": ["/bin/sh", "-c", "echo $X"], "name": "all", "timeout": "5s", "memory": "128M", "env": {"X": "x1"}}\n' > jobs.jsonl
+	run "$MLRUN" batch --jobs 1 --policy "$REPO/policies/strict.ini" --report-dir out jobs.jsonl
+	assert_success
+	[ "$(cat out/all.out)" = x1 ]
+	run jfield out/all.json 'r["status"], r["policy"], r["limits"]["memory_bytes"]'
+	assert_output "('exited', 'strict', 134217728)"
+}

@@ -136,29 +136,46 @@ static int size_unit(const char *s, size_t len, uint64_t *mult)
 	return 0;
 }
 
-int parse_size(const char *s, uint64_t *bytes)
+/* The shape every quantity shares: "unlimited" (returns 1), or a decimal number followed by
+ * optional blanks and a unit word, which is left in unit and unit_len for the caller. */
+static int split_quantity(const char *s, struct decimal *d, const char **unit, size_t *unit_len)
 {
 	const char *end, *p;
-	struct decimal d;
-	uint64_t mult;
 	size_t len;
 	int r;
 
 	if (!s)
 		return -EINVAL;
 	len = trim(&s);
-	if (is_unlimited_word(s, len)) {
-		*bytes = POLICY_UNLIMITED;
-		return 0;
-	}
+	if (is_unlimited_word(s, len))
+		return 1;
 	end = s + len;
 	p = s;
-	r = parse_decimal(&p, &d);
+	r = parse_decimal(&p, d);
 	if (r < 0)
 		return r;
 	while (p < end && isspace((unsigned char)*p))
 		p++;
-	r = size_unit(p, (size_t)(end - p), &mult);
+	*unit = p;
+	*unit_len = (size_t)(end - p);
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *bytes)
+{
+	struct decimal d;
+	const char *unit;
+	size_t unit_len;
+	uint64_t mult;
+	int r = split_quantity(s, &d, &unit, &unit_len);
+
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		*bytes = POLICY_UNLIMITED;
+		return 0;
+	}
+	r = size_unit(unit, unit_len, &mult);
 	if (r < 0)
 		return r;
 	/* A fraction of a unit is fine ("1.5G"); a fraction of a byte is a typo. */
@@ -169,27 +186,19 @@ int parse_size(const char *s, uint64_t *bytes)
 
 int parse_duration_ms(const char *s, uint64_t *ms)
 {
-	const char *end, *p;
 	struct decimal d;
-	size_t len;
-	int r;
+	const char *unit;
+	size_t unit_len;
+	int r = split_quantity(s, &d, &unit, &unit_len);
 
-	if (!s)
-		return -EINVAL;
-	len = trim(&s);
-	if (is_unlimited_word(s, len)) {
+	if (r < 0)
+		return r;
+	if (r == 1) {
 		*ms = POLICY_UNLIMITED;
 		return 0;
 	}
-	end = s + len;
-	p = s;
-	r = parse_decimal(&p, &d);
-	if (r < 0)
-		return r;
-	while (p < end && isspace((unsigned char)*p))
-		p++;
 	for (size_t i = 0; i < ARRAY_SIZE(duration_units); i++) {
-		if (!word_eq(p, (size_t)(end - p), duration_units[i].suffix))
+		if (!word_eq(unit, unit_len, duration_units[i].suffix))
 			continue;
 		/* "0", "0s", "0ms": a zero limit would kill at once, so 0 means "none". */
 		if (decimal_is_zero(&d)) {

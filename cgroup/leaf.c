@@ -100,6 +100,16 @@ static int leaf_read_controllers(struct cgroup_leaf *leaf, struct error *err)
 	return 0;
 }
 
+/* leaf->path = <parent>/<name>, or an error naming the path that does not fit. */
+static int leaf_set_path(struct cgroup_leaf *leaf, const struct cgroup_host *host, const char *name,
+			 struct error *err)
+{
+	if (snprintf(leaf->path, sizeof(leaf->path), "%s/%s", host->parent_path, name) < (int)sizeof(leaf->path))
+		return 0;
+	leaf->path[0] = '\0';
+	return error_set(err, ENAMETOOLONG, "cgroup path too long: %s/%s", host->parent_path, name);
+}
+
 int cgroup_leaf_create(struct cgroup_leaf *leaf, const struct cgroup_host *host, const char *id,
 		       const struct policy *p, struct error *err)
 {
@@ -118,10 +128,8 @@ int cgroup_leaf_create(struct cgroup_leaf *leaf, const struct cgroup_host *host,
 	_cleanup_close_ int parentfd = open_parent(host, why, err);
 	if (parentfd < 0)
 		return parentfd;
-	if (snprintf(leaf->path, sizeof(leaf->path), "%s/%s", host->parent_path, name) >= (int)sizeof(leaf->path)) {
-		leaf->path[0] = '\0';
-		return error_set(err, ENAMETOOLONG, "cgroup path too long: %s/%s", host->parent_path, name);
-	}
+	if ((r = leaf_set_path(leaf, host, name, err)) < 0)
+		return r;
 	if (mkdirat(parentfd, name, 0755) < 0) {
 		r = errno;
 		leaf->path[0] = '\0';
@@ -155,10 +163,8 @@ int cgroup_leaf_open(struct cgroup_leaf *leaf, const struct cgroup_host *host, c
 		return r;
 	if (!host->parent_path[0])
 		return error_set(err, ENOENT, "no sandbox '%s': %s", id, host->reason);
-	if (snprintf(leaf->path, sizeof(leaf->path), "%s/%s", host->parent_path, name) >= (int)sizeof(leaf->path)) {
-		leaf->path[0] = '\0';
-		return error_set(err, ENAMETOOLONG, "cgroup path too long: %s/%s", host->parent_path, name);
-	}
+	if ((r = leaf_set_path(leaf, host, name, err)) < 0)
+		return r;
 	leaf->dirfd = openat(AT_FDCWD, leaf->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (leaf->dirfd < 0) {
 		r = errno == ENOENT ? error_set(err, ENOENT, "no sandbox '%s' (no cgroup %s)", id, leaf->path)

@@ -212,23 +212,18 @@ int parse_duration_ms(const char *s, uint64_t *ms)
 
 int parse_count(const char *s, uint64_t *n)
 {
-	const char *p;
 	struct decimal d;
-	size_t len;
-	int r;
+	const char *unit;
+	size_t unit_len;
+	int r = split_quantity(s, &d, &unit, &unit_len);
 
-	if (!s)
-		return -EINVAL;
-	len = trim(&s);
-	if (is_unlimited_word(s, len)) {
+	if (r < 0)
+		return r;
+	if (r == 1) {
 		*n = POLICY_UNLIMITED;
 		return 0;
 	}
-	p = s;
-	r = parse_decimal(&p, &d);
-	if (r < 0)
-		return r;
-	if (p != s + len || d.frac_scale > 1)
+	if (unit_len || d.frac_scale > 1)
 		return -EINVAL;
 	if (d.whole == POLICY_UNLIMITED)
 		return -ERANGE;
@@ -238,24 +233,19 @@ int parse_count(const char *s, uint64_t *n)
 
 int parse_cpus(const char *s, double *cpus)
 {
-	const char *p;
 	struct decimal d;
+	const char *unit;
+	size_t unit_len;
 	double v;
-	size_t len;
-	int r;
+	int r = split_quantity(s, &d, &unit, &unit_len);
 
-	if (!s)
-		return -EINVAL;
-	len = trim(&s);
-	if (is_unlimited_word(s, len)) {
+	if (r < 0)
+		return r;
+	if (r == 1) {
 		*cpus = 0.0;
 		return 0;
 	}
-	p = s;
-	r = parse_decimal(&p, &d);
-	if (r < 0)
-		return r;
-	if (p != s + len)
+	if (unit_len)
 		return -EINVAL;
 	v = (double)d.whole + (double)d.frac / (double)d.frac_scale;
 	if (v < CPUS_MIN || v > CPUS_MAX)

@@ -13,6 +13,7 @@
 
 #include "policy/policy.h"
 
+#include "expect.h"
 #include "tap.h"
 
 #define MiB (1024ULL * 1024)
@@ -58,25 +59,6 @@ static void remove_temp_files(void)
 		free(temp_files[i]);
 	}
 	rmdir(tmpdir);
-}
-
-static void expect_ok(int rc, const struct error *err, const char *desc)
-{
-	char got[ERROR_MSG_MAX + 32];
-
-	snprintf(got, sizeof(got), "rc=%d msg='%s'", rc, err->msg);
-	tap(rc == 0 && !err->msg[0], got, "%s", desc);
-}
-
-/* The call failed and its message contains want (prefix match when exact is false). */
-static void expect_err(int rc, const struct error *err, const char *want, bool exact,
-		       const char *desc)
-{
-	char got[ERROR_MSG_MAX + 32];
-	bool match = exact ? strcmp(err->msg, want) == 0 : strstr(err->msg, want) != NULL;
-
-	snprintf(got, sizeof(got), "rc=%d msg='%s'", rc, err->msg);
-	tap(rc < 0 && err->code > 0 && match, got, "%s", desc);
 }
 
 static int set(struct policy *p, const char *section, const char *key, const char *value)

@@ -15,9 +15,13 @@ sb() { "$MLRUN" -q --ro-bind "$PROBE:/probe" "$@"; }
 # JSON field of a report file: jfield FILE 'expr' (python expression over r).
 jfield() { "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-# Poll until a command succeeds, at most N tenths of a second.
+# Slow-down factor for every bounded wait (the one knob for a loaded machine): each bound below is
+# multiplied by it. The default leaves room for a busy 2-core CI host.
+SLOW=${MLRUN_SLOW:-3}
+
+# Poll until a command succeeds, at most N tenths of a second (times SLOW).
 wait_for() {
-	local tries=$1; shift
+	local tries=$(($1 * SLOW)); shift
 	while ! "$@" 2>/dev/null; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || return 1
@@ -36,6 +40,16 @@ ensure_test_user() {
 
 # Run a command as the unprivileged test user.
 as_user() { setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups --reset-env -- "$@"; }
+
+# A second unprivileged user, for cross-user attacks (the attacker; TEST_USER is the victim).
+TEST_USER2=mlrun-test2
+ensure_test_user2() {
+	ensure_test_user
+	id -u "$TEST_USER2" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$TEST_USER2" \
+		|| skip "cannot create $TEST_USER2"
+}
+as_user2() { setpriv --reuid "$TEST_USER2" --regid "$TEST_USER2" --init-groups --reset-env -- "$@"; }
+
 
 # Direct children of a pid.
 children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep .; }

@@ -65,7 +65,10 @@ test-deps: mlrun $(UNIT_BINS) $(PROBE)
 
 # check: unit tests + host BATS suites (plain and ASan+UBSan) + the cgroup v2 VM suites;
 # one closing summary line.
-check: deps test-deps asan
+# check and demo install the packages first, then build in a new make: this one computed the
+# pkg-config flags when it read the Makefile, before a fresh machine had the -dev packages.
+check: deps
+	$(Q)$(MAKE) --no-print-directory test-deps asan
 	$(Q)MLRUN_ASAN=$(CURDIR)/mlrun-asan tests/run-all.sh
 
 check-host: test-deps
@@ -86,7 +89,7 @@ check-asan: deps
 
 # ---- set-up ---------------------------------------------------------------------------------
 DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3-dev libinih-dev libjson-c-dev
-DEB_TEST  := bats bats-assert bats-support python3 python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
+DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
              util-linux iproute2 procps valgrind \
              qemu-system-x86 busybox-static cpio xz-utils
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
@@ -100,7 +103,8 @@ deps:
 	   $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEB_ALL); \
 	 fi
 
-demo: deps mlrun
+demo: deps
+	$(Q)$(MAKE) --no-print-directory mlrun
 	./mlrun --policy policies/strict.ini --report - --summary -- examples/hello.py
 
 install: mlrun $(PROBE)

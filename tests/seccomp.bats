@@ -180,6 +180,26 @@ iopl ioperm modify_ldt mbind set_mempolicy get_mempolicy move_pages migrate_page
 	grep -qx 'mlrun: 1 logged syscall: unshare x1' err
 }
 
+@test "on_violation = log: a denied call runs, so the report says seccomp is not enforced and mlrun warns" {
+	printf '[security]\non_violation = log\n' > log.ini
+	"$MLRUN" --policy "$PWD/log.ini" --ro-bind "$PROBE:/probe" --report r.json --summary -- \
+		/probe syscall unshare 0x10000000 >out 2>err
+	grep -qx 'ok 0' out # the attack: a new user namespace under a loaded filter
+	[ "$(jfield r.json 'r["enforced"]["seccomp"]')" = False ]
+	[ "$(jfield r.json '"on_violation = log" in r["not_enforced_reason"]')" = True ]
+	[ "$(jfield r.json 'r["seccomp_filter_cache"] in ("hit", "miss")')" = True ] # a recording filter was loaded
+	violations r.json | grep -qx 'unshare:1:log'
+	[ "$(grep -cx 'mlrun: warning: on_violation = log: denied syscalls are allowed and only recorded; seccomp is not enforced' err)" = 1 ]
+	grep -q '^mlrun: enforced .* seccomp=NO ' err
+	# errno and kill enforce: no warning, enforced.seccomp true
+	printf '[security]\non_violation = kill\n' > kill.ini
+	for ini in kill.ini ""; do
+		"$MLRUN" ${ini:+--policy "$PWD/$ini"} --report r.json -- /bin/true 2>err
+		[ "$(jfield r.json 'r["enforced"]["seccomp"]')" = True ]
+		! grep -q 'on_violation' err
+	done
+}
+
 @test "other ABIs are killed: the i386 int 0x80 entry and x32 numbers" {
 	run sb --report r.json -- /probe int80 20
 	assert_equal "$status" 159

@@ -206,6 +206,23 @@ static enum audit_verdict wall_clock(const struct audit_ctx *ctx, const struct a
 	return limit(o, true, status_is(o, "timeout"), obs, len);
 }
 
+/* ---- kernel module autoload (socket families and protocols) ----
+ * socket(2) with an unknown protocol fails with EPROTONOSUPPORT, but only after the kernel
+ * tried to load a module for it; "the call failed" therefore proves nothing. Only the
+ * filter's answer (EPERM, or the kill of on_violation = kill) shows it never reached the
+ * kernel. */
+static enum audit_verdict filtered(const struct audit_ctx *ctx, const struct audit_outcome *o, char *obs,
+				   size_t len)
+{
+	enum audit_verdict v = blocked(ctx, o, obs, len);
+	if (v != AV_PASS || o->exit_status == EXIT_MLRUN_SIGNAL_BASE + SIGSYS)
+		return v;
+	if (strncmp(o->out, "errno EPERM", 11) == 0)
+		return AV_PASS;
+	snprintf(obs, len, "in the kernel: %.*s", (int)strcspn(o->out, "\n"), o->out);
+	return AV_ESCAPED;
+}
+
 #define WRITE(path) { "write", path, NULL }
 
 const struct audit_probe audit_probes[] = {
@@ -247,6 +264,13 @@ const struct audit_probe audit_probes[] = {
 	  false, blocked },
 	{ "af-alg-socket", "fails: EPERM", { "syscall", "socket", "38", "5", "0" }, { NULL }, false, false, false,
 	  blocked },
+	/* kernel module autoload: the filter must answer before the kernel looks for a module */
+	{ "autoload-sctp", "fails: EPERM", { "socket", "inet", "stream", "sctp" }, { NULL }, false, false, false,
+	  filtered },
+	{ "autoload-inet-proto", "fails: EPERM", { "socket", "inet6", "dgram", "115" }, { NULL }, false, false, false,
+	  filtered },
+	{ "autoload-socketpair", "fails: EPERM", { "socketpair", "netlink", "raw", "0" }, { NULL }, false, false,
+	  false, filtered },
 	/* kernel attack surface */
 	{ "keyctl", "fails: EPERM", { "syscall", "keyctl", "1", "0" }, { NULL }, false, false, false, blocked },
 	{ "bpf", "fails: EPERM", { "bpf" }, { NULL }, false, false, false, blocked },

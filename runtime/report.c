@@ -56,6 +56,15 @@ static json_object *enforced_obj(const struct run_enforced *e)
 	return o;
 }
 
+/* The cgroup's reason and the seccomp one, whichever apply; null when everything holds. */
+static json_object *not_enforced_reason(const struct run_enforced *e)
+{
+	char buf[sizeof(e->why) + 128];
+	snprintf(buf, sizeof(buf), "%s%s%s", e->why, e->why[0] && e->seccomp_why ? "; " : "",
+		 e->seccomp_why ? e->seccomp_why : "");
+	return buf[0] ? json_object_new_string(buf) : NULL;
+}
+
 static json_object *build(const char *id, const struct policy *p, char *const *command, const struct run_result *r,
 			  const struct run_enforced *e)
 {
@@ -90,7 +99,7 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "cpu_throttled_ms", cg_int(r, r->cpu_throttled_ms));
 	json_object_object_add(o, "limits", limits_obj(p));
 	json_object_object_add(o, "enforced", enforced_obj(e));
-	json_object_object_add(o, "not_enforced_reason", e->why[0] ? json_object_new_string(e->why) : NULL);
+	json_object_object_add(o, "not_enforced_reason", not_enforced_reason(e));
 	json_object *v = json_object_new_array();
 	for (size_t i = 0; i < r->n_violations; i++) {
 		json_object *x = json_object_new_object();

@@ -114,6 +114,8 @@ static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy
 	e->pids = leaf->enforced_pids;
 	e->io = leaf->enforced_io;
 	e->seccomp = security_seccomp_enforced(p);
+	if (security_seccomp_recording_only(p))
+		e->seccomp_why = SECCOMP_LOG_WHY;
 	e->landlock = security_landlock_enforced(p);
 	e->network = p->net != NET_HOST;
 	snprintf(e->why, sizeof(e->why), "%s", leaf->reason);
@@ -121,6 +123,8 @@ static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy
 
 static void warn_degraded(const struct run_options *o, const struct run_enforced *e)
 {
+	if (!o->quiet && e->seccomp_why)
+		fprintf(stderr, "mlrun: warning: %s\n", e->seccomp_why);
 	if (o->quiet || (e->memory && e->cpu && e->pids))
 		return;
 	fprintf(stderr, "mlrun: warning: not enforced here:%s%s%s (%s); using rlimit fallbacks, see `mlrun features`\n",

@@ -65,6 +65,7 @@ struct run_result {
 struct run_enforced {
 	bool memory, cpu, pids, io, seccomp, landlock, network;
 	char why[CGROUP_REASON_MAX]; /* "cgroup v2 not available: ..." */
+	const char *seccomp_why;     /* why a loaded filter does not count as enforced, or NULL */
 };
 
 int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *err);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
 	 CLONE_NEWNET)
 #define BPF_INSN_SIZE 8
+/* socket(2)'s type: the low 4 bits, the rest are SOCK_NONBLOCK and SOCK_CLOEXEC. */
+#define SOCK_TYPE_BITS 4
+#define SOCK_TYPE_MASK ((1u << SOCK_TYPE_BITS) - 1)
 
 struct rules {
 	scmp_filter_ctx ctx;
@@ -40,15 +44,28 @@ static int add(struct rules *r, unsigned int n, const struct scmp_arg_cmp *cmp)
 	return seccomp_rule_add_array(r->ctx, r->action, r->nr, n, cmp);
 }
 
-/* One rule per value: the low 32 bits of argument `arg` equal it, and `extra` holds too
+/* Conditions that must hold besides the one on the argument being enumerated. */
+#define MAX_EXTRA 2
+struct extra {
+	struct scmp_arg_cmp c[MAX_EXTRA];
+	size_t n;
+};
+
+static int add_with(struct rules *r, struct scmp_arg_cmp cmp, const struct extra *x)
+{
+	struct scmp_arg_cmp c[1 + MAX_EXTRA] = { cmp };
+	size_t n = x ? x->n : 0;
+	for (size_t i = 0; i < n; i++)
+		c[1 + i] = x->c[i];
+	return add(r, (unsigned)(1 + n), c);
+}
+
+/* One rule per value: the low 32 bits of argument `arg` equal it, and `x` holds too
  * (int arguments: the kernel ignores the upper half, so must the filter). */
-static int add_in(struct rules *r, unsigned arg, const uint32_t *set, size_t n, const struct scmp_arg_cmp *extra)
+static int add_in(struct rules *r, unsigned arg, const uint32_t *set, size_t n, const struct extra *x)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct scmp_arg_cmp c[2] = { SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, LO32, set[i]) };
-		if (extra)
-			c[1] = *extra;
-		int e = add(r, extra ? 2 : 1, c);
+		int e = add_with(r, SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, LO32, set[i]), x);
 		if (e < 0)
 			return e;
 	}
@@ -63,27 +80,25 @@ static bool prefix_hits(const uint32_t *set, size_t n, uint32_t mask, uint32_t v
 	return false;
 }
 
-/* Rules matching every 32-bit value NOT in set: libseccomp cannot negate, so the complement
- * is covered by bit prefixes (at most 32 per excluded value), each a masked comparison. */
-static int add_not_in_from(struct rules *r, unsigned arg, const uint32_t *set, size_t n,
-			   const struct scmp_arg_cmp *extra, uint32_t mask, uint32_t val, int bit)
+/* Rules matching every value of bits 0..bit NOT in set: libseccomp cannot negate, so the
+ * complement is covered by bit prefixes (at most bit+1 per excluded value), each a masked
+ * comparison. */
+static int add_not_in_from(struct rules *r, unsigned arg, const uint32_t *set, size_t n, const struct extra *x,
+			   uint32_t mask, uint32_t val, int bit)
 {
-	if (!prefix_hits(set, n, mask, val)) {
-		struct scmp_arg_cmp c[2] = { SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, val) };
-		if (extra)
-			c[1] = *extra;
-		return add(r, extra ? 2 : 1, c);
-	}
+	if (!prefix_hits(set, n, mask, val))
+		return add_with(r, SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, val), x);
 	if (bit < 0)
 		return 0; /* exactly a value of the set */
 	uint32_t b = 1u << bit;
-	int e = add_not_in_from(r, arg, set, n, extra, mask | b, val, bit - 1);
-	return e < 0 ? e : add_not_in_from(r, arg, set, n, extra, mask | b, val | b, bit - 1);
+	int e = add_not_in_from(r, arg, set, n, x, mask | b, val, bit - 1);
+	return e < 0 ? e : add_not_in_from(r, arg, set, n, x, mask | b, val | b, bit - 1);
 }
 
-static int add_not_in(struct rules *r, unsigned arg, const uint32_t *set, size_t n, const struct scmp_arg_cmp *extra)
+/* Every 32-bit value not in set. */
+static int add_not_in(struct rules *r, unsigned arg, const uint32_t *set, size_t n, const struct extra *x)
 {
-	return add_not_in_from(r, arg, set, n, extra, 0, 0, 31);
+	return add_not_in_from(r, arg, set, n, x, 0, 0, 31);
 }
 
 /* clone: new namespaces (a user namespace gives back every capability, in a world of its own
@@ -104,12 +119,12 @@ static int clone_rules(struct rules *r, bool denied)
 /* socket: only local and IP sockets, and netlink for routing queries (getaddrinfo and
  * if_nameindex ask NETLINK_ROUTE); raw packet, crypto (AF_ALG), VSOCK, Bluetooth and the other
  * families are attack surface no ML program needs. */
-static int socket_rules(struct rules *r, bool denied)
+static int socket_family_rules(struct rules *r, bool denied)
 {
-	static const uint32_t ok_families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	static const uint32_t ok_families[] = { AF_UNIX }; /* AF_INET/AF_INET6: socket_inet_rules */
 	static const uint32_t with_netlink[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 	static const uint32_t route[] = { NETLINK_ROUTE };
-	const struct scmp_arg_cmp netlink = SCMP_A0(SCMP_CMP_MASKED_EQ, LO32, AF_NETLINK);
+	const struct extra netlink = { { SCMP_A0(SCMP_CMP_MASKED_EQ, LO32, AF_NETLINK) }, 1 };
 	int e;
 	if (!denied) {
 		if ((e = add_in(r, 0, ok_families, ARRAY_SIZE(ok_families), NULL)) < 0)
@@ -119,6 +134,51 @@ static int socket_rules(struct rules *r, bool denied)
 	if ((e = add_not_in(r, 0, with_netlink, ARRAY_SIZE(with_netlink), NULL)) < 0)
 		return e;
 	return add_not_in(r, 2, route, 1, &netlink);
+}
+
+/* socket(AF_INET/AF_INET6): only TCP and UDP. Any other type or protocol (SCTP, DCCP, L2TP,
+ * UDP-Lite, MPTCP, raw, ping) makes inet_create() request_module("net-pf-N-proto-P-type-T"):
+ * the kernel loads whatever module matches, and a rarely used protocol module is where the
+ * bugs are. The type's low 4 bits are the type, the rest SOCK_NONBLOCK/SOCK_CLOEXEC. Allowed:
+ * (STREAM, 0 or TCP), (DGRAM, 0 or UDP). Denied: another type, another protocol, or TCP and
+ * UDP crossed. One masked compare matches both families: they differ only in bit 3. */
+_Static_assert((AF_INET | 8) == AF_INET6 && !(AF_INET & 8), "AF_INET and AF_INET6 differ only in bit 3");
+#define INET_FAMILY SCMP_A0(SCMP_CMP_MASKED_EQ, LO32 & ~8u, AF_INET)
+#define SOCK_TYPE_IS(t) SCMP_A1(SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, t)
+#define PROTO_IS(p) SCMP_A2(SCMP_CMP_MASKED_EQ, LO32, p)
+
+static int socket_inet_rules(struct rules *r, bool denied)
+{
+	static const uint32_t types[] = { SOCK_STREAM, SOCK_DGRAM };
+	static const uint32_t protos[] = { 0, IPPROTO_TCP, IPPROTO_UDP };
+	const struct extra inet = { { INET_FAMILY }, 1 };
+	const struct extra stream = { { INET_FAMILY, SOCK_TYPE_IS(SOCK_STREAM) }, 2 };
+	const struct extra dgram = { { INET_FAMILY, SOCK_TYPE_IS(SOCK_DGRAM) }, 2 };
+	const uint32_t tcp_ok[] = { 0, IPPROTO_TCP }, udp_ok[] = { 0, IPPROTO_UDP };
+	int e;
+	if (!denied) {
+		e = add_in(r, 2, tcp_ok, ARRAY_SIZE(tcp_ok), &stream);
+		return e < 0 ? e : add_in(r, 2, udp_ok, ARRAY_SIZE(udp_ok), &dgram);
+	}
+	if ((e = add_not_in_from(r, 1, types, ARRAY_SIZE(types), &inet, 0, 0, SOCK_TYPE_BITS - 1)) < 0 ||
+	    (e = add_not_in(r, 2, protos, ARRAY_SIZE(protos), &inet)) < 0 ||
+	    (e = add_with(r, PROTO_IS(IPPROTO_UDP), &stream)) < 0)
+		return e;
+	return add_with(r, PROTO_IS(IPPROTO_TCP), &dgram);
+}
+
+static int socket_rules(struct rules *r, bool denied)
+{
+	int e = socket_family_rules(r, denied);
+	return e < 0 ? e : socket_inet_rules(r, denied);
+}
+
+/* socketpair: only AF_UNIX supports it, but the kernel creates the socket before it finds
+ * out, so socketpair(AF_INET, SOCK_STREAM, IPPROTO_SCTP) loads modules just like socket. */
+static int socketpair_rules(struct rules *r, bool denied)
+{
+	static const uint32_t unix_only[] = { AF_UNIX };
+	return denied ? add_not_in(r, 0, unix_only, 1, NULL) : add_in(r, 0, unix_only, 1, NULL);
 }
 
 /* ioctl: TIOCSTI pushes keystrokes into a terminal, TIOCLINUX reads a console's screen. The
@@ -146,6 +206,8 @@ static int args_rules(struct rules *r, bool denied)
 		return clone_rules(r, denied);
 	if (strcmp(name, "socket") == 0)
 		return socket_rules(r, denied);
+	if (strcmp(name, "socketpair") == 0)
+		return socketpair_rules(r, denied);
 	if (strcmp(name, "ioctl") == 0)
 		return ioctl_rules(r, denied);
 	if (strcmp(name, "personality") == 0)

@@ -22,7 +22,7 @@
 #include "security.h"
 
 #define CACHE_MAGIC "MLRUNBPF"
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 41
 
 struct cache_header {
 	char magic[8];

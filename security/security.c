@@ -14,9 +14,16 @@ static bool seccomp_wanted(const struct policy *p)
 	return p->seccomp && strcmp(p->seccomp, "off") != 0;
 }
 
+/* A filter that cannot be loaded fails the run (exit 125). Under on_violation = log every
+ * denied call is answered "continue": the filter records, it does not enforce. */
 bool security_seccomp_enforced(const struct policy *p)
 {
-	return seccomp_wanted(p); /* a filter that cannot be loaded fails the run (exit 125) */
+	return seccomp_wanted(p) && p->on_violation != VIOLATION_LOG;
+}
+
+bool security_seccomp_recording_only(const struct policy *p)
+{
+	return seccomp_wanted(p) && p->on_violation == VIOLATION_LOG;
 }
 
 bool security_landlock_enforced(const struct policy *p)

@@ -48,6 +48,10 @@ void security_release(struct security_plan *sec);
 
 /* What the policy gets on this host (the report's enforced.seccomp / enforced.landlock). */
 bool security_seccomp_enforced(const struct policy *p);
+/* A filter is loaded but only records (on_violation = log): enforced.seccomp is false, and
+ * this is why (the warning on stderr and the report's not_enforced_reason). */
+#define SECCOMP_LOG_WHY "on_violation = log: denied syscalls are allowed and only recorded; seccomp is not enforced"
+bool security_seccomp_recording_only(const struct policy *p);
 bool security_landlock_enforced(const struct policy *p);
 /* The best Landlock ABI of the running kernel, 0 if none. */
 int landlock_abi_version(void);

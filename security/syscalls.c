@@ -61,7 +61,7 @@ static const char *const default_allow_newer[] = { "cachestat", "fchmodat2", "ma
 						   "file_setattr" };
 
 /* Allowed only with safe arguments (filter.c lists the unsafe values). */
-static const char *const args_filtered[] = { "clone", "socket", "ioctl", "personality" };
+static const char *const args_filtered[] = { "clone", "socket", "socketpair", "ioctl", "personality" };
 
 static const char *const strict_allow[] = {
 	/* processes and threads */

@@ -2,7 +2,7 @@
  *
  * A profile is a verdict per syscall number of the native architecture: allowed, denied
  * (the supervisor answers: errno, kill or log), ENOSYS (clone3, so libc falls back to clone
- * whose flags the filter can see), or argument-filtered (clone, socket, ioctl, personality:
+ * whose flags the filter can see), or argument-filtered (clone, socket, socketpair, ioctl, personality:
  * the dangerous argument values are denied, the rest allowed). */
 #pragma once
 

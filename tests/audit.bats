@@ -75,3 +75,20 @@ verdict() { jfield a.json "{p['probe']: p['verdict'] for p in r['probes']}['$1']
 	assert_equal "$status" 125
 	assert_output --partial "allow_host"
 }
+
+@test "audit: module-autoload socket probes pass only when the filter answers, and escape without it" {
+	run "$MLRUN" audit --policy "$REPO/policies/strict.ini" --json
+	assert_success
+	echo "$output" > a.json
+	for p in autoload-sctp autoload-inet-proto autoload-socketpair; do
+		assert_equal "$p: $(verdict "$p")" "$p: pass"
+	done
+	# Without seccomp the calls still fail (EPROTONOSUPPORT, EOPNOTSUPP), but in the kernel,
+	# after its module lookup: that is an escape, not a pass.
+	run "$MLRUN" audit --policy "$REPO/policies/strict.ini" --seccomp off --json
+	assert_failure 1
+	echo "$output" > a.json
+	for p in autoload-sctp autoload-inet-proto autoload-socketpair; do
+		assert_equal "$p: $(verdict "$p")" "$p: ESCAPED"
+	done
+}

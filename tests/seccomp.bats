@@ -83,6 +83,72 @@ iopl ioperm modify_ldt mbind set_mempolicy get_mempolicy move_pages migrate_page
 	[ "$(jfield r.json 'len(r["violations"])')" = 0 ]
 }
 
+# socket()/socketpair() calls that reach the kernel's on-demand module loading
+# (inet_create's request_module("net-pf-2-proto-132-type-1"), sock_create's "net-pf-16"):
+# SCTP, an unassigned protocol (115), UDP on a stream socket, raw and ping sockets, SEQPACKET,
+# and socketpair of any family but unix (the kernel creates the socket before it refuses).
+AUTOLOAD_SOCKETS="socket inet stream sctp
+socket inet dgram 115
+socket inet6 stream sctp
+socket inet6 seqpacket 0
+socket inet stream+nonblock+cloexec udp
+socket inet dgram tcp
+socket inet dgram udplite
+socket inet dgram icmp
+socket inet raw icmp
+socket inet stream 0x100000084
+socketpair inet stream 0
+socketpair inet stream sctp
+socketpair netlink raw 0
+socketpair inet6 dgram 0"
+
+# Run each "socket ..." / "socketpair ..." line of $2 as a probe in one sandbox of profile $1.
+probe_each() { run sb --seccomp "$1" --report r.json -- /bin/sh -c "$(printf '%s\n' "$2" | sed 's|^|/probe |; s|$|;|')"; }
+
+@test "default and strict: socket types, protocols and socketpair families that load modules are denied" {
+	for profile in default strict; do
+		probe_each "$profile" "$AUTOLOAD_SOCKETS"
+		[ "$(printf '%s\n' "$output" | grep -c '^errno EPERM$')" -eq 14 ] || { echo "$profile: $output"; return 1; }
+		violations r.json > v
+		grep -qx 'socket:10:errno' v && grep -qx 'socketpair:4:errno' v || { echo "$profile"; cat v; return 1; }
+	done
+}
+
+@test "default and strict: TCP, UDP, netlink-route and unix socketpairs work without a violation" {
+	for profile in default strict; do
+		probe_each "$profile" "socket inet stream 0
+socket inet stream tcp
+socket inet6 stream+cloexec tcp
+socket inet dgram 0
+socket inet dgram+nonblock udp
+socket inet6 dgram udp
+socket unix stream 0
+socket netlink raw 0
+socketpair unix stream+cloexec 0
+socketpair unix dgram 0
+socketpair unix seqpacket 0"
+		assert_equal "$(printf '%s\n' "$output" | grep -c '^ok$')" 11
+		[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+	done
+}
+
+@test "a profile file that allows socket and socketpair gets the same module-autoload rules" {
+	printf 'default allow\ndeny ptrace\n' > deny.prof
+	for s in execve brk arch_prctl set_tid_address set_robust_list rseq prlimit64 mmap munmap mprotect readlink \
+		uname newfstatat openat read fstat getrandom ioctl lseek getpid write exit_group socket socketpair; do
+		echo "$s"; done > allow.prof
+	for prof in deny.prof allow.prof; do # the static probe alone: allow.prof has too little for a shell
+		run sb --seccomp "$PWD/$prof" -- /probe socket inet stream sctp
+		assert_output "errno EPERM"
+		run sb --seccomp "$PWD/$prof" -- /probe socketpair netlink raw 0
+		assert_output "errno EPERM"
+		run sb --seccomp "$PWD/$prof" -- /probe socket inet stream 0
+		assert_output "ok"
+		run sb --seccomp "$PWD/$prof" -- /probe socketpair unix stream 0
+		assert_output "ok"
+	done
+}
+
 @test "default: ioctl TIOCSTI and TIOCLINUX are denied, also with junk in the upper 32 bits" {
 	run sb --report r.json -- /bin/sh -c '/probe syscall ioctl 0 0x5412 0; /probe syscall ioctl 0 0x541C 0; /probe syscall ioctl 0 0x700005412 0; /probe syscall ioctl 0 0x5401 0'
 	assert_equal "$output" "$(printf 'errno EPERM\nerrno EPERM\nerrno EPERM\nerrno ENOTTY')"
@@ -178,6 +244,26 @@ iopl ioperm modify_ldt mbind set_mempolicy get_mempolicy move_pages migrate_page
 	violations r.json | grep -qx 'unshare:1:log'
 	"$MLRUN" --policy "$PWD/log.ini" --ro-bind "$PROBE:/probe" -- /probe syscall unshare 0x10000000 2>err
 	grep -qx 'mlrun: 1 logged syscall: unshare x1' err
+}
+
+@test "on_violation = log: a denied call runs, so the report says seccomp is not enforced and mlrun warns" {
+	printf '[security]\non_violation = log\n' > log.ini
+	"$MLRUN" --policy "$PWD/log.ini" --ro-bind "$PROBE:/probe" --report r.json --summary -- \
+		/probe syscall unshare 0x10000000 >out 2>err
+	grep -qx 'ok 0' out # the attack: a new user namespace under a loaded filter
+	[ "$(jfield r.json 'r["enforced"]["seccomp"]')" = False ]
+	[ "$(jfield r.json '"on_violation = log" in r["not_enforced_reason"]')" = True ]
+	[ "$(jfield r.json 'r["seccomp_filter_cache"] in ("hit", "miss")')" = True ] # a recording filter was loaded
+	violations r.json | grep -qx 'unshare:1:log'
+	[ "$(grep -cx 'mlrun: warning: on_violation = log: denied syscalls are allowed and only recorded; seccomp is not enforced' err)" = 1 ]
+	grep -q '^mlrun: enforced .* seccomp=NO ' err
+	# errno and kill enforce: no warning, enforced.seccomp true
+	printf '[security]\non_violation = kill\n' > kill.ini
+	for ini in kill.ini ""; do
+		"$MLRUN" ${ini:+--policy "$PWD/$ini"} --report r.json -- /bin/true 2>err
+		[ "$(jfield r.json 'r["enforced"]["seccomp"]')" = True ]
+		! grep -q 'on_violation' err
+	done
 }
 
 @test "other ABIs are killed: the i386 int 0x80 entry and x32 numbers" {

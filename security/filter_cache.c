@@ -22,7 +22,7 @@
 #include "security.h"
 
 #define CACHE_MAGIC "MLRUNBPF"
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 51 /* 51: the bad-architecture action notifies */
 
 struct cache_header {
 	char magic[8];

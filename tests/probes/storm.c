@@ -8,6 +8,8 @@
  *                                  once it has used MS ms of CPU; then the main thread prints
  *                                  "ready" and exits without reaping them
  *   probe thread-fork-hold N MS    the same, then waits forever (stays alive for ps/stats)
+ *   probe thread-fork-deny N MS    the same, then calls bpf (under on_violation = kill, the
+ *                                  supervisor then tears the sandbox down)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -83,16 +85,22 @@ static void spinner(int pipe_w, double ms)
 		;
 }
 
+/* The forking thread stays alive: its children are listed under it, not the main thread (an
+ * exiting thread would hand them over to another thread of its process). */
 static void *fork_thread(void *p)
 {
 	struct fork_arg *a = p;
 	for (int i = 0; i < a->n; i++)
 		if (fork() == 0)
 			spinner(a->pipe_w, a->ms);
+	for (;;)
+		pause();
 	return NULL;
 }
 
-static int cmd_thread_fork(int n, double ms, int hold)
+enum after_ready { EXIT, HOLD, DENY };
+
+static int cmd_thread_fork(int n, double ms, enum after_ready then)
 {
 	int fds[2];
 	pthread_t th;
@@ -102,14 +110,15 @@ static int cmd_thread_fork(int n, double ms, int hold)
 	a.pipe_w = fds[1];
 	if (pthread_create(&th, NULL, fork_thread, &a) != 0)
 		return 1;
-	pthread_join(th, NULL);
 	char c;
 	for (int i = 0; i < n; i++)
 		if (read(fds[0], &c, 1) != 1)
 			return 1;
 	printf("ready\n");
 	fflush(stdout);
-	if (hold)
+	if (then == DENY)
+		syscall(SYS_bpf, -1, 0, 0);
+	if (then != EXIT)
 		for (;;)
 			pause();
 	return 0;
@@ -124,8 +133,10 @@ int probe_storm(int argc, char **argv)
 	if (!strcmp(c, "junk-then") && argc > 3)
 		return cmd_junk_then(atol(argv[2]), atol(argv[3]));
 	if (!strcmp(c, "thread-fork") && argc > 3)
-		return cmd_thread_fork(atoi(argv[2]), atof(argv[3]), 0);
+		return cmd_thread_fork(atoi(argv[2]), atof(argv[3]), EXIT);
 	if (!strcmp(c, "thread-fork-hold") && argc > 3)
-		return cmd_thread_fork(atoi(argv[2]), atof(argv[3]), 1);
+		return cmd_thread_fork(atoi(argv[2]), atof(argv[3]), HOLD);
+	if (!strcmp(c, "thread-fork-deny") && argc > 3)
+		return cmd_thread_fork(atoi(argv[2]), atof(argv[3]), DENY);
 	return -1;
 }

@@ -196,9 +196,31 @@ __attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
 	_exit(EXIT_MLRUN_ERROR);
 }
 
+/* A process' CPU time as RLIMIT_CPU measures it: the PROF clock (tick-sampled user+system),
+ * which can run ahead of wait4's precise rusage on a busy machine. */
+static uint64_t prof_cpu_ns(pid_t pid)
+{
+	const clockid_t prof = (clockid_t)((~(unsigned)pid << 3) | 0); /* MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_PROF) */
+	struct timespec ts;
+	if (clock_gettime(prof, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Kill every other process of the pid namespace and reap them all: a process is only in
+ * wait4's rusage once reaped, and without a cgroup that rusage is the run's CPU time. Were
+ * pid 1 to exit first, the kernel would kill them unreaped and their CPU would go unseen. */
+__attribute__((noreturn)) static void teardown(int code)
+{
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+		;
+	_exit(code);
+}
+
 /* pid 1 of the sandbox: forwards the signals the supervisor relays to the payload, reaps
- * every orphan, and when the payload ends sends its wait status to the supervisor and exits,
- * which makes the kernel kill whatever is left in the pid namespace. */
+ * every orphan, and when the payload ends sends its wait status to the supervisor, then
+ * tears the sandbox down and exits. */
 __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t payload)
 {
 	close(sb->msg_fd); /* EOF for the supervisor once the payload has exec'd */
@@ -215,23 +237,33 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 	sigset_t set;
 	sigprocmask(SIG_BLOCK, NULL, &set); /* the supervisor blocked what it forwards */
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SANDBOX_SIG_TEARDOWN);
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&set, &si);
 		if (sig < 0)
 			continue;
+		/* The supervisor's (from outside the pid namespace: si_pid 0), not the program's. */
+		if (sig == SANDBOX_SIG_TEARDOWN) {
+			if (si.si_code == SI_USER && si.si_pid == 0)
+				kill(-1, SIGKILL); /* the payload's end follows through SIGCHLD */
+			continue;
+		}
 		if (sig != SIGCHLD) {
 			kill(payload, sig);
 			continue;
 		}
+		siginfo_t ci;
 		int status;
-		pid_t p;
-		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (p != payload)
+		/* Look before reaping: the payload's CPU clock is readable while it is a zombie. */
+		while (memset(&ci, 0, sizeof(ci)), waitid(P_ALL, 0, &ci, WEXITED | WNOHANG | WNOWAIT) == 0 && ci.si_pid > 0) {
+			struct payload_end end = { .cpu_prof_ns = ci.si_pid == payload ? prof_cpu_ns(payload) : 0 };
+			if (waitpid(ci.si_pid, &status, __WALL) != ci.si_pid || ci.si_pid != payload)
 				continue;
-			ssize_t n = write(sb->status_fd, &status, sizeof(status));
+			end.status = status;
+			ssize_t n = write(sb->status_fd, &end, sizeof(end));
 			(void)n;
-			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_MLRUN_SIGNAL_BASE + WTERMSIG(status));
+			teardown(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_MLRUN_SIGNAL_BASE + WTERMSIG(status));
 		}
 	}
 }
@@ -244,6 +276,7 @@ void sandbox_child(struct sandbox *sb)
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD); /* pid 1 collects it with sigwaitinfo */
+	sigaddset(&chld, SANDBOX_SIG_TEARDOWN);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	step(sb, STAGE_CLOSE_FDS, close_inherited_fds(sb), 0);
 	step(sb, STAGE_SYNC, wait_for_parent(sb), 0);

@@ -111,6 +111,10 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 		json_object_array_add(v, x);
 	}
 	json_object_object_add(o, "violations", v);
+	/* A throttled storm: every call answered was counted, one still waiting at the end may not. */
+	json_object_object_add(o, "violations_lower_bound", json_object_new_boolean(r->violations_lower_bound));
+	json_object_object_add(o, "violations_throttled_ms", ms(r->violations_throttled_ms));
+	json_object_object_add(o, "supervisor_cpu_ms", ms(r->supervisor_cpu_ms));
 	json_object_object_add(o, "samples", json_object_new_int64((int64_t)r->samples));
 	json_object_object_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
 	json_object_object_add(o, "seccomp_filter_cache",

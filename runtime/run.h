@@ -11,7 +11,9 @@
 #include "exitcodes.h"
 
 #define RUN_MAX_SETS 256
-#define RUN_MAX_VIOLATIONS 128 /* distinct syscalls; the last entry is "other" when more */
+/* One entry per native syscall number (SYSCALL_NR_MAX), one "other" for every number above
+ * the table, one "foreign-abi": junk numbers can never push a real attempt out. */
+#define RUN_MAX_VIOLATIONS (512 + 2)
 
 /* A setting from a flag, applied through policy_set() after the file and the environment. */
 struct run_set {
@@ -56,6 +58,9 @@ struct run_result {
 	bool cgroup_stats; /* pids, io, memory average came from the cgroup (else unmeasured) */
 	struct run_violation violations[RUN_MAX_VIOLATIONS];
 	size_t n_violations;
+	bool violations_lower_bound; /* the storm throttle held calls back: counts are at least these */
+	double violations_throttled_ms; /* how long denied calls waited for the supervisor's budget */
+	double supervisor_cpu_ms;	/* mlrun's own CPU during the run (answers, samples) */
 	char error[ERROR_MSG_MAX]; /* status "error": why */
 	int seccomp_cache;	   /* 1 filter from the cache, 0 compiled now, -1 no filter */
 	char *analysis_json;	   /* the [analysis] scan's JSON, when one ran (malloc'd) */

@@ -83,8 +83,19 @@ struct sandbox {
 	/* pipes, as seen by the child */
 	int sync_fd;   /* read end: one byte once the id maps are written; EOF = parent died */
 	int msg_fd;    /* write end (CLOEXEC): child_msg records */
-	int status_fd; /* write end: pid 1 sends the payload's wait status */
+	int status_fd; /* write end: pid 1 sends the payload's end (struct payload_end) */
 };
+
+/* pid 1's one message on status_fd when the payload has ended. */
+struct payload_end {
+	int32_t status;	      /* its wait status */
+	uint32_t pad;
+	uint64_t cpu_prof_ns; /* its CPU as RLIMIT_CPU counts it (tick-sampled user+system) */
+};
+
+/* Sent by the supervisor to pid 1 when there is no cgroup to kill: pid 1 kills and reaps
+ * every process of the sandbox before it exits, so wait4's rusage counts their CPU too. */
+#define SANDBOX_SIG_TEARDOWN SIGPWR
 
 /* The child: set up the sandbox and run pid 1 (a tiny init that forwards signals and reaps)
  * and the payload. Never returns. */

@@ -95,6 +95,31 @@ static char proc_usage(pid_t pid, uint64_t *cpu_usec, uint64_t *rss)
 	return state;
 }
 
+/* A process' children are listed per thread (the thread that forked them): read them all, or
+ * whatever a second thread forks is missed. Orphans are pid 1's, so from pid 1 down this
+ * reaches every process of the sandbox's pid namespace. */
+static size_t queue_children(pid_t pid, pid_t *queue, size_t tail)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	_cleanup_closedir_ DIR *d = opendir(path);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char file[300];
+		snprintf(file, sizeof(file), "%s/children", de->d_name);
+		int fd = openat(dirfd(d), file, O_RDONLY | O_CLOEXEC);
+		_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+		if (!f && fd >= 0)
+			close(fd);
+		int c;
+		while (f && tail < MAX_WALK && fscanf(f, "%d", &c) == 1)
+			queue[tail++] = c;
+	}
+	return tail;
+}
+
 static int walk_procs(pid_t init, struct snapshot *s)
 {
 	pid_t queue[MAX_WALK];
@@ -106,12 +131,7 @@ static int walk_procs(pid_t init, struct snapshot *s)
 		if (p == init && (state == 0 || state == 'Z' || state == 'X'))
 			return -ESRCH;
 		s->pids += state != 0;
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p, (int)p);
-		_cleanup_fclose_ FILE *f = fopen(path, "re");
-		int c;
-		while (f && tail < MAX_WALK && fscanf(f, "%d", &c) == 1)
-			queue[tail++] = c;
+		tail = queue_children(p, queue, tail);
 	}
 	return 0;
 }

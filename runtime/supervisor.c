@@ -23,6 +23,9 @@
 #include "supervisor.h"
 
 /* Signals sent to mlrun that are relayed to the program (through the sandbox's pid 1). */
+/* How long pid 1 may take to kill and reap the sandbox before it is killed itself. */
+#define TEARDOWN_GRACE_NS (1000 * 1000000ull)
+
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
 
 struct sup {
@@ -33,10 +36,12 @@ struct sup {
 	pid_t pid;
 	int pidfd, sigfd, msg_fd, status_fd, sync_fd;
 	uint64_t start_ns, deadline_ns, next_sample_ns;
+	uint64_t kill_deadline_ns; /* no cgroup: SIGKILL pid 1 if its teardown takes longer */
 	bool exited, timed_out, cpu_time_out;
 	int init_status;
 	struct rusage ru;
 	int payload_status;
+	uint64_t payload_prof_ns; /* its CPU as RLIMIT_CPU counted it */
 	bool have_payload_status;
 	struct child_msg failure; /* first failed step, stage < 0 when none */
 	uint64_t mem_sum, samples;
@@ -55,9 +60,16 @@ static void kill_sandbox(struct sup *s)
 {
 	/* cgroup.kill reaches every process of the run, also those that left the pid namespace's
 	 * process tree view; killing pid 1 of the pid namespace takes the rest with it. */
-	if (s->leaf && s->leaf->dirfd >= 0)
+	violation_monitor_drain(&s->vm, trace_now_ns()); /* calls still waiting count too */
+	if (s->leaf && s->leaf->dirfd >= 0) {
 		cgroup_leaf_kill(s->leaf);
-	pidfd_signal(s->pidfd, SIGKILL);
+		pidfd_signal(s->pidfd, SIGKILL);
+		return;
+	}
+	/* No cgroup: pid 1 kills and reaps the rest first, so their CPU is in its rusage. */
+	pidfd_signal(s->pidfd, SANDBOX_SIG_TEARDOWN);
+	if (!s->kill_deadline_ns)
+		s->kill_deadline_ns = trace_now_ns() + TEARDOWN_GRACE_NS;
 }
 
 static int make_pipe(int fds[2], struct error *err)
@@ -101,9 +113,10 @@ static void read_messages(struct sup *s)
 
 static void read_status(struct sup *s)
 {
-	int st;
-	if (read(s->status_fd, &st, sizeof(st)) == (ssize_t)sizeof(st)) {
-		s->payload_status = st;
+	struct payload_end end;
+	if (read(s->status_fd, &end, sizeof(end)) == (ssize_t)sizeof(end)) {
+		s->payload_status = end.status;
+		s->payload_prof_ns = end.cpu_prof_ns;
 		s->have_payload_status = true;
 	}
 }
@@ -116,6 +129,10 @@ static int loop(struct sup *s)
 			s->timed_out = true;
 			kill_sandbox(s);
 		}
+		if (s->kill_deadline_ns && now >= s->kill_deadline_ns) {
+			pidfd_signal(s->pidfd, SIGKILL);
+			s->kill_deadline_ns = UINT64_MAX; /* sent, once */
+		}
 		if (s->next_sample_ns && now >= s->next_sample_ns)
 			sample(s, now);
 		uint64_t wake = UINT64_MAX;
@@ -123,13 +140,17 @@ static int loop(struct sup *s)
 			wake = s->deadline_ns;
 		if (s->next_sample_ns && s->next_sample_ns < wake)
 			wake = s->next_sample_ns;
+		if (s->kill_deadline_ns && s->kill_deadline_ns < wake)
+			wake = s->kill_deadline_ns;
+		if (violation_monitor_wake_ns(&s->vm) < wake)
+			wake = violation_monitor_wake_ns(&s->vm);
 		int timeout_ms = wake == UINT64_MAX ? -1 : (int)((wake > now ? wake - now : 0) / 1000000 + 1);
 
 		struct pollfd fds[4] = {
 			{ .fd = s->pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
 			{ .fd = s->msg_fd, .events = POLLIN }, /* poll skips a negative fd */
-			{ .fd = violation_monitor_fd(&s->vm), .events = POLLIN },
+			{ .fd = violation_monitor_fd(&s->vm, now), .events = POLLIN },
 		};
 		if (poll(fds, 4, timeout_ms) < 0) {
 			if (errno == EINTR)
@@ -154,6 +175,17 @@ static int loop(struct sup *s)
 	return 0;
 }
 
+/* SIGXCPU is the RLIMIT_CPU fallback's verdict only if that limit was set and the payload's
+ * CPU, as the kernel counts it for that limit, reached it: any program can send itself
+ * SIGXCPU. (Only the payload's: the rlimit is per process, and so is this check.) */
+static bool rlimit_cpu_reached(const struct sup *s)
+{
+	for (size_t i = 0; i < s->sb->n_rlimits; i++)
+		if (s->sb->rlimits[i].resource == RLIMIT_CPU)
+			return s->have_payload_status && s->payload_prof_ns >= s->sb->rlimits[i].soft * 1000000000ull;
+	return false;
+}
+
 /* The program's fate: the payload's status if pid 1 reported it, else pid 1's own. */
 static void classify(struct sup *s, struct run_result *res)
 {
@@ -173,7 +205,7 @@ static void classify(struct sup *s, struct run_result *res)
 		res->status = RUN_OOM;
 	else if (s->have_stats && s->last.pids_max_events > 0 && !(res->status == RUN_EXITED && res->code == 0))
 		res->status = RUN_PIDS;
-	if (res->status == RUN_SIGNALED && res->signal == SIGXCPU) { /* RLIMIT_CPU fallback */
+	if (res->status == RUN_SIGNALED && res->signal == SIGXCPU && rlimit_cpu_reached(s)) {
 		res->status = RUN_CPU_TIME;
 		res->exit_code = EXIT_MLRUN_TIMEOUT;
 	}
@@ -331,6 +363,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 		s.next_sample_ns = s.start_ns + 1; /* a first sample right away */
 	if ((r = loop(&s)) < 0) {
 		kill_sandbox(&s);
+		pidfd_signal(s.pidfd, SIGKILL);
 		waitpid(s.pid, NULL, 0);
 		error_set(err, -r, "supervising the sandbox failed");
 		res->exit_code = EXIT_MLRUN_ERROR;

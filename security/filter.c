@@ -4,8 +4,9 @@
  * only hands that buffer to seccomp(2). A denied syscall returns SECCOMP_RET_USER_NOTIF: the
  * supervisor names it, counts it and answers (errno, kill or log). Only the native
  * architecture is in the filter: a syscall through another ABI (int 0x80, x32's
- * __X32_SYSCALL_BIT) hits the bad-architecture action and kills the process, as those ABIs
- * have their own syscall numbers that this filter never looked at. */
+ * __X32_SYSCALL_BIT) hits the bad-architecture action, a notification too, which the
+ * supervisor records as "foreign-abi" and answers by killing the sandbox, as those ABIs have
+ * their own syscall numbers that this filter never looked at. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/netlink.h>
@@ -266,8 +267,9 @@ int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *
 
 	if (!ctx)
 		return error_set(err, ENOMEM, "cannot initialise libseccomp");
-	/* Another ABI's syscall numbers mean other syscalls: kill rather than misjudge. */
-	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
+	/* Another ABI's syscall numbers mean other syscalls: the supervisor records the attempt
+	 * and kills rather than misjudge (notify.c, foreign_abi). */
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY)) < 0 ||
 	    (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0) {
 		r = error_set(err, -r, "cannot configure libseccomp");
 		goto out;

@@ -22,7 +22,7 @@
 #include "security.h"
 
 #define CACHE_MAGIC "MLRUNBPF"
-#define CACHE_FORMAT 41
+#define CACHE_FORMAT 52 /* 52: the bad-architecture action notifies; socket argument rules */
 
 struct cache_header {
 	char magic[8];

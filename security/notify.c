@@ -15,16 +15,27 @@
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../runtime/cleanup.h"
+#include "../runtime/trace.h"
 #include "security.h"
+
+/* Storm throttle: mlrun spends at most 1/STORM_CPU_SHARE of the wall time answering, after a
+ * first STORM_GRACE_NS (about 3,000 answers at ~6 us each: a program that tries a few denied
+ * calls never waits). */
+#define STORM_CPU_SHARE 50
+#define STORM_GRACE_NS (20 * 1000000ull)
+#define STORM_MIN_PAUSE_NS (10 * 1000000ull) /* fewer, longer pauses: each wake-up costs too */
+#define STORM_DRAIN_MAX 4096
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -68,6 +79,13 @@ int seccomp_enforce(const struct security_plan *sec)
 	return r;
 }
 
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int alloc_buffers(struct violation_monitor *m)
 {
 	struct seccomp_notif_sizes sz = { 0 };
@@ -91,15 +109,27 @@ void violation_monitor_init(struct violation_monitor *m, struct security_plan *s
 	m->action = action;
 	m->start_ns = start_ns;
 	m->res = res;
+	m->cpu_start_ns = process_cpu_ns();
 	if (sec->notify_fd >= 0)
 		close(TAKE_FD(sec->notify_fd)); /* the payload's end lives on in the child only */
 	if (m->sock_fd >= 0)
 		alloc_buffers(m); /* without them every denied call kills the sandbox: fail closed */
 }
 
-int violation_monitor_fd(const struct violation_monitor *m)
+int violation_monitor_fd(struct violation_monitor *m, uint64_t now_ns)
 {
+	if (m->paused_until_ns && now_ns < m->paused_until_ns)
+		return -1;
+	if (m->paused_until_ns) {
+		m->throttled_ns += now_ns - m->pause_start_ns;
+		m->paused_until_ns = 0;
+	}
 	return m->listener_fd >= 0 ? m->listener_fd : m->sock_fd;
+}
+
+uint64_t violation_monitor_wake_ns(const struct violation_monitor *m)
+{
+	return m->paused_until_ns ? m->paused_until_ns : UINT64_MAX;
 }
 
 static void close_fd(int *fd)
@@ -129,31 +159,61 @@ static void receive_listener(struct violation_monitor *m)
 }
 
 
-static size_t slot_for(const struct run_result *res, const char *name)
-{
-	for (size_t i = 0; i < res->n_violations; i++)
-		if (strcmp(res->violations[i].syscall, name) == 0)
-			return i;
-	return res->n_violations;
-}
+/* The run's violation table has one entry per key: a native syscall number, every number
+ * above the table in one "other", and calls through another ABI in "foreign-abi". */
+enum { KEY_OTHER = SYSCALL_NR_MAX, KEY_FOREIGN_ABI };
+_Static_assert(RUN_MAX_VIOLATIONS >= KEY_FOREIGN_ABI + 1, "a slot for every key");
 
-static void record(struct violation_monitor *m, int nr, uint64_t now_ns)
+static void record(struct violation_monitor *m, int key, int nr, uint64_t now_ns)
 {
 	struct run_result *res = m->res;
-	char name[sizeof(res->violations[0].syscall)];
-	size_t i = slot_for(res, syscall_name(nr, name, sizeof(name)));
-	if (i >= RUN_MAX_VIOLATIONS - 1) { /* the table is full: "other" counts every further name */
-		snprintf(name, sizeof(name), "other");
-		i = slot_for(res, name);
-	}
-	struct run_violation *v = &res->violations[i];
-	if (i == res->n_violations) {
-		snprintf(v->syscall, sizeof(v->syscall), "%s", name);
+	int16_t *slot = &m->slot[key];
+	if (!*slot) { /* named once, on its first call: later ones cost an increment */
+		struct run_violation *v = &res->violations[res->n_violations];
+		if (key == KEY_OTHER)
+			snprintf(v->syscall, sizeof(v->syscall), "other");
+		else if (key == KEY_FOREIGN_ABI)
+			snprintf(v->syscall, sizeof(v->syscall), "foreign-abi");
+		else
+			syscall_name(nr, v->syscall, sizeof(v->syscall));
 		v->action = policy_on_violation_name(m->action);
 		v->first_ms = (double)(now_ns - m->start_ns) / 1e6;
-		res->n_violations++;
+		*slot = (int16_t)++res->n_violations;
 	}
-	v->count++;
+	res->violations[*slot - 1].count++;
+}
+
+/* The filter is compiled for the native ABI only; libseccomp sends the others (int 0x80,
+ * x32's __X32_SYSCALL_BIT) to the bad-architecture action, a notification too, so the kill
+ * is recorded. Their numbers mean other syscalls: never judged, never let through. */
+static bool foreign_abi(const struct seccomp_notif *n)
+{
+#ifdef __x86_64__
+	if (n->data.nr & 0x40000000)
+		return true;
+#endif
+	return n->data.arch != seccomp_arch_native();
+}
+
+static int key_of(int nr)
+{
+	return nr >= 0 && nr < SYSCALL_NR_MAX ? nr : KEY_OTHER;
+}
+
+/* A storm of denied calls must not cost the supervisor more than a small share of the wall
+ * time (it runs outside the run's cgroup and cpu-time limit). Over budget, it stops reading
+ * the listener for a while: the calling threads wait in the kernel, throttled at no cost to
+ * anyone, and every call is still counted when it is answered. */
+static void throttle(struct violation_monitor *m, uint64_t now_ns)
+{
+	uint64_t used = process_cpu_ns() - m->cpu_start_ns;
+	uint64_t allowed = STORM_GRACE_NS + (now_ns - m->start_ns) / STORM_CPU_SHARE;
+	if (used <= allowed)
+		return;
+	uint64_t resume = m->start_ns + (used - STORM_GRACE_NS) * STORM_CPU_SHARE;
+	m->paused_until_ns = resume > now_ns + STORM_MIN_PAUSE_NS ? resume : now_ns + STORM_MIN_PAUSE_NS;
+	m->pause_start_ns = now_ns;
+	m->res->violations_lower_bound = true;
 }
 
 /* One denied syscall: count it, then answer it (errno or log), or leave it waiting for the
@@ -169,7 +229,12 @@ static int answer(struct violation_monitor *m, uint64_t now_ns)
 	struct seccomp_notif *n = m->notif;
 	if (ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
 		return 0; /* ENOENT: the caller died meanwhile */
-	record(m, n->data.nr, now_ns);
+	if (foreign_abi(n)) {
+		record(m, KEY_FOREIGN_ABI, n->data.nr, now_ns);
+		m->killed = true;
+		return MONITOR_KILL;
+	}
+	record(m, key_of(n->data.nr), n->data.nr, now_ns);
 	if (m->action == VIOLATION_KILL) {
 		m->killed = true;
 		return MONITOR_KILL;
@@ -182,7 +247,22 @@ static int answer(struct violation_monitor *m, uint64_t now_ns)
 	else
 		r->error = -EPERM;
 	ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, r); /* ENOENT: it died meanwhile */
+	throttle(m, now_ns);
 	return 0;
+}
+
+void violation_monitor_drain(struct violation_monitor *m, uint64_t now_ns)
+{
+	struct pollfd p = { .fd = m->listener_fd, .events = POLLIN };
+	struct seccomp_notif *n = m->notif;
+	/* Each waiting thread has one call pending: bounded by the run's tasks. */
+	for (int i = 0; i < STORM_DRAIN_MAX && n && m->listener_fd >= 0; i++) {
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+			return;
+		memset(n, 0, m->notif_size);
+		if (ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, n) == 0)
+			record(m, foreign_abi(n) ? KEY_FOREIGN_ABI : key_of(n->data.nr), n->data.nr, now_ns);
+	}
 }
 
 int violation_monitor_handle(struct violation_monitor *m, short revents, uint64_t now_ns)
@@ -206,6 +286,11 @@ void violation_monitor_finish(struct violation_monitor *m, struct run_result *re
 	free(m->notif);
 	free(m->resp);
 	m->notif = m->resp = NULL;
+	if (m->paused_until_ns)
+		m->throttled_ns += trace_now_ns() - m->pause_start_ns;
+	res->violations_throttled_ms = (double)m->throttled_ns / 1e6;
+	if (m->cpu_start_ns) /* the answers are most of what the supervisor does during a run */
+		res->supervisor_cpu_ms = (double)(process_cpu_ns() - m->cpu_start_ns) / 1e6;
 	/* Killed for a violation: say so the way a seccomp kill always has, SIGSYS (159). */
 	if (m->killed && res->status == RUN_SIGNALED && res->signal == SIGKILL) {
 		res->signal = SIGSYS;

@@ -80,6 +80,10 @@ struct violation_monitor {
 	struct run_result *res;
 	void *notif, *resp; /* kernel-sized buffers for SECCOMP_IOCTL_NOTIF_RECV/SEND */
 	size_t notif_size, resp_size;
+	int16_t slot[SYSCALL_NR_MAX + 2]; /* 1 + index in res->violations by key, 0 for none */
+	uint64_t cpu_start_ns;		   /* mlrun's CPU when the run started */
+	uint64_t paused_until_ns;	   /* storm throttle: the listener is not read until then */
+	uint64_t pause_start_ns, throttled_ns;
 };
 
 enum { MONITOR_KILL = 1 };
@@ -87,8 +91,12 @@ enum { MONITOR_KILL = 1 };
 /* Takes over sec->monitor_fd and closes the child's end (call after the clone). */
 void violation_monitor_init(struct violation_monitor *m, struct security_plan *sec, enum on_violation action,
 			    uint64_t start_ns, struct run_result *res);
-/* The fd to poll for POLLIN, -1 when there is none. */
-int violation_monitor_fd(const struct violation_monitor *m);
+/* The fd to poll for POLLIN, -1 when there is none or while the storm throttle holds the
+ * denied calls back (until violation_monitor_wake_ns, UINT64_MAX if not paused). */
+int violation_monitor_fd(struct violation_monitor *m, uint64_t now_ns);
+uint64_t violation_monitor_wake_ns(const struct violation_monitor *m);
+/* Before the sandbox is killed: count the calls still waiting for an answer. */
+void violation_monitor_drain(struct violation_monitor *m, uint64_t now_ns);
 /* Handle what is readable; MONITOR_KILL when the sandbox must be killed now. */
 int violation_monitor_handle(struct violation_monitor *m, short revents, uint64_t now_ns);
 /* After the sandbox is gone: close, and a kill for a violation reads as SIGSYS. */

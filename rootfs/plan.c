@@ -162,7 +162,6 @@ static int add_user_bind(struct rootfs_plan *plan, const struct rootfs_identity 
 				 state);
 	if ((r = add_bind(plan, src, dst, attr, what, err)) < 0)
 		return r;
-	plan->ops[plan->n - 1].user = true;
 	if (!state || !path_within(state + 1, src + 1))
 		return 0;
 	const char *rest = state + strlen(src) + (src[1] != '\0'); /* state below src, without the '/' */

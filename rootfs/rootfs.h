@@ -39,7 +39,6 @@ struct rootfs_op {
 	uint64_t size_bytes; /* tmpfs size */
 	mode_t mode;	   /* tmpfs root, directory or file mode */
 	bool src_is_dir;   /* bind: the mount point is a directory (else a file) */
-	bool user;	   /* from --workdir, --bind/--ro-bind or [grants] (not the built-in root) */
 	bool in_host;	   /* dst lies inside a host bind: its mount point must exist, nothing is created */
 	dev_t src_dev;	   /* bind: the inode the parent verified at src, checked again by the child */
 	ino_t src_ino;

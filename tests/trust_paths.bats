@@ -108,7 +108,8 @@ take() { if [ -e "$1" ]; then rm -f "$1"; echo yes; fi; }
 @test "rootless from /tmp with --workdir rw: mlrun's state directory is hidden, the rest of /tmp writable" {
 	ensure_test_user
 	local uid; uid=$(id -u "$TEST_USER")
-	local dir; dir=$(mktemp -d /tmp/mlrun-trust.XXXXXX) && chmod 755 "$dir"
+	TARGET=$(mktemp -d /tmp/mlrun-trust.XXXXXX) && chmod 755 "$TARGET"
+	local dir=$TARGET
 	chown "$TEST_USER" "$dir"
 	cd /tmp
 	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir rw -- /probe write "/tmp/mlrun-$uid/planted" 1
@@ -126,7 +127,6 @@ take() { if [ -e "$1" ]; then rm -f "$1"; echo yes; fi; }
 	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir rw -- /probe write "$dir/ok" 2
 	assert_success
 	[ "$(stat -c %s "$dir/ok")" = 2 ]
-	rm -rf "$dir"
 }
 
 @test "a bind source inside mlrun's state directory is refused" {

@@ -16,6 +16,8 @@
 #include "rootfs.h"
 
 #define ROOT_TMPFS_SIZE "4m" /* holds only mount points and the generated /etc files */
+/* Every path inside the new root: never above it, never through a link. */
+#define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
 
 /* Mount events inside must never propagate to the host (or back): make every mount private. */
 int rootfs_make_private(void)
@@ -29,6 +31,26 @@ static int set_attr(int fd, uint64_t attr, unsigned int flags)
 	return mount_setattr(fd, "", AT_EMPTY_PATH | flags, &a, sizeof(a)) < 0 ? -errno : 0;
 }
 
+/* The source the parent verified, opened again in this mount namespace (open_tree cannot clone
+ * from a descriptor of the parent's namespace: EINVAL). The canonical path is walked without
+ * following any link and must lead to the inode the parent checked: a component swapped for a
+ * symlink in between fails (ELOOP), anything else put there is refused (ESTALE). */
+static int open_source(const struct rootfs_op *op)
+{
+	struct stat st;
+	int fd = rootfs_openat2(AT_FDCWD, op->src, O_PATH, RESOLVE_NO_SYMLINKS);
+	if (fd < 0)
+		return fd;
+	int r = fstat(fd, &st) < 0 ? -errno : 0;
+	if (r == 0 && (st.st_dev != op->src_dev || st.st_ino != op->src_ino))
+		r = -ESTALE;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* Detached recursive clones of every bind source, each already carrying its flags: a
  * read-only bind is read-only (and nosuid, nodev) on every submount before it is visible. */
 int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed)
@@ -38,11 +60,15 @@ int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed)
 		if (op->kind != ROOTFS_BIND)
 			continue;
 		*failed = i;
-		op->tree_fd = open_tree(AT_FDCWD, op->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (op->tree_fd < 0)
-			return -errno;
-		int r = set_attr(op->tree_fd, op->attr, AT_RECURSIVE);
+		int src = open_source(op);
+		if (src < 0)
+			return src;
+		op->tree_fd = open_tree(src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		int r = op->tree_fd < 0 ? -errno : 0;
+		close(src);
 		if (r < 0)
+			return r;
+		if ((r = set_attr(op->tree_fd, op->attr, AT_RECURSIVE)) < 0)
 			return r;
 	}
 	return 0;
@@ -73,81 +99,115 @@ static int new_fs(const char *fstype, const char *const *opts, uint64_t attr)
 	return r;
 }
 
-/* mkdir -p of the parents of rel below dirfd (rel is relative, no "..": the plan made it). */
-static int mkdir_parents(int dirfd, const char *rel)
+/* The directory holding the last component of op->dst (returned in *name), walked one
+ * component at a time beneath the new root without following any link: an earlier run may
+ * have replaced a directory of a read-write bind by a link to a host path, and the host's root
+ * is still this process's root. Missing directories are created only outside host binds. */
+static int open_parent(int rootfd, const struct rootfs_op *op, const char **name)
 {
-	char path[PATH_MAX];
-	size_t len = strlen(rel);
-	if (len >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, rel, len + 1);
-	for (char *p = path; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (path[0] && mkdirat(dirfd, path, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
+	char comp[NAME_MAX + 1];
+	const char *p = op->dst, *slash;
+	int dirfd = rootfs_openat2(rootfd, ".", O_PATH | O_DIRECTORY, RESOLVE_STRICT);
+
+	for (; dirfd >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
+		size_t len = (size_t)(slash - p);
+		if (len == 0 || len > NAME_MAX) {
+			close(dirfd);
+			return -EINVAL;
+		}
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		int fd = rootfs_openat2(dirfd, comp, O_PATH | O_DIRECTORY, RESOLVE_STRICT);
+		if (fd == -ENOENT && !op->in_host)
+			fd = mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST
+				     ? -errno
+				     : rootfs_openat2(dirfd, comp, O_PATH | O_DIRECTORY, RESOLVE_STRICT);
+		close(dirfd);
+		dirfd = fd;
 	}
-	return 0;
+	*name = p;
+	return dirfd;
 }
 
-/* The mount point for op: a directory, or an empty file for a file bind. */
-static int make_mountpoint(int rootfd, const struct rootfs_op *op, bool is_dir)
+/* The mount point for op (a directory, or an empty file for a file bind), created only outside
+ * host binds and opened without following a link: the fd move_mount attaches to. */
+static int open_mountpoint(int rootfd, const struct rootfs_op *op, bool is_dir)
 {
-	int r = mkdir_parents(rootfd, op->dst);
-	if (r < 0)
-		return r;
-	if (is_dir)
-		return mkdirat(rootfd, op->dst, 0755) < 0 && errno != EEXIST ? -errno : 0;
-	int fd = openat(rootfd, op->dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
+	const char *name;
+	int r = 0, dirfd = open_parent(rootfd, op, &name);
+	if (dirfd < 0)
+		return dirfd;
+	if (!op->in_host && is_dir)
+		r = mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	if (!op->in_host && !is_dir) {
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		r = fd < 0 ? -errno : close(fd);
+	}
+	if (r == 0)
+		r = rootfs_openat2(dirfd, name, O_PATH | (is_dir ? O_DIRECTORY : 0), RESOLVE_STRICT);
+	close(dirfd);
+	return r;
 }
 
-static int attach(int mfd, int rootfd, const char *dst)
+static int attach(int mfd, int rootfd, const struct rootfs_op *op, bool is_dir)
 {
-	int r = move_mount(mfd, "", rootfd, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
+	int target = open_mountpoint(rootfd, op, is_dir), r = target;
+	if (target >= 0) {
+		r = move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno : 0;
+		close(target);
+	}
 	close(mfd);
 	return r;
 }
 
+/* Generated files, directories and links live only in the root tmpfs (the plan refuses any
+ * inside a host bind); the walk still follows no link. */
 static int write_file(int rootfd, const struct rootfs_op *op)
 {
-	int r = mkdir_parents(rootfd, op->dst);
-	if (r < 0)
-		return r;
-	int fd = openat(rootfd, op->dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, op->mode);
+	const char *name;
+	int dirfd = open_parent(rootfd, op, &name);
+	if (dirfd < 0)
+		return dirfd;
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, op->mode);
+	close(dirfd);
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(op->src);
 	ssize_t n = write(fd, op->src, len);
-	r = n < 0 ? -errno : ((size_t)n != len ? -EIO : 0);
+	int r = n < 0 ? -errno : ((size_t)n != len ? -EIO : 0);
 	close(fd);
+	return r;
+}
+
+static int make_entry(int rootfd, const struct rootfs_op *op)
+{
+	const char *name;
+	int dirfd = open_parent(rootfd, op, &name);
+	if (dirfd < 0)
+		return dirfd;
+	int r;
+	if (op->kind == ROOTFS_DIR)
+		r = mkdirat(dirfd, name, op->mode) < 0 && errno != EEXIST ? -errno : 0;
+	else
+		r = symlinkat(op->src, dirfd, name) < 0 ? -errno : 0;
+	close(dirfd);
 	return r;
 }
 
 static int apply_op(int rootfd, struct rootfs_op *op)
 {
-	int r, m;
+	int m;
 
 	switch (op->kind) {
 	case ROOTFS_DIR:
-		if ((r = mkdir_parents(rootfd, op->dst)) < 0)
-			return r;
-		return mkdirat(rootfd, op->dst, op->mode) < 0 && errno != EEXIST ? -errno : 0;
 	case ROOTFS_SYMLINK:
-		if ((r = mkdir_parents(rootfd, op->dst)) < 0)
-			return r;
-		return symlinkat(op->src, rootfd, op->dst) < 0 ? -errno : 0;
+		return make_entry(rootfd, op);
 	case ROOTFS_FILE:
 		return write_file(rootfd, op);
 	case ROOTFS_BIND:
-		if ((r = make_mountpoint(rootfd, op, op->src_is_dir)) < 0)
-			return r;
-		r = attach(op->tree_fd, rootfd, op->dst);
+		m = op->tree_fd;
 		op->tree_fd = -1;
-		return r;
+		return attach(m, rootfd, op, op->src_is_dir);
 	case ROOTFS_TMPFS: {
 		const char *opts[] = { "size", op->opt_size, "mode", op->opt_mode, NULL };
 		m = new_fs("tmpfs", opts, op->attr);
@@ -167,11 +227,7 @@ static int apply_op(int rootfd, struct rootfs_op *op)
 	}
 	if (m < 0)
 		return m;
-	if ((r = make_mountpoint(rootfd, op, true)) < 0) {
-		close(m);
-		return r;
-	}
-	return attach(m, rootfd, op->dst);
+	return attach(m, rootfd, op, true);
 }
 
 int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)

@@ -7,9 +7,14 @@
  * it is made read-only and pivoted into, and the host's root is detached. */
 #pragma once
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "../policy/policy.h"
 #include "../runtime/error.h"
@@ -34,6 +39,9 @@ struct rootfs_op {
 	uint64_t size_bytes; /* tmpfs size */
 	mode_t mode;	   /* tmpfs root, directory or file mode */
 	bool src_is_dir;   /* bind: the mount point is a directory (else a file) */
+	bool in_host;	   /* dst lies inside a host bind: its mount point must exist, nothing is created */
+	dev_t src_dev;	   /* bind: the inode the parent verified at src, checked again by the child */
+	ino_t src_ino;
 	char opt_size[24];   /* tmpfs "size=" value, formatted by the parent; "" = kernel default */
 	char opt_mode[8];    /* tmpfs "mode=" value, octal */
 	int tree_fd;	   /* child scratch: the detached clone of src, or -1 */
@@ -50,7 +58,17 @@ struct rootfs_identity {
 	gid_t gid;
 	const char *hostname;
 	bool tty; /* a terminal is passed in: mount a devpts instance */
+	const char *state_dir; /* mlrun's own state directory (canonical), or NULL: masked in every bind */
 };
+
+/* openat2(2) (glibc has no wrapper): the fd, or -errno. With RESOLVE_NO_SYMLINKS no component
+ * may be a link; with RESOLVE_BENEATH nothing may leave dirfd. */
+static inline int rootfs_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = resolve };
+	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
 
 /* Build the plan from the policy, the caller's cwd and identity. Checks every host source:
  * "cannot expose /nope (--ro-bind): No such file or directory". */

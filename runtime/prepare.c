@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "prepare.h"
+#include "state.h"
 
 /* PATH inside the sandbox; the program is looked up there by the parent. */
 #define SANDBOX_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
@@ -169,6 +170,20 @@ static void build_rlimits(struct sandbox *sb, const struct policy *p, const stru
 		add_rlimit(sb, RLIMIT_CPU, (p->cpu_time_ms + 999) / 1000);
 }
 
+/* mlrun's state directory, canonical, for the plan to hide from every bind (docs/security.md,
+ * "Paths while building the root"). It is created first: one that did not exist could otherwise
+ * be created by the program inside a read-write bind and trusted by the next run. If it cannot
+ * be created, the program (no more rights on the host than the caller) cannot create it either. */
+static const char *hidden_state_dir(char *buf, size_t len)
+{
+	char dir[PATH_MAX] = "";
+	struct error ignored = { 0 };
+	state_dir(dir, sizeof(dir), true, &ignored);
+	if (!dir[0] || !realpath(dir, buf) || strlen(buf) >= len)
+		return NULL;
+	return buf;
+}
+
 int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run_options *o, const char *id,
 		    const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -197,8 +212,9 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	}
 	sb->unshare_cgroupns = true;
 
-	struct rootfs_identity ident = { uid, gid, p->hostname,
-					 isatty(0) || isatty(1) || isatty(2) };
+	char state[PATH_MAX];
+	struct rootfs_identity ident = { uid, gid, p->hostname, isatty(0) || isatty(1) || isatty(2),
+					 hidden_state_dir(state, sizeof(state)) };
 	if ((r = rootfs_plan_build(&sb->plan, p, &ident, err)) < 0)
 		return r;
 	if ((r = build_exec(sb, p, o->argc, o->argv, err)) < 0 || (r = build_env(sb, p, id, err)) < 0)

@@ -8,10 +8,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../runtime/cleanup.h"
@@ -242,16 +244,45 @@ static char *policy_name_of(const char *path)
 	return strndup(base, len);
 }
 
-int policy_load_file(struct policy *p, const char *path, struct error *err)
+/* Open a policy or profile file once and check it is a regular file; everything after reads
+ * this fd, so the file checked is the file parsed. O_NONBLOCK: a FIFO must not hang the start. */
+#define OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+static int check_regular(int fd, const char *path, const char *what, struct error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return error_set(err, errno, "cannot open %s %s", what, path);
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, 0, "%s %s is not a regular file", what, path);
+	return 0;
+}
+
+int policy_open_file(const char *path, const char *what, struct error *err)
+{
+	_cleanup_close_ int fd = open(path, OPEN_FLAGS);
+	int r;
+
+	if (fd < 0)
+		return error_set(err, errno, "cannot open %s %s", what, path);
+	if ((r = check_regular(fd, path, what, err)) < 0)
+		return r;
+	return TAKE_FD(fd);
+}
+
+int policy_load_fd(struct policy *p, int fd, const char *path, struct error *err)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	char *name, *copy;
 	struct parse_state st = { .p = p, .path = path, .err = err };
 	int r;
 
-	f = fopen(path, "re");
-	if (!f)
-		return error_set(err, errno, "cannot open policy %s", path);
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return error_set(err, errno, "cannot read policy %s", path);
+	}
 	name = policy_name_of(path);
 	copy = strdup(path);
 	if (!name || !copy) {
@@ -268,6 +299,13 @@ int policy_load_file(struct policy *p, const char *path, struct error *err)
 	r = parse(&st);
 	free(st.buf);
 	return r;
+}
+
+int policy_load_file(struct policy *p, const char *path, struct error *err)
+{
+	int fd = policy_open_file(path, "policy", err);
+
+	return fd < 0 ? fd : policy_load_fd(p, fd, path, err);
 }
 
 static void print_problem(void *ctx, const char *key1, const char *key2, const char *msg)
@@ -287,9 +325,15 @@ int policy_check_file(const char *path, FILE *out)
 	struct error err = { 0 };
 	int r;
 
-	f = fopen(path, "re");
-	if (!f)
+	int fd = policy_open_file(path, "policy", &err);
+
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
 		return -errno;
+	}
 	policy_init(&p);
 	st.f = f;
 	st.err = &err;
@@ -312,6 +356,21 @@ static const char *env_lookup(char *const *envp, const char *var)
 		if (strncmp(*envp, var, len) == 0 && (*envp)[len] == '=')
 			return *envp + len + 1;
 	return NULL;
+}
+
+size_t policy_env_settings(char *const *envp, const char **names, const char **values, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(env_keys) && n < max; i++) {
+		const char *value = env_lookup(envp, env_keys[i].var);
+
+		if (value && value[0]) {
+			names[n] = env_keys[i].var;
+			values[n++] = value;
+		}
+	}
+	return n;
 }
 
 int policy_apply_env(struct policy *p, char *const *envp, struct error *err)
@@ -340,37 +399,79 @@ static char *join_policy_path(const char *dir, const char *name)
 {
 	char *path;
 
-	if (asprintf(&path, "%s%spolicies/%s.ini", dir, dir[0] ? "/" : "", name) < 0)
+	if (asprintf(&path, "%s/policies/%s.ini", dir, name) < 0)
 		return NULL;
 	return path;
 }
 
-int policy_resolve(const char *name_or_path, const char *datadir, char **out, struct error *err)
+/* A policy found by name is trusted for what its name says: it must belong to root or to the
+ * caller and be writable by no one else, so no other user (or a sandbox running as another
+ * uid) can have rewritten "strict". */
+static int check_trusted(int fd, const char *path, struct error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return error_set(err, errno, "cannot open policy %s", path);
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return error_set(err, 0, "refusing policy %s: it must belong to root or uid %u and be writable by "
+				 "no one else", path, (unsigned)geteuid());
+	return 0;
+}
+
+int policy_open(const char *name_or_path, const char *const *dirs, char **out, struct error *err)
 {
 	size_t len = name_or_path ? strlen(name_or_path) : 0;
-	const char *dirs[] = { datadir, "" };
-	char *path;
+	char where[1024] = "";
 
 	if (len == 0)
 		return error_set(err, 0, "empty policy name");
 	if (strchr(name_or_path, '/') || (len > 4 && strcmp(name_or_path + len - 4, ".ini") == 0)) {
-		*out = strdup(name_or_path);
-		return *out ? 0 : error_set(err, ENOMEM, "cannot resolve policy %s", name_or_path);
-	}
-	/* Installed policies first, so a ./policies/ in the caller's directory cannot shadow
-	 * strict.ini with something weaker. */
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		if (!dirs[i] || (i == 0 && !dirs[i][0]))
-			continue;
-		path = join_policy_path(dirs[i], name_or_path);
-		if (!path)
+		/* A path is the caller's explicit choice. */
+		int fd = policy_open_file(name_or_path, "policy", err);
+
+		if (fd >= 0 && !(*out = strdup(name_or_path))) {
+			close(fd);
 			return error_set(err, ENOMEM, "cannot resolve policy %s", name_or_path);
-		if (access(path, F_OK) == 0) {
-			*out = path;
-			return 0;
 		}
-		free(path);
+		return fd;
 	}
-	return error_set(err, ENOENT, "policy '%s' not found in %s/policies or ./policies",
-			 name_or_path, datadir && datadir[0] ? datadir : "(no data directory)");
+	if (strspn(name_or_path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != len)
+		return error_set(err, 0, "bad policy name '%s' (a name is letters, digits, '-' and '_'; a file needs a path)",
+				 name_or_path);
+	/* Only mlrun's own directories: never the current one, which is usually the untrusted
+	 * repository and may have been written by an earlier rw run. */
+	for (size_t i = 0; dirs && dirs[i]; i++) {
+		_cleanup_free_ char *path = NULL;
+		_cleanup_close_ int fd = -1;
+		size_t used = strlen(where);
+		int r;
+
+		if (!dirs[i][0])
+			continue;
+		if (!(path = join_policy_path(dirs[i], name_or_path)))
+			return error_set(err, ENOMEM, "cannot resolve policy %s", name_or_path);
+		snprintf(where + used, sizeof(where) - used, "%s%s/policies", used ? " or " : "", dirs[i]);
+		fd = open(path, OPEN_FLAGS);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return error_set(err, errno, "cannot open policy %s", path);
+		if ((r = check_regular(fd, path, "policy", err)) < 0 || (r = check_trusted(fd, path, err)) < 0)
+			return r;
+		*out = TAKE_PTR(path);
+		return TAKE_FD(fd);
+	}
+	return error_set(err, ENOENT, "policy '%s' not found in %s (a policy file elsewhere needs a path, e.g. -p ./%s.ini)",
+			 name_or_path, where[0] ? where : "(no data directory)", name_or_path);
+}
+
+int policy_resolve(const char *name_or_path, const char *const *dirs, char **out, struct error *err)
+{
+	int fd = policy_open(name_or_path, dirs, out, err);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }

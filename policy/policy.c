@@ -195,17 +195,24 @@ static int set_bool(struct policy *p, const struct key_spec *k, const char *valu
 	return 0;
 }
 
-/* uid/gid: 0 would run the sandbox as the host's root; (uint32_t)-1 means "no id" to the
- * kernel's setresuid(). */
+/* uid/gid: the sandbox's own ids on the host (as root). Below 1000 are the system's accounts
+ * and groups (0 root, 42 shadow: a policy choosing them reads what those read); 65534/65535
+ * are the overflow ids every unmapped file shows as in a user namespace; above 2^31-2 some
+ * tools read ids as negative. runtime/prepare.c also refuses ids an account or group has. */
+#define SANDBOX_ID_MIN 1000
+#define SANDBOX_ID_MAX 2147483646
+#define OVERFLOW_ID 65534
+
 static int set_id(struct policy *p, const struct key_spec *k, const char *value,
 		  struct error *err)
 {
 	uint64_t v;
 	int r = parse_count(value, &v);
 
-	if (r < 0 || v == 0 || v >= UINT32_MAX)
+	if (r < 0 || v < SANDBOX_ID_MIN || v > SANDBOX_ID_MAX || v == OVERFLOW_ID || v == OVERFLOW_ID + 1)
 		return bad(err, k, "id", value, r == -ERANGE ? r : -EINVAL,
-			   "expected a number from 1 to 4294967294");
+			   "expected an unprivileged id from 1000 to 2147483646, not 65534 or 65535, "
+			   "that no account or group uses");
 	*AT(p, k, uint32_t) = (uint32_t)v;
 	return 0;
 }

@@ -124,17 +124,32 @@ int policy_set(struct policy *p, const char *section, const char *key, const cha
 /* Read an INI file into p (on top of what p holds) and set p->path and p->name. The first
  * problem fails with "FILE:LINE: message". Cross-key checks are left to policy_validate(),
  * which runs once everything is merged. Leading whitespace is ignored (no continuation
- * lines); ';' or '#' start a comment line, " ;" an inline comment. */
+ * lines); ';' or '#' start a comment line, " ;" an inline comment. The file is opened once
+ * and must be a regular file. */
 int policy_load_file(struct policy *p, const char *path, struct error *err);
+/* The same from an fd policy_open() returned (always consumed); path names it in messages. */
+int policy_load_fd(struct policy *p, int fd, const char *path, struct error *err);
 
-/* Resolve -p NAME|FILE: a path (contains '/' or ends in .ini) is used as is; a bare name is
- * looked up as DATADIR/policies/NAME.ini, then ./policies/NAME.ini. Returns a malloc'd path. */
-int policy_resolve(const char *name_or_path, const char *datadir, char **out, struct error *err);
+/* Open PATH read-only for what ("policy", "seccomp profile"): a regular file, or an error
+ * naming it. Returns the fd or -errno. */
+int policy_open_file(const char *path, const char *what, struct error *err);
+
+/* Resolve and open -p NAME|FILE: a path (contains '/' or ends in .ini) is the caller's choice
+ * and used as is; a bare name is looked up as DIR/policies/NAME.ini in DIRS (NULL-terminated,
+ * mlrun's own data directories), never in the current directory, and must belong to root or
+ * the caller and be writable by no one else. Returns the open fd and a malloc'd path in *out. */
+int policy_open(const char *name_or_path, const char *const *dirs, char **out, struct error *err);
+/* policy_open() without keeping the fd, for callers that hand the path on. */
+int policy_resolve(const char *name_or_path, const char *const *dirs, char **out, struct error *err);
 
 /* Apply MLRUN_<KEY> environment variables (MLRUN_MEMORY, MLRUN_TIMEOUT, MLRUN_CPUS, ...; see
  * docs/policy.md for the table). envp is the caller's environment (NULL: none). An empty
  * variable counts as unset; other MLRUN_* names (MLRUN_POLICY) are left to the CLI. */
 int policy_apply_env(struct policy *p, char *const *envp, struct error *err);
+
+/* The MLRUN_<KEY> variables policy_apply_env() would apply (set and non-empty), in table order:
+ * up to max names and values (pointers into envp). Returns how many. */
+size_t policy_env_settings(char *const *envp, const char **names, const char **values, size_t max);
 
 /* Cross-key checks after everything is merged (net=host without allow_host, ...). */
 int policy_validate(const struct policy *p, struct error *err);

@@ -330,7 +330,7 @@ static int resolve_policy(struct audit_opts *o, struct error *err)
 	int r;
 	if (!o->policy)
 		return 0;
-	if ((r = policy_resolve(o->policy, mlrun_datadir(), &path, err)) < 0)
+	if ((r = policy_resolve(o->policy, mlrun_policy_dirs(), &path, err)) < 0)
 		return r;
 	if (!realpath(path, o->policy_path))
 		return error_set(err, errno, "cannot open policy %s", path);

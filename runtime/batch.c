@@ -22,6 +22,7 @@
 
 #include "batch.h"
 #include "cleanup.h"
+#include "paths.h"
 #include "run.h"
 #include "state.h"
 #include "trace.h"
@@ -42,13 +43,16 @@ static int memfd_with(const char *name, const char *text, size_t len)
 	return fd;
 }
 
-static int open_output(const struct batch *b, const struct batch_job *j, const char *ext)
+static int open_output(const struct batch *b, const struct batch_job *j, const char *ext, struct error *err)
 {
 	char name[BATCH_NAME_MAX + 8];
 	if (b->dirfd < 0)
 		return open("/dev/null", O_WRONLY | O_CLOEXEC);
 	snprintf(name, sizeof(name), "%s.%s", j->label, ext);
-	return openat(b->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = paths_open_output(b->dirfd, name, "job output", false, NULL, err);
+	if (fd < 0)
+		errno = -fd;
+	return fd < 0 ? -1 : fd;
 }
 
 /* mlrun run -q --name ID --report-fd 3 [--report FILE] [--policy P] [JOB OPTIONS] -- CMD... */
@@ -100,9 +104,10 @@ static void start_job(struct batch *b, size_t index)
 {
 	const struct batch_job *j = &b->jobs[index];
 	char id[STATE_ID_MAX], report[PATH_MAX];
+	struct error err = { 0 };
 	int fds[4] = { j->has_stdin ? memfd_with("mlrun-batch-stdin", j->stdin_text, j->stdin_len)
 				    : open("/dev/null", O_RDONLY | O_CLOEXEC),
-		       open_output(b, j, "out"), open_output(b, j, "err"), memfd_with("mlrun-batch-report", NULL, 0) };
+		       open_output(b, j, "out", &err), open_output(b, j, "err", &err), memfd_with("mlrun-batch-report", NULL, 0) };
 	struct batch_slot s = { .pidfd = -1, .report_fd = fds[3], .job = index };
 	snprintf(id, sizeof(id), "%s-%s", b->id, j->label);
 	snprintf(report, sizeof(report), "%s/%s.json", b->report_dir ? b->report_dir : ".", j->label);
@@ -121,7 +126,7 @@ static void start_job(struct batch *b, size_t index)
 		b->slots[b->n_slots++] = s;
 		return;
 	}
-	fprintf(stderr, "mlrun: batch: cannot start job %s: %s\n", j->label, strerror(saved));
+	fprintf(stderr, "mlrun: batch: cannot start job %s: %s\n", j->label, err.msg[0] ? err.msg : strerror(saved));
 	record(b, index, -1, W_EXITCODE(EXIT_MLRUN_ERROR, 0));
 	closep(&fds[3]);
 }
@@ -458,6 +463,11 @@ static int prepare(struct batch *b, int argc, char **argv, struct error *err)
 		r = error_set(err, errno, "batch: cannot create the report directory %s", b->report_dir);
 	if (r == 0 && b->report_dir && (b->dirfd = open(b->report_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = error_set(err, errno, "batch: cannot open the report directory %s", b->report_dir);
+	/* Another user's directory (planted in /tmp) would receive every job's output. */
+	struct stat st;
+	if (r == 0 && b->report_dir && (fstat(b->dirfd, &st) < 0 || st.st_uid != geteuid()))
+		r = error_set(err, 0, "batch: refusing the report directory %s: it does not belong to uid %u",
+			      b->report_dir, (unsigned)geteuid());
 	return r == 0 ? setup_signals(b, err) : r;
 }
 

@@ -96,9 +96,9 @@ int batch_check_policy(const char *name, struct error *err)
 	struct policy p;
 	_cleanup_free_ char *path = NULL;
 	policy_init(&p);
-	int r = policy_resolve(name, mlrun_datadir(), &path, err);
-	if (r == 0)
-		r = policy_load_file(&p, path, err);
+	int r = policy_open(name, mlrun_policy_dirs(), &path, err);
+	if (r >= 0)
+		r = policy_load_fd(&p, r, path, err);
 	policy_free(&p);
 	return r;
 }

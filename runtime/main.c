@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -27,6 +28,16 @@ static void ensure_std_fds(void)
 		}
 }
 
+/* A setuid/setgid or file-capability start, or real ids differing from the effective ones,
+ * means a less-trusted caller borrowing more rights than its own: every path, policy, uid
+ * and environment variable it passes would be honoured with those rights (read /etc/shadow
+ * through a bind, write a report over any file). mlrun trusts its caller's intent, so it
+ * only runs as the caller. AT_SECURE is the kernel's own verdict on the exec. */
+static bool started_with_borrowed_rights(void)
+{
+	return getauxval(AT_SECURE) != 0 || getuid() != geteuid() || getgid() != getegid();
+}
+
 static int check_main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -48,6 +59,12 @@ static int check_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	ensure_std_fds();
+	if (started_with_borrowed_rights()) {
+		fprintf(stderr, "mlrun: refusing to run setuid/setgid or with real ids (uid %u, gid %u) other than "
+				"the effective ones (uid %u, gid %u): run mlrun as the user it acts for\n",
+			(unsigned)getuid(), (unsigned)getgid(), (unsigned)geteuid(), (unsigned)getegid());
+		return EXIT_MLRUN_ERROR;
+	}
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
 		printf("mlrun %s\n", MLRUN_VERSION);
 		return 0;

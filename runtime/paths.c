@@ -1,31 +1,93 @@
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "paths.h"
+
+/* The running binary's directory, or "" when /proc/self/exe cannot be read. */
+static const char *exe_dir(void)
+{
+	static char dir[PATH_MAX];
+	static bool done;
+
+	if (!done) {
+		ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+		char *slash;
+
+		dir[n > 0 ? n : 0] = '\0';
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			dir[0] = '\0';
+		done = true;
+	}
+	return dir;
+}
 
 const char *mlrun_datadir(void)
 {
 	static char dir[PATH_MAX];
-	char exe[PATH_MAX];
 	struct stat st;
 
 	if (dir[0])
 		return dir;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			if (snprintf(dir, sizeof(dir), "%s/../share/mlrun", exe) < (int)sizeof(dir) && stat(dir, &st) == 0 &&
-			    S_ISDIR(st.st_mode))
-				return dir;
-		}
-	}
+	if (exe_dir()[0] && snprintf(dir, sizeof(dir), "%s/../share/mlrun", exe_dir()) < (int)sizeof(dir) &&
+	    stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return dir;
 	snprintf(dir, sizeof(dir), "%s", MLRUN_DATADIR);
 	return dir;
+}
+
+const char *const *mlrun_policy_dirs(void)
+{
+	static const char *dirs[3];
+
+	if (!dirs[0]) {
+		size_t n = 0;
+
+		dirs[n++] = mlrun_datadir();
+		if (exe_dir()[0])
+			dirs[n++] = exe_dir();
+		dirs[n] = NULL;
+	}
+	return dirs;
+}
+
+/* O_NOFOLLOW and no O_TRUNC: a link or another user's file planted at the path (in /tmp, in a
+ * shared directory) is refused before a byte of it changes. */
+int paths_open_output(int dirfd, const char *path, const char *what, bool keep, bool *created,
+		      struct error *err)
+{
+	const int flags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	_cleanup_close_ int fd = openat(dirfd, path, flags | O_CREAT | O_EXCL, 0644);
+	bool made = fd >= 0;
+	struct stat st;
+
+	if (fd < 0 && errno == EEXIST)
+		fd = openat(dirfd, path, flags);
+	if (fd < 0)
+		return error_set(err, errno == ELOOP ? 0 : errno,
+				 errno == ELOOP ? "refusing to write the %s to %s: it is a symbolic link"
+						: "cannot write the %s to %s",
+				 what, path);
+	if (fstat(fd, &st) < 0)
+		return error_set(err, errno, "cannot write the %s to %s", what, path);
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, 0, "refusing to write the %s to %s: not a regular file", what, path);
+	if (st.st_uid != geteuid())
+		return error_set(err, 0, "refusing to write the %s to %s: it belongs to uid %u, not to uid %u; "
+				 "remove it or choose another path", what, path, (unsigned)st.st_uid,
+				 (unsigned)geteuid());
+	if (!keep && ftruncate(fd, 0) < 0)
+		return error_set(err, errno, "cannot truncate %s", path);
+	if (created)
+		*created = made;
+	return TAKE_FD(fd);
 }

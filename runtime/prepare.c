@@ -2,8 +2,10 @@
  * plan, the program's candidate paths, argv, the clean environment, rlimits, id maps. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <math.h>
+#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,27 @@ static const char *hidden_state_dir(char *buf, size_t len)
 	return buf;
 }
 
+/* As root the sandbox runs as the policy's uid/gid on the host. An id some account or group
+ * holds would hand the program that account's files (gid 42 = shadow reads /etc/shadow through
+ * a bind), or the caller's own: refuse it, naming the key. */
+static int check_sandbox_ids(const struct policy *p, struct error *err)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (p->uid == getuid() || p->uid == geteuid())
+		return error_set(err, 0, "[sandbox] uid = %u is the caller's own uid", (unsigned)p->uid);
+	if (p->gid == getgid() || p->gid == getegid())
+		return error_set(err, 0, "[sandbox] gid = %u is the caller's own gid", (unsigned)p->gid);
+	if ((pw = getpwuid(p->uid)))
+		return error_set(err, 0, "[sandbox] uid = %u belongs to the account '%s' on this host; the sandbox "
+				 "needs an id no account or group uses", (unsigned)p->uid, pw->pw_name);
+	if ((gr = getgrgid(p->gid)))
+		return error_set(err, 0, "[sandbox] gid = %u belongs to the group '%s' on this host; the sandbox "
+				 "needs an id no account or group uses", (unsigned)p->gid, gr->gr_name);
+	return 0;
+}
+
 int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run_options *o, const char *id,
 		    const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -198,6 +221,8 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->as_root = geteuid() == 0;
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless, the caller's
 	 * own ids map to themselves. The inside ids equal the host ids either way. */
+	if (sb->as_root && (r = check_sandbox_ids(p, err)) < 0)
+		return r;
 	uid_t uid = sb->as_root ? p->uid : geteuid();
 	gid_t gid = sb->as_root ? p->gid : getegid();
 	sb->idmap = (struct ns_idmap){ uid, uid, gid, gid, !sb->as_root };

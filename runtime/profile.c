@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "paths.h"
 #include "profile.h"
 #include "run.h"
 #include "snapshot.h"
@@ -487,12 +488,11 @@ static void print_summary(const struct profile_timeline *t, const char *output, 
  * after it; one the check created is removed again when nothing ran. "-" is stdout. */
 static int out_check(const char *path, bool *created, struct error *err)
 {
-	int fd = -1;
+	int fd;
 	*created = false;
 	if (path && strcmp(path, "-") != 0) {
-		*created = (fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) >= 0;
-		if (fd < 0 && (errno != EEXIST || (fd = open(path, O_WRONLY | O_CLOEXEC)) < 0))
-			return error_set(err, errno, "profile: cannot write %s", path);
+		if ((fd = paths_open_output(AT_FDCWD, path, "profile", true, created, err)) < 0)
+			return fd;
 		close(fd);
 	}
 	return 0;
@@ -502,10 +502,16 @@ static void out_write(const char *path, void (*fn)(FILE *, const struct profile_
 		      const struct profile_timeline *t)
 {
 	bool std = strcmp(path, "-") == 0;
-	FILE *f = std ? stdout : fopen(path, "we");
+	struct error err = { 0 };
+	int fd = std ? -1 : paths_open_output(AT_FDCWD, path, "profile", false, NULL, &err);
+	FILE *f = std ? stdout : fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!std && fd >= 0 && !f)
+		close(fd);
 	if (f)
 		fn(f, t);
-	if (!f || ferror(f) | (std ? fflush(f) : fclose(f)))
+	if (err.msg[0])
+		fprintf(stderr, "mlrun: %s\n", err.msg);
+	else if (!f || ferror(f) | (std ? fflush(f) : fclose(f)))
 		fprintf(stderr, "mlrun: profile: cannot write %s: %s\n", path, strerror(errno));
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "paths.h"
 #include "run.h"
 
 static json_object *num_or_null(uint64_t v)
@@ -97,6 +98,11 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "oom_kills", cg_int(r, r->oom_kills));
 	json_object_object_add(o, "cpu_throttled_count", cg_int(r, r->cpu_throttled_count));
 	json_object_object_add(o, "cpu_throttled_ms", cg_int(r, r->cpu_throttled_ms));
+	json_object_object_add(o, "seccomp_profile", p->seccomp ? json_object_new_string(p->seccomp) : NULL);
+	json_object *env = json_object_new_object();
+	for (size_t i = 0; i < r->n_env; i++)
+		json_object_object_add(env, r->env_names[i], json_object_new_string(r->env_values[i]));
+	json_object_object_add(o, "env_overrides", env);
 	json_object_object_add(o, "limits", limits_obj(p));
 	json_object_object_add(o, "enforced", enforced_obj(e));
 	json_object_object_add(o, "not_enforced_reason", not_enforced_reason(e));
@@ -159,9 +165,9 @@ int report_write(const struct run_options *opt, const char *id, const struct pol
 	if (r == 0 && opt->report_path) {
 		bool to_stderr = strcmp(opt->report_path, "-") == 0;
 		_cleanup_close_ int fd = to_stderr ? dup(2)
-						   : open(opt->report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+						   : paths_open_output(AT_FDCWD, opt->report_path, "report", false, NULL, err);
 		if (fd < 0)
-			r = error_set(err, errno, "cannot write the report to %s", opt->report_path);
+			r = to_stderr ? error_set(err, errno, "cannot write the report to stderr") : fd;
 		else if ((r = write_all(fd, text, len)) < 0 || (r = write_all(fd, "\n", 1)) < 0)
 			error_set(err, -r, "cannot write the report to %s", opt->report_path);
 	}
@@ -202,6 +208,8 @@ void report_summary(FILE *f, const struct run_result *r, const struct run_enforc
 		fprintf(f, "mlrun: memory      peak %s (max RSS of one process; no cgroup here)\n", peak);
 	}
 	fprintf(f, "mlrun: violations  %zu\n", r->n_violations);
+	for (size_t i = 0; i < r->n_env; i++)
+		fprintf(f, "mlrun: from env    %s=%s\n", r->env_names[i], r->env_values[i]);
 	fprintf(f, "mlrun: enforced    memory=%s cpu=%s pids=%s seccomp=%s landlock=%s network=%s\n",
 		e->memory ? "yes" : "NO", e->cpu ? "yes" : "NO", e->pids ? "yes" : "NO", e->seccomp ? "yes" : "NO",
 		e->landlock ? "yes" : "NO", e->network ? "yes" : "NO");

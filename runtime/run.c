@@ -40,9 +40,10 @@ static int merge_policy(struct policy *p, const struct run_options *o, struct er
 	policy_init(p);
 	if (name && *name) {
 		_cleanup_free_ char *path = NULL;
-		if ((r = policy_resolve(name, mlrun_datadir(), &path, err)) < 0)
-			return r;
-		if ((r = policy_load_file(p, path, err)) < 0)
+		int fd = policy_open(name, mlrun_policy_dirs(), &path, err);
+		if (fd < 0)
+			return fd;
+		if ((r = policy_load_fd(p, fd, path, err)) < 0)
 			return r;
 	}
 	if ((r = policy_apply_env(p, environ, err)) < 0)
@@ -54,6 +55,18 @@ static int merge_policy(struct policy *p, const struct run_options *o, struct er
 			return error_set(err, e.code, "%s: %s", s->flag, e.msg), r;
 	}
 	return policy_validate(p, err);
+}
+
+/* An MLRUN_* variable outranks the policy file (SPEC's merge order), so `MLRUN_SECCOMP=off
+ * mlrun -p strict` runs without a filter: say so on stderr and in the report, so a run that
+ * says "policy": "strict" never hides that its environment loosened it. */
+static void note_env_settings(const struct policy *p, const struct run_options *o, struct run_result *res)
+{
+	res->n_env = policy_env_settings(environ, res->env_names, res->env_values, RUN_MAX_ENV_SETTINGS);
+	for (size_t i = 0; i < res->n_env && !o->quiet && p->path; i++)
+		fprintf(stderr, "mlrun: warning: %s=%s overrides the policy %s (the environment wins over the policy "
+				"file; a flag wins over both)\n",
+			res->env_names[i], res->env_values[i], p->name);
 }
 
 /* The .py file the run would execute: PROGRAM itself, or the script given to an interpreter. */
@@ -154,6 +167,7 @@ int run_main(const struct run_options *o)
 
 	if ((r = merge_policy(&p, o, &err)) < 0)
 		goto fail;
+	note_env_settings(&p, o, &res);
 	trace_step(&tr, 0, "merge policy");
 	if ((r = analyze_program(&p, o, &res, &err)) < 0)
 		goto fail;

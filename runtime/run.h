@@ -41,6 +41,8 @@ struct run_violation {
 	double first_ms;    /* first occurrence, since the sandbox was cloned */
 };
 
+#define RUN_MAX_ENV_SETTINGS 16 /* more than there are MLRUN_<KEY> variables */
+
 struct run_result {
 	enum run_status status;
 	int exit_code; /* what mlrun exits with */
@@ -64,6 +66,9 @@ struct run_result {
 	char error[ERROR_MSG_MAX]; /* status "error": why */
 	int seccomp_cache;	   /* 1 filter from the cache, 0 compiled now, -1 no filter */
 	char *analysis_json;	   /* the [analysis] scan's JSON, when one ran (malloc'd) */
+	/* MLRUN_* variables that changed the policy (SPEC: they win over the policy file). */
+	const char *env_names[RUN_MAX_ENV_SETTINGS], *env_values[RUN_MAX_ENV_SETTINGS];
+	size_t n_env;
 };
 
 /* What the host could enforce for this run (the report's "enforced"). */

@@ -7,10 +7,12 @@
  * CPython with numpy, scipy and scikit-learn use for CPU work (tests/ml/ proves it). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../runtime/cleanup.h"
 #include "syscalls.h"
@@ -207,8 +209,9 @@ static int set_verdict(struct syscall_profile *sp, const char *name, enum syscal
 		       struct error *err)
 {
 	int nr = syscall_resolve(name);
+	/* Not echoed: the word may be a line of any file the profile path names (/etc/shadow). */
 	if (nr < 0)
-		return error_set(err, 0, "%s: unknown syscall '%s'", where, name);
+		return error_set(err, 0, "%s: not a syscall name this libseccomp knows", where);
 	if (v == SV_DENY && syscall_is_required(name))
 		return error_set(err, 0, "%s: '%s' cannot be denied: mlrun needs it to start the program", where,
 				 name);
@@ -249,15 +252,23 @@ static int profile_line(struct syscall_profile *sp, char *line, const char *wher
 
 int syscall_profile_load(struct syscall_profile *sp, const char *path, struct error *err)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	char where[4200];
 	bool seen_rule = false;
 	int r, lineno = 0;
+	struct stat st;
 
-	if (!f)
+	/* Opened once and read from this fd: the file checked is the file parsed. */
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return error_set(err, errno, "cannot open the seccomp profile %s", path);
+	if (!S_ISREG(st.st_mode))
+		return error_set(err, 0, "the seccomp profile %s is not a regular file", path);
+	if (!(f = fdopen(fd, "re")))
+		return error_set(err, errno, "cannot read the seccomp profile %s", path);
+	fd = -1; /* f owns it now */
 	memset(sp, 0, sizeof(*sp));
 	while (getline(&line, &cap, f) >= 0) {
 		snprintf(where, sizeof(where), "%s:%d", path, ++lineno);

@@ -76,7 +76,7 @@ static void test_set_each_key(void)
 		    strcmp(p.interpreter_js, "/usr/local/bin/node") == 0,
 	    p.interpreter_js, "set [sandbox] interpreter.js");
 	tap(set(&p, "sandbox", "uid", "1000") == 0 && p.uid == 1000, NULL, "set [sandbox] uid");
-	tap(set(&p, "sandbox", "gid", "4294967294") == 0 && p.gid == 4294967294U, NULL,
+	tap(set(&p, "sandbox", "gid", "2147483646") == 0 && p.gid == 2147483646U, NULL,
 	    "set [sandbox] gid (largest)");
 	tap(set(&p, "limits", "memory", "512M") == 0 && p.memory_bytes == 512 * MiB, NULL,
 	    "set [limits] memory");
@@ -188,6 +188,11 @@ static const struct {
 	{ "sandbox", "uid", "0", "bad id '0' for [sandbox] uid" },
 	{ "sandbox", "uid", "root", "bad id 'root' for [sandbox] uid" },
 	{ "sandbox", "gid", "4294967295", "bad id '4294967295' for [sandbox] gid" },
+	{ "sandbox", "gid", "42", "bad id '42' for [sandbox] gid (expected an unprivileged id" },
+	{ "sandbox", "uid", "999", "bad id '999' for [sandbox] uid" },
+	{ "sandbox", "uid", "65534", "bad id '65534' for [sandbox] uid" },
+	{ "sandbox", "gid", "65535", "bad id '65535' for [sandbox] gid" },
+	{ "sandbox", "uid", "2147483647", "bad id '2147483647' for [sandbox] uid" },
 	{ "limits", "memory", "12Q", "bad size '12Q' for [limits] memory (expected" },
 	{ "limits", "memory", "0", "bad size '0' for [limits] memory (0 is not allowed" },
 	{ "limits", "memory", "99999999T", "size '99999999T' is out of range for [limits] memory" },

@@ -341,38 +341,55 @@ static void test_shipped(void)
 static void test_resolve(void)
 {
 	char *datadir, *out = NULL, *want;
+	const char *mine;
 	struct error err = { 0 };
 	int rc;
 
 	write_file("share/policies/custom.ini", "[limits]\n");
 	write_file("share/policies/strict.ini", "[limits]\n");
+	write_file("share/policies/loose.ini", "[limits]\n");
+	mine = write_file("mine.conf", "[limits]\n");
 	if (asprintf(&datadir, "%s/share", tmpdir) < 0)
 		abort();
+	const char *dirs[] = { "/nonexistent-mlrun-dir", datadir, NULL };
 
-	tap(policy_resolve("./mine.conf", datadir, &out, &err) == 0 && !strcmp(out, "./mine.conf"),
-	    out, "resolve: a path with '/' is used as is");
+	tap(policy_resolve(mine, dirs, &out, &err) == 0 && !strcmp(out, mine), out,
+	    "resolve: a path with '/' is used as is");
 	free(out);
-	tap(policy_resolve("mine.ini", datadir, &out, &err) == 0 && !strcmp(out, "mine.ini"), out,
-	    "resolve: a name ending in .ini is used as is");
-	free(out);
+	err = (struct error){ 0 };
+	rc = policy_resolve("mine.ini", dirs, &out, &err);
+	expect_err(rc, &err, "cannot open policy mine.ini", false,
+		   "resolve: a name ending in .ini is a path, opened as is");
 	if (asprintf(&want, "%s/policies/strict.ini", datadir) < 0)
 		abort();
-	tap(policy_resolve("strict", datadir, &out, &err) == 0 && !strcmp(out, want), out,
-	    "resolve: the installed policy comes before ./policies");
+	tap(policy_resolve("strict", dirs, &out, &err) == 0 && !strcmp(out, want), out,
+	    "resolve: a bare name comes from the first data directory that has it");
 	free(out);
 	free(want);
-	tap(policy_resolve("permissive", datadir, &out, &err) == 0 &&
-		    !strcmp(out, "policies/permissive.ini"),
-	    out, "resolve: then ./policies/NAME.ini");
-	free(out);
-	tap(policy_resolve("default", NULL, &out, &err) == 0 && !strcmp(out, "policies/default.ini"),
-	    out, "resolve: no data directory, ./policies only");
-	free(out);
-	rc = policy_resolve("nosuch", datadir, &out, &err);
-	expect_err(rc, &err, "policy 'nosuch' not found in ", false, "resolve: an unknown name fails");
+	/* The repository (the cwd of this test) has policies/permissive.ini: never used. */
+	err = (struct error){ 0 };
+	rc = policy_resolve("permissive", dirs, &out, &err);
+	expect_err(rc, &err, "policy 'permissive' not found in ", false,
+		   "resolve: ./policies in the current directory is never searched");
 	tap(rc == -ENOENT, NULL, "resolve: an unknown name is -ENOENT");
 	err = (struct error){ 0 };
-	expect_err(policy_resolve("", datadir, &out, &err), &err, "empty policy name", true,
+	rc = policy_resolve("default", (const char *const[]){ NULL }, &out, &err);
+	expect_err(rc, &err, "policy 'default' not found in (no data directory)", false,
+		   "resolve: no data directory, no policy by name");
+	if (asprintf(&want, "%s/policies/loose.ini", datadir) < 0 || chmod(want, 0666) < 0)
+		abort();
+	err = (struct error){ 0 };
+	rc = policy_resolve("loose", dirs, &out, &err);
+	expect_err(rc, &err, "refusing policy ", false, "resolve: a world-writable policy is refused by name");
+	free(want);
+	err = (struct error){ 0 };
+	rc = policy_resolve("../x", dirs, &out, &err);
+	tap(rc < 0, NULL, "resolve: '../x' is a path, not a name");
+	err = (struct error){ 0 };
+	expect_err(policy_resolve("a.b", dirs, &out, &err), &err, "bad policy name 'a.b'", false,
+		   "resolve: a name has no dots");
+	err = (struct error){ 0 };
+	expect_err(policy_resolve("", dirs, &out, &err), &err, "empty policy name", true,
 		   "resolve: an empty name fails");
 	free(datadir);
 }

@@ -100,8 +100,9 @@ static void test_file(void)
 		    verdict(&sp, "ioctl") == SV_UNSET,
 	    "bare names make an allow-list");
 	memset(&err, 0, sizeof(err));
-	check(load_text(&sp, "read\nfrobnicate\n", &err) < 0 && strstr(err.msg, ":2: unknown syscall 'frobnicate'"),
-	    "a typo names its line");
+	check(load_text(&sp, "read\nfrobnicate\n", &err) < 0 && strstr(err.msg, ":2: not a syscall name this libseccomp knows") &&
+		    !strstr(err.msg, "frobnicate"),
+	    "a typo names its line, not the word (the file may be any file)");
 	memset(&err, 0, sizeof(err));
 	check(load_text(&sp, "read\ndefault allow\n", &err) < 0 && strstr(err.msg, ":2: expected 'default allow'"),
 	    "default comes before the rules");

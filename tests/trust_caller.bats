@@ -1,0 +1,176 @@
+#!/usr/bin/env bats
+# Trust boundaries around the caller (issue 10, items 6 and 7): a bare policy name never comes
+# from the current directory; a setuid or ruid != euid start is refused; the policy's sandbox
+# ids stay unprivileged and unused; no file content is echoed in errors; the environment's
+# overrides show in the report; output files never follow a link or land in another's file.
+load helpers
+
+setup() {
+	WORK=$(mktemp -d /tmp/mlrun-trust.XXXXXX)
+	chmod 755 "$WORK"
+	cd "$WORK"
+}
+teardown() { rm -rf "$WORK"; }
+
+# A copy of mlrun with no installed data directory next to it (a copied binary, a build tree
+# whose policies/ moved): where does `-p strict` come from?
+copy_mlrun() {
+	mkdir -p "$WORK/$1"
+	cp "$MLRUN" "$WORK/$1/mlrun"
+	chmod 755 "$WORK/$1" "$WORK/$1/mlrun"
+}
+
+@test "cross-run: a policies/strict.ini planted in the cwd by an earlier rw run is never used for -p strict" {
+	ensure_test_user
+	[ -d /usr/local/share/mlrun ] && skip "an installed data directory exists at /usr/local/share/mlrun"
+	copy_mlrun bin
+	mkdir repo && chown "$TEST_USER" repo
+	cd repo
+	# run 1: the untrusted program, rw in its repository, plants a weaker "strict"
+	run as_user "$WORK/bin/mlrun" -q --policy "$REPO/policies/permissive.ini" --workdir rw -- /bin/sh -c \
+		'mkdir -p policies && printf "[security]\nseccomp = off\n[filesystem]\nro_bind = /etc:/hostetc\n" > policies/strict.ini'
+	assert_success
+	[ -f policies/strict.ini ]
+	# run 2: the victim asks for strict by name, from that repository
+	run as_user "$WORK/bin/mlrun" -q --ro-bind "$PROBE:/probe" -p strict --report "$WORK/repo/r.json" -- /probe syscall ptrace
+	assert_equal "$status" 125
+	assert_output --partial "mlrun: policy 'strict' not found in"
+	refute_output --partial "$WORK/repo/policies"
+	# with the real policies beside the binary (a build tree), those are used, not the cwd's
+	copy_mlrun tree
+	cp -r "$REPO/policies" "$WORK/tree/policies"
+	chmod -R go-w "$WORK/tree/policies"
+	run as_user "$WORK/tree/mlrun" -q --ro-bind "$PROBE:/probe" -p strict --report "$WORK/repo/r.json" -- /probe syscall ptrace
+	assert_output "errno EPERM"
+	run jfield "$WORK/repo/r.json" 'r["seccomp_profile"], r["enforced"]["seccomp"], r["policy"]'
+	assert_output "('strict', True, 'strict')"
+}
+
+@test "a policy found by name must not be writable by others" {
+	require_root
+	copy_mlrun tree
+	cp -r "$REPO/policies" "$WORK/tree/policies"
+	printf '[security]\nseccomp = off\n' > "$WORK/tree/policies/strict.ini"
+	chmod 666 "$WORK/tree/policies/strict.ini"
+	run "$WORK/tree/mlrun" -q -p strict -- /bin/true
+	assert_equal "$status" 125
+	assert_output "mlrun: refusing policy $WORK/tree/policies/strict.ini: it must belong to root or uid 0 and be writable by no one else"
+}
+
+@test "setuid: a setuid-root mlrun started by a user refuses before doing anything" {
+	ensure_test_user
+	findmnt -no OPTIONS -T "$WORK" | grep -qw nosuid && skip "$WORK is mounted nosuid"
+	copy_mlrun suid
+	chmod 4755 "$WORK/suid/mlrun"
+	printf '[sandbox]\ngid = 60000\n' > p.ini
+	run as_user "$WORK/suid/mlrun" -p "$WORK/p.ini" --ro-bind /etc/shadow:/s -- /bin/cat /s
+	assert_equal "$status" 125
+	assert_output --regexp '^mlrun: refusing to run setuid/setgid or with real ids \(uid [0-9]+, gid [0-9]+\) other than the effective ones \(uid 0, gid [0-9]+\): run mlrun as the user it acts for$'
+}
+
+@test "ruid != euid (a partial privilege switch) is refused with exit 125" {
+	ensure_test_user
+	run setpriv --ruid "$TEST_USER" -- "$MLRUN" -q -p "$REPO/policies/strict.ini" -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "mlrun: refusing to run setuid/setgid or with real ids"
+	run setpriv --rgid "$TEST_USER" --keep-groups -- "$MLRUN" -q -p "$REPO/policies/strict.ini" -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "mlrun: refusing to run setuid/setgid or with real ids"
+}
+
+@test "sandbox ids: gid 42 (shadow) with /etc/shadow bound, uid 0, system ids are refused naming the key" {
+	require_root
+	printf '[sandbox]\ngid = 42\n' > shadow.ini
+	run "$MLRUN" -q -p "$WORK/shadow.ini" --ro-bind /etc/shadow:/s -- /bin/cat /s
+	assert_equal "$status" 125
+	assert_output "mlrun: $WORK/shadow.ini:2: bad id '42' for [sandbox] gid (expected an unprivileged id from 1000 to 2147483646, not 65534 or 65535, that no account or group uses)"
+	printf '[sandbox]\nuid = 0\n' > root.ini
+	run "$MLRUN" -q -p "$WORK/root.ini" -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "root.ini:2: bad id '0' for [sandbox] uid"
+	printf '[sandbox]\nuid = 65534\n' > nobody.ini
+	run "$MLRUN" -q -p "$WORK/nobody.ini" -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "nobody.ini:2: bad id '65534' for [sandbox] uid"
+}
+
+@test "sandbox ids: an id an account or group already has is refused (as root, where the ids are used)" {
+	require_root
+	uid=$(getent passwd | awk -F: '$3 >= 1000 && $3 < 65534 { print $3; exit }')
+	gid=$(getent group | awk -F: '$3 >= 1000 && $3 < 65534 { print $3; exit }')
+	[ -n "$uid" ] && [ -n "$gid" ] || skip "no account and group with an id from 1000 to 65533 here"
+	printf '[sandbox]\nuid = %s\n' "$uid" > u.ini
+	run "$MLRUN" -q -p "$WORK/u.ini" -- /bin/true
+	assert_equal "$status" 125
+	assert_output "mlrun: [sandbox] uid = $uid belongs to the account '$(getent passwd "$uid" | cut -d: -f1)' on this host; the sandbox needs an id no account or group uses"
+	printf '[sandbox]\ngid = %s\n' "$gid" > g.ini
+	run "$MLRUN" -q -p "$WORK/g.ini" -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "mlrun: [sandbox] gid = $gid belongs to the group '"
+}
+
+@test "--seccomp FILE does not echo the file's content in its error" {
+	printf 's3cr3t_token_line\nsecond\n' > secret
+	chmod 600 secret
+	run "$MLRUN" -q --seccomp "$WORK/secret" -- /bin/true
+	assert_equal "$status" 125
+	assert_output "mlrun: $WORK/secret:1: not a syscall name this libseccomp knows"
+	refute_output --partial s3cr3t
+	printf '[security]\nseccomp = %s\n' "$WORK/secret" > p.ini
+	run "$MLRUN" -q -p "$WORK/p.ini" -- /bin/true
+	assert_equal "$status" 125
+	refute_output --partial s3cr3t
+	mkfifo fifo
+	run "$MLRUN" -q --seccomp "$WORK/fifo" -- /bin/true
+	assert_equal "$status" 125
+	assert_output "mlrun: the seccomp profile $WORK/fifo is not a regular file"
+}
+
+@test "MLRUN_SECCOMP=off with -p strict: the environment's override is in the report, the summary and stderr; a flag wins" {
+	run env MLRUN_SECCOMP=off "$MLRUN" --ro-bind "$PROBE:/probe" -p "$REPO/policies/strict.ini" --summary --report r.json -- /probe syscall ptrace
+	assert_line "mlrun: warning: MLRUN_SECCOMP=off overrides the policy strict (the environment wins over the policy file; a flag wins over both)"
+	assert_line "mlrun: from env    MLRUN_SECCOMP=off"
+	run jfield r.json 'r["policy"], r["seccomp_profile"], r["env_overrides"], r["enforced"]["seccomp"]'
+	assert_output "('strict', 'off', {'MLRUN_SECCOMP': 'off'}, False)"
+	run env MLRUN_SECCOMP=off "$MLRUN" -q --ro-bind "$PROBE:/probe" -p "$REPO/policies/strict.ini" --seccomp strict --report r.json -- /probe syscall ptrace
+	assert_output "errno EPERM"
+	run jfield r.json 'r["seccomp_profile"], r["enforced"]["seccomp"]'
+	assert_output "('strict', True)"
+}
+
+@test "--report to a symlink another user planted in a shared directory is refused; the target is untouched" {
+	ensure_test_user2
+	mkdir -m 777 shared # a shared, non-sticky directory (a project dir, a CI workspace)
+	printf 'precious\n' > victim.txt
+	as_user2 ln -s "$WORK/victim.txt" shared/r.json
+	run "$MLRUN" -q --report "$WORK/shared/r.json" -- /bin/true
+	assert_output "mlrun: refusing to write the report to $WORK/shared/r.json: it is a symbolic link"
+	assert_equal "$(cat victim.txt)" "precious"
+	# a file of the attacker's, to read the victim's report from
+	as_user2 touch shared/r2.json
+	run "$MLRUN" -q --report "$WORK/shared/r2.json" -- /bin/true
+	assert_output --regexp "^mlrun: refusing to write the report to $WORK/shared/r2.json: it belongs to uid [0-9]+, not to uid 0; remove it or choose another path$"
+	[ ! -s shared/r2.json ]
+	# the caller's own file is rewritten (shorter than before: truncated)
+	head -c 100000 /dev/zero > own.json
+	run "$MLRUN" -q --report "$WORK/own.json" -- /bin/true
+	assert_success
+	run jfield own.json 'r["status"]'
+	assert_output exited
+}
+
+@test "profile --output and batch --report-dir follow no planted link either" {
+	ensure_test_user2
+	mkdir -m 777 shared
+	printf 'precious\n' > victim.txt
+	as_user2 ln -s "$WORK/victim.txt" shared/p.csv
+	run "$MLRUN" profile -q --output "$WORK/shared/p.csv" -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "refusing to write the profile to $WORK/shared/p.csv: it is a symbolic link"
+	assert_equal "$(cat victim.txt)" "precious"
+	as_user2 mkdir -m 777 shared/out
+	printf '/bin/true\n' > jobs
+	run "$MLRUN" batch --report-dir "$WORK/shared/out" jobs
+	assert_failure
+	assert_output --partial "batch: refusing the report directory $WORK/shared/out: it does not belong to uid 0"
+}

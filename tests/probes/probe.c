@@ -19,7 +19,8 @@
  *   probe memhog MIB           allocate and touch MIB MiB
  *   probe forkbomb N           try to fork N children that sleep; print how many succeeded
  *   probe exit N | probe raise SIG
- * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...).
+ * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...) and the /proc views of
+ * procview.c (strings FILE, unmask PATH).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -233,6 +234,7 @@ static int cmd_forkbomb(int n)
 }
 
 int probe_attack(int argc, char **argv);
+int probe_proc(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -286,6 +288,8 @@ int main(int argc, char **argv)
 		return raise(atoi(a1)), 0;
 	int r = probe_attack(argc, argv);
 	if (r >= 0)
+		return r;
+	if ((r = probe_proc(argc, argv)) >= 0)
 		return r;
 	fprintf(stderr, "probe: unknown command %s\n", c);
 	return 2;

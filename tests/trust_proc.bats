@@ -64,3 +64,16 @@ assert_masked() {
 	run sb -- /probe strings /proc/self/cmdline
 	assert_output "/probe strings /proc/self/cmdline"
 }
+
+@test "rootless: the masks and pid 1's command line hold in a user's own user namespace" {
+	ensure_test_user
+	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none -- /probe strings /proc/kallsyms
+	assert_failure 1
+	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none --seccomp off -- /probe unmask /proc/kallsyms
+	assert_failure 1
+	assert_line "bytes 0"
+	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none --env MARKER=secretvalue -- \
+		/probe strings /proc/1/cmdline
+	assert_success
+	assert_output mlrun-init
+}

@@ -34,7 +34,7 @@ int sandbox_find_cmdline(struct sandbox_cmdline *c, struct error *err)
 	/* Field 2 (the command name) may hold spaces and parentheses: count from the last ')'. */
 	const char *s = strrchr(buf, ')');
 	for (int field = 2; s && field < STAT_ARG_START; field++)
-		s = strchr(s + 1, ' '); /* the space before field + 1 */
+		s = strchr(s + 1, ' '); /* s: the space in front of field + 1 */
 	if (!s || sscanf(s, " %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) != 4 || v[1] < v[0] || v[3] < v[2])
 		return error_set(err, EIO, "cannot find the command line in /proc/self/stat");
 	c->args = (char *)(uintptr_t)v[0];

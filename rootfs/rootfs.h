@@ -84,3 +84,8 @@ int rootfs_make_private(void);
 int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed);
 int rootfs_assemble(struct rootfs_plan *plan, int *rootfd, size_t *failed);
 int rootfs_pivot(int rootfd);
+
+/* Cover the host details of the fresh proc below rootfd (proc_mask.c): runc's maskedPaths and
+ * readonlyPaths. Stores the failing entry's index; rootfs_proc_mask_path() names it. */
+int rootfs_mask_proc(int rootfd, size_t *failed);
+const char *rootfs_proc_mask_path(size_t i);

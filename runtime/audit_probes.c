@@ -223,6 +223,39 @@ static enum audit_verdict filtered(const struct audit_ctx *ctx, const struct aud
 	return AV_ESCAPED;
 }
 
+/* ---- host details in /proc (rootfs/proc_mask.c, runtime/cmdline.c) ---- */
+
+/* A masked /proc file reads as nothing: unreadable or empty both pass. */
+static enum audit_verdict proc_masked(const struct audit_ctx *ctx, const struct audit_outcome *o, char *obs,
+				      size_t len)
+{
+	(void)ctx;
+	if (mlrun_failed(o))
+		return error_verdict(o, obs, len);
+	observe(o, obs, len);
+	if (o->exit_status != 0)
+		return AV_PASS;
+	if (!o->out[0] || !strcmp(o->out, "\n")) {
+		snprintf(obs, len, "empty");
+		return AV_PASS;
+	}
+	return AV_ESCAPED;
+}
+
+/* pid 1's command line and environment (probe strings) must show nothing of mlrun's: not this
+ * binary, not the audit's directory (in --report and --ro-bind), not the variable it set. */
+static enum audit_verdict pid1_clean(const struct audit_ctx *ctx, const struct audit_outcome *o, char *obs,
+				     size_t len)
+{
+	if (mlrun_failed(o))
+		return error_verdict(o, obs, len);
+	observe(o, obs, len);
+	bool leaks = strstr(o->out, ctx->exe) || strstr(o->out, ctx->dir) || strstr(o->out, ctx->token);
+	return leaks ? AV_ESCAPED : AV_PASS;
+}
+
+#define PROC_MASKED(name, path) { name, "empty or unreadable", { "read", path }, { NULL }, false, false, false, proc_masked }
+
 #define WRITE(path) { "write", path, NULL }
 
 const struct audit_probe audit_probes[] = {
@@ -281,6 +314,16 @@ const struct audit_probe audit_probes[] = {
 	  false, blocked },
 	{ "i386-abi-syscall", "killed: SIGSYS", { "int80", "20" }, { NULL }, false, false, false, blocked },
 	{ "x32-abi-syscall", "killed: SIGSYS", { "x32", "39" }, { NULL }, false, false, false, blocked },
+	/* host details in /proc: masked whatever the policy, pid 1 is not mlrun's command line */
+	PROC_MASKED("proc-kallsyms", "/proc/kallsyms"),
+	PROC_MASKED("proc-keys", "/proc/keys"),
+	PROC_MASKED("proc-timer-list", "/proc/timer_list"),
+	PROC_MASKED("proc-sched-debug", "/proc/sched_debug"),
+	PROC_MASKED("proc-interrupts", "/proc/interrupts"),
+	{ "pid1-cmdline", "not mlrun's command line", { "strings", "/proc/1/cmdline" }, { NULL }, false, false, false,
+	  pid1_clean },
+	{ "pid1-environ", "not mlrun's environment", { "strings", "/proc/1/environ" }, { NULL }, false, false, false,
+	  pid1_clean },
 	/* limits: each with a small limit of its own */
 	{ "fork-bomb", "stops before 64", { "forkbomb", "64" }, { "--pids", "16" }, false, false, false, pids },
 	{ "memory-balloon", "stops before 256M", { "memhog", "256" }, { "--memory", "64M" }, false, false, false,

@@ -294,6 +294,8 @@ void sandbox_child(struct sandbox *sb)
 		step(sb, STAGE_CGROUPNS, unshare_cgroupns(), 0);
 	r = rootfs_assemble(&sb->plan, &rootfd, &failed);
 	step(sb, STAGE_ASSEMBLE_ROOT, r, (int)failed);
+	r = rootfs_mask_proc(rootfd, &failed);
+	step(sb, STAGE_MASK_PROC, r, (int)failed);
 	step(sb, STAGE_PIVOT, rootfs_pivot(rootfd), 0);
 	close(rootfd);
 	step(sb, STAGE_CHDIR, chdir(sb->plan.cwd) < 0 ? -errno : 0, 0);
@@ -301,6 +303,8 @@ void sandbox_child(struct sandbox *sb)
 	r = landlock_create(&sb->sec, &failed_rule);
 	step(sb, STAGE_LANDLOCK_RULES, r, failed_rule);
 
+	/* From here on nothing reads mlrun's own argv or environment (sb->argv is a copy). */
+	sandbox_hide_cmdline(&sb->cmdline);
 	pid_t payload = fork();
 	if (payload == 0)
 		run_payload(sb);
@@ -332,6 +336,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_LANDLOCK] = "enforce the Landlock ruleset",
 		[STAGE_SECCOMP] = "load the seccomp filter",
 		[STAGE_EXEC] = "execute the program",
+		[STAGE_MASK_PROC] = "mask host details in /proc",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

@@ -71,10 +71,10 @@ static int build_exec(struct sandbox *sb, const struct policy *p, int argc, char
 	sb->argv = calloc((size_t)argc + extra + 1, sizeof(char *));
 	if (!sb->argv)
 		return error_set(err, ENOMEM, "out of memory");
-	if (interp)
-		sb->argv[0] = (char *)interp;
-	for (int i = 0; i < argc; i++)
-		sb->argv[i + extra] = argv[i];
+	/* Copies: the child blanks mlrun's own argv strings before it runs the program. */
+	for (int i = 0; i < argc + (int)extra; i++)
+		if (!(sb->argv[i] = strdup(interp && i == 0 ? interp : argv[i - extra])))
+			return error_set(err, ENOMEM, "out of memory");
 
 	const char *prog = sb->argv[0];
 	if (strchr(prog, '/'))
@@ -247,7 +247,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
 		return r;
 	build_rlimits(sb, p, fb);
-	return 0;
+	return sandbox_find_cmdline(&sb->cmdline, err);
 }
 
 void sandbox_release(struct sandbox *sb)
@@ -260,6 +260,9 @@ void sandbox_release(struct sandbox *sb)
 		for (char **e = sb->envp; *e; e++)
 			free(*e);
 	free(sb->envp);
+	if (sb->argv)
+		for (char **a = sb->argv; *a; a++)
+			free(*a);
 	free(sb->argv);
 	sb->envp = NULL;
 	sb->argv = NULL;

@@ -38,6 +38,7 @@ enum child_stage {
 	STAGE_LANDLOCK,	      /* the payload enforces it */
 	STAGE_SECCOMP,
 	STAGE_EXEC,
+	STAGE_MASK_PROC, /* cover host details in /proc (rootfs/proc_mask.c) */
 	STAGE_COUNT,
 };
 
@@ -52,6 +53,15 @@ struct child_msg {
 struct sandbox_rlimit {
 	int resource;
 	uint64_t soft, hard;
+};
+
+/* Where the kernel keeps mlrun's own argv and environment strings (/proc/PID/cmdline and
+ * environ): the sandbox's pid 1, a fork of mlrun, overwrites its copy of them (cmdline.c). */
+struct sandbox_cmdline {
+	char *args;
+	size_t args_len;
+	char *env;
+	size_t env_len;
 };
 
 struct sandbox {
@@ -72,6 +82,7 @@ struct sandbox {
 	char **argv;
 	char **envp;
 	bool program_missing; /* preparation failed on PROGRAM itself (exit 127/126, not 125) */
+	struct sandbox_cmdline cmdline; /* mlrun's own, blanked in pid 1 */
 
 	struct security_plan sec; /* seccomp filter and Landlock rules (security/) */
 
@@ -102,3 +113,8 @@ struct payload_end {
 __attribute__((noreturn)) void sandbox_child(struct sandbox *sb);
 
 const char *sandbox_stage_name(enum child_stage s);
+
+/* Parent: find mlrun's command line and environment strings. Child: blank them in place, so
+ * that pid 1 reads "mlrun-init" with an empty environment. */
+int sandbox_find_cmdline(struct sandbox_cmdline *c, struct error *err);
+void sandbox_hide_cmdline(const struct sandbox_cmdline *c);

@@ -264,6 +264,8 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 		rootfs_describe_op(&s->sb->plan, (size_t)m->index, what, sizeof(what));
 		return error_set(err, e, "cannot %s", what);
 	}
+	if (m->stage == STAGE_MASK_PROC)
+		return error_set(err, e, "cannot mask /%s in the sandbox", rootfs_proc_mask_path((size_t)m->index));
 	if (m->stage == STAGE_CHDIR)
 		return error_set(err, e, "cannot enter the working directory %s in the sandbox (as uid %u)",
 				 s->sb->plan.cwd, (unsigned)s->sb->idmap.inside_uid);

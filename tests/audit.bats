@@ -12,6 +12,13 @@ setup() {
 # The verdict of probe $1 in the JSON audit a.json.
 verdict() { jfield a.json "{p['probe']: p['verdict'] for p in r['probes']}['$1']"; }
 
+# The host-details probes (masked /proc files, pid 1's command line) pass in a.json.
+assert_proc_probes_pass() {
+	for p in proc-kallsyms proc-keys proc-timer-list proc-sched-debug proc-interrupts pid1-cmdline pid1-environ; do
+		assert_equal "$p: $(verdict "$p")" "$p: pass"
+	done
+}
+
 @test "audit under the default policy: at least 30 probes, nothing escapes" {
 	run "$MLRUN" audit
 	assert_success
@@ -28,6 +35,20 @@ verdict() { jfield a.json "{p['probe']: p['verdict'] for p in r['probes']}['$1']
 	[ "$(jfield a.json 'len(r["probes"]) >= 30 and r["escaped"] == 0 and r["errors"] == 0')" = True ]
 	[ "$(verdict read-host-secret)" = pass ]
 	[ "$(verdict bpf)" = pass ]
+	assert_proc_probes_pass
+}
+
+@test "the /proc masks and pid 1's command line hold under the default policy and a weak one" {
+	run "$MLRUN" audit --json
+	assert_success
+	echo "$output" > a.json
+	assert_proc_probes_pass
+	# masking is unconditional: no policy or flag turns it off
+	printf '[network]\nallow_host = true\n' > weak.ini
+	run "$MLRUN" audit --policy "$PWD/weak.ini" --seccomp off --net host --bind "$TMPDIR" --json
+	assert_failure 1 # other probes escape under it
+	echo "$output" > a.json
+	assert_proc_probes_pass
 }
 
 @test "audit of a weak policy (no seccomp, host network, the secret bound rw) reports escapes" {

@@ -20,7 +20,8 @@
  *   probe forkbomb N           try to fork N children that sleep; print how many succeeded
  *   probe exit N | probe raise SIG
  * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...), sockets.c
- * (socket FAMILY TYPE PROTO, socketpair ...) and storm.c (storm, junk-then, thread-fork).
+ * (socket FAMILY TYPE PROTO, socketpair ...), storm.c (storm, junk-then, thread-fork) and the
+ * /proc views of procview.c (strings FILE, unmask PATH).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -236,6 +237,7 @@ static int cmd_forkbomb(int n)
 int probe_attack(int argc, char **argv);
 int probe_sockets(int argc, char **argv);
 int probe_storm(int argc, char **argv);
+int probe_proc(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -291,6 +293,8 @@ int main(int argc, char **argv)
 	if (r >= 0 || (r = probe_sockets(argc, argv)) >= 0)
 		return r;
 	if ((r = probe_storm(argc, argv)) >= 0)
+		return r;
+	if ((r = probe_proc(argc, argv)) >= 0)
 		return r;
 	fprintf(stderr, "probe: unknown command %s\n", c);
 	return 2;

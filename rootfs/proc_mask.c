@@ -1,0 +1,125 @@
+/* proc_mask.c - hide what a fresh proc still tells about the host.
+ *
+ * The sandbox's proc belongs to its own pid namespace, but many files in it are global: kernel
+ * symbols, timers of every process on the host, interrupt counts (a side channel), keys. Like
+ * runc's and crun's default maskedPaths, files are covered with a read-only /dev/null and
+ * directories with an empty read-only tmpfs; readonlyPaths (/proc/sys, sysrq-trigger, ...) are
+ * bound read-only onto themselves. The masks are mounted after the proc itself, before the
+ * root is entered, and the program cannot take them off: it has no capability to unmount, and
+ * in a user namespace of its own the masks are locked to the proc they cover (the kernel also
+ * refuses it a fresh proc of its own while this one is not fully visible). Nothing here
+ * allocates: the paths are constants. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+
+#define MASK_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+/* /dev/null must stay a device to read as empty: only nodev is left out. */
+#define NULL_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)
+
+/* runc's maskedPaths, plus kallsyms (symbol names and, to a privileged reader, addresses) and
+ * interrupts (per-CPU counts, a side channel on other users' activity). Missing ones are
+ * skipped: which exist depends on the kernel's configuration. */
+static const char *const masked[] = {
+	"proc/acpi",	    "proc/asound",     "proc/interrupts", "proc/kallsyms",  "proc/kcore",
+	"proc/keys",	    "proc/latency_stats", "proc/sched_debug", "proc/scsi",	"proc/timer_list",
+	"proc/timer_stats",
+};
+
+/* runc's readonlyPaths: kernel tunables and the sysrq trigger. */
+static const char *const read_only[] = {
+	"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+
+#define N_MASKED (sizeof(masked) / sizeof(masked[0]))
+#define N_READ_ONLY (sizeof(read_only) / sizeof(read_only[0]))
+
+const char *rootfs_proc_mask_path(size_t i)
+{
+	return i < N_MASKED ? masked[i] : i < N_MASKED + N_READ_ONLY ? read_only[i - N_MASKED] : "proc";
+}
+
+static int attach(int mfd, int rootfd, const char *path)
+{
+	int r = move_mount(mfd, "", rootfd, path, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
+	close(mfd);
+	return r;
+}
+
+/* A detached clone of path (not recursive) carrying attr. */
+static int clone_with(int rootfd, const char *path, uint64_t attr)
+{
+	int fd = open_tree(rootfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct mount_attr a = { .attr_set = attr };
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* An empty tmpfs that nothing can write to. */
+static int empty_dir_mount(void)
+{
+	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	int m = -1;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = fsmount(fs, FSMOUNT_CLOEXEC, MASK_ATTR);
+	int r = m < 0 ? -errno : m;
+	close(fs);
+	return r;
+}
+
+/* The file a masked file is covered with must really be the null device, whatever the root
+ * holds at dev/null: reading it gives nothing. */
+static int null_device_mount(int rootfd)
+{
+	struct stat st;
+	if (fstatat(rootfd, "dev/null", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return -ENODEV;
+	return clone_with(rootfd, "dev/null", NULL_ATTR);
+}
+
+static int mask_one(int rootfd, const char *path)
+{
+	struct stat st;
+	if (fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int m = S_ISDIR(st.st_mode) ? empty_dir_mount() : null_device_mount(rootfd);
+	return m < 0 ? m : attach(m, rootfd, path);
+}
+
+static int read_only_one(int rootfd, const char *path)
+{
+	struct stat st;
+	if (fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int m = clone_with(rootfd, path, MASK_ATTR);
+	return m < 0 ? m : attach(m, rootfd, path);
+}
+
+int rootfs_mask_proc(int rootfd, size_t *failed)
+{
+	for (size_t i = 0; i < N_MASKED + N_READ_ONLY; i++) {
+		*failed = i;
+		int r = i < N_MASKED ? mask_one(rootfd, masked[i]) : read_only_one(rootfd, read_only[i - N_MASKED]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

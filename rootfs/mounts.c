@@ -142,6 +142,8 @@ static int apply_op(int rootfd, struct rootfs_op *op)
 		return symlinkat(op->src, rootfd, op->dst) < 0 ? -errno : 0;
 	case ROOTFS_FILE:
 		return write_file(rootfd, op);
+	case ROOTFS_SCRIPT:
+		return rootfs_place_script(rootfd, op);
 	case ROOTFS_BIND:
 		if ((r = make_mountpoint(rootfd, op, op->src_is_dir)) < 0)
 			return r;

@@ -85,3 +85,122 @@ agg() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ +/, ""); print }' <<<"$output";
 	assert_success
 	assert_equal "$(jfield r/t.json 'r["policy"], r["limits"]["timeout_ms"]')" "('strict', None)"
 }
+
+# ---- [analysis] applies to what runs (item 12) ----------------------------------------------
+
+# bad.py is CRITICAL (subprocess) and leaves a mark when it runs; good.py is SAFE.
+analysis_files() {
+	mkdir -p out && chmod 777 out
+	printf 'import subprocess\nopen("%s/out/bad-ran", "w").close()\nprint("BAD RAN")\n' "$PWD" >bad.py
+	printf 'print("good ran")\n' >good.py
+	chmod 644 bad.py good.py
+	printf '[filesystem]\nworkdir = ro\n[analysis]\npython = reject-high\n' >reject.ini
+	printf '[filesystem]\nworkdir = ro\n[analysis]\npython = warn\n' >warn.ini
+}
+
+@test "analysis: -c CODE is what is scanned: exec(open('bad.py').read()) is rejected under reject-high" {
+	analysis_files
+	run --separate-stderr "$MLRUN" -q -p ./reject.ini --bind "$PWD/out:$PWD/out" --report r.json \
+		-- "$PY" -c 'exec(open("bad.py").read())'
+	assert_failure 125
+	assert_equal "$stderr" "mlrun: python3 -c CODE rejected by the policy's [analysis]: level HIGH, score 49, 1 finding(s)"
+	[ ! -e out/bad-ran ]
+	run jfield r.json 'r["status"], r["analysis"]["findings"][0]["rule"]'
+	assert_output "('rejected', 'call-exec')"
+	# attached (-cCODE) and after other options
+	run "$MLRUN" -q -p ./reject.ini -- "$PY" -I -B '-cimport subprocess'
+	assert_failure 125
+	# harmless code still runs; under warn, risky code runs with the scan's line
+	run "$MLRUN" -q -p ./reject.ini -- "$PY" -c 'print(6 * 7)'
+	assert_success
+	assert_output 42
+	run --separate-stderr "$MLRUN" -p ./warn.ini --bind "$PWD/out:$PWD/out" -- "$PY" -c 'exec(open("bad.py").read())'
+	assert_success
+	assert_output "BAD RAN"
+	[[ "$stderr" == *"mlrun: scan: python3 -c CODE: level HIGH, score 49, 1 finding(s)"* ]]
+}
+
+@test "analysis: the script after interpreter options (-I -B, --, -W x) is scanned, not only argv[1]" {
+	analysis_files
+	for opts in "-I -B" "--" "-W ignore" "-u -X dev"; do
+		# shellcheck disable=SC2086 # the options are words
+		run --separate-stderr "$MLRUN" -q -p ./reject.ini --bind "$PWD/out:$PWD/out" -- "$PY" $opts bad.py
+		assert_failure 125
+		[[ "$stderr" == "mlrun: bad.py rejected by the policy's [analysis]: level HIGH"* ]]
+	done
+	[ ! -e out/bad-ran ]
+	run "$MLRUN" -q -p ./reject.ini -- "$PY" -I -B good.py
+	assert_success
+	assert_output "good ran"
+}
+
+@test "analysis: -m MODULE and code from stdin cannot be scanned: refused under reject-*, a warning under warn" {
+	analysis_files
+	run --separate-stderr "$MLRUN" -q -p ./reject.ini --bind "$PWD/out:$PWD/out" --report r.json -- "$PY" -m bad
+	assert_failure 125
+	assert_equal "$stderr" "mlrun: python3 -m bad: a module is found on sys.path at run time; [analysis] python = reject-high cannot scan it before it runs, so it is refused (run a .py file)"
+	assert_equal "$(jfield r.json 'r["status"]')" rejected
+	for opts in "-" "" "-I" "-i good.py"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$MLRUN" -q -p ./reject.ini --bind "$PWD/out:$PWD/out" -- "$PY" $opts <bad.py
+		assert_failure 125
+		[[ "$stderr" == "mlrun: python3: code from standard input (-, no script, or -i); [analysis] python = reject-high cannot scan it"* ]]
+	done
+	[ ! -e out/bad-ran ]
+	run --separate-stderr "$MLRUN" -p ./warn.ini --bind "$PWD/out:$PWD/out" -- "$PY" -m bad
+	assert_success
+	assert_output "BAD RAN"
+	[[ "$stderr" == *"mlrun: scan: warning: not scanned: python3 -m bad: a module is found on sys.path at run time"* ]]
+	# nothing to scan: python3 -V runs no code
+	run "$MLRUN" -q -p ./reject.ini -- "$PY" -V
+	assert_success
+}
+
+@test "analysis: the sandbox runs the bytes that were scanned, even when the file is rewritten after the scan" {
+	analysis_files
+	cp good.py job.py && chmod 644 job.py
+	mkdir -p site sync && chmod 777 sync
+	# A barrier, not a race: sitecustomize runs in the sandbox's python before it opens the
+	# script; it waits there until the host has swapped the file.
+	cat >site/sitecustomize.py <<-EOF
+	import os, time
+	open("$PWD/sync/ready", "w").close()
+	while not os.path.exists("$PWD/sync/swapped"):
+	    time.sleep(0.01)
+	EOF
+	chmod -R a+rX site
+	"$MLRUN" -q -p ./reject.ini --bind "$PWD/out:$PWD/out" --bind "$PWD/sync:$PWD/sync" --env PYTHONPATH="$PWD/site" \
+		--report r.json -- "$PY" job.py >job.out 2>job.err &
+	pid=$!
+	wait_for 100 test -e sync/ready || fail "no barrier: $(cat job.err)"
+	cat bad.py >job.py # after the scan (which saw good.py), before python opens the script
+	touch sync/swapped
+	wait "$pid" || fail "mlrun failed: $(cat job.err)"
+	assert_equal "$(cat job.out)" "good ran"
+	[ ! -e out/bad-ran ]
+	cmp bad.py job.py # the host file was really swapped (and is left as the host has it)
+	assert_equal "$(jfield r.json 'r["analysis"]["level"]')" SAFE
+}
+
+@test "analysis: the scanned copy is read-only, leaves nothing behind, and only exists inside the sandbox" {
+	analysis_files
+	printf 'import os, sys\ntry:\n    open(sys.argv[0], "a").write("x")\nexcept OSError as e:\n    print(e.errno in (13, 30))  # EACCES (mode 0444) or EROFS (read-only mount)\nprint(os.path.exists("/.mlrun-scanned"))\n' >self.py
+	cp self.py orig.py
+	chmod 666 self.py # writable on the host, and the workdir is rw: only the copy stops the write
+	run "$MLRUN" -q -p ./reject.ini --workdir rw -- "$PY" self.py
+	assert_success
+	assert_output "$(printf 'True\nFalse')"
+	cmp self.py orig.py
+	# rootless too: the copy is placed in the user's own mount namespace
+	ensure_test_user
+	USER_DIR=$(mktemp -d /tmp/mlrun-gates.XXXXXX) # the test user must reach it
+	chmod 755 "$USER_DIR" && cp reject.ini self.py "$USER_DIR/" && chmod 644 "$USER_DIR"/* && chown "$TEST_USER" "$USER_DIR/self.py"
+	run as_user sh -c 'cd "$1" && shift && exec "$@"' sh "$USER_DIR" "$MLRUN" -q -p ./reject.ini --workdir rw -- "$PY" self.py
+	assert_success
+	assert_output "$(printf 'True\nFalse')"
+	cmp "$USER_DIR/self.py" orig.py
+}
+
+teardown() {
+	[ -z "${USER_DIR:-}" ] || rm -rf "$USER_DIR"
+}

@@ -20,7 +20,7 @@
 #define LIST_SEPARATORS ", \t"
 
 #define HINT_SIZE "expected bytes or K/M/G/T like 256M, or unlimited"
-#define HINT_DURATION "expected e.g. 1500ms, 10s, 1.5m, 2h, or unlimited"
+#define HINT_DURATION "expected e.g. 1500ms, 10s, 1.5m, 2h, 30d (at most 365d), or unlimited"
 #define HINT_COUNT "expected a whole number, or unlimited"
 #define HINT_NOT_ZERO "0 is not allowed; write unlimited for no limit"
 

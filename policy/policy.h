@@ -20,6 +20,8 @@
 #define POLICY_MAX_ENV 128
 #define POLICY_MAX_SYSCALLS 256
 #define POLICY_UNLIMITED UINT64_MAX
+/* The longest finite duration (timeout, cpu_time, intervals): 365 days. */
+#define POLICY_DURATION_MAX_MS (365ULL * 24 * 3600 * 1000)
 
 enum net_mode { NET_NONE, NET_LOOPBACK, NET_HOST };
 enum workdir_mode { WORKDIR_NONE, WORKDIR_RO, WORKDIR_RW };
@@ -165,8 +167,8 @@ const char *policy_on_violation_name(enum on_violation v);
 
 /* Pure parsers, unit-tested: sizes are bytes or K/M/G/T (powers of 1024; "64M", "64MB",
  * "64MiB", any case, "1.5G"), "unlimited"/"max" -> POLICY_UNLIMITED; durations are "1500ms",
- * "10s", "1.5s", "2m", "1h", a bare number is seconds, "unlimited"/"max"/"0" ->
- * POLICY_UNLIMITED; booleans true/false/yes/no/on/off/1/0. Surrounding whitespace is
+ * "10s", "1.5s", "2m", "1h", "30d", a bare number is seconds, "unlimited"/"max"/"0" ->
+ * POLICY_UNLIMITED, at most POLICY_DURATION_MAX_MS (else -ERANGE); booleans true/false/yes/no/on/off/1/0. Surrounding whitespace is
  * ignored. Return 0 or -EINVAL (junk, sign, empty) / -ERANGE (too large, or a non-zero value
  * that rounds to 0). */
 int parse_size(const char *s, uint64_t *bytes);

@@ -18,6 +18,7 @@
 #define MS_PER_S 1000ULL
 #define MS_PER_MIN (60 * MS_PER_S)
 #define MS_PER_H (60 * MS_PER_MIN)
+#define MS_PER_DAY (24 * MS_PER_H)
 #define CPUS_MIN 0.01  /* cpu.max rejects quotas below 1ms per 100ms period */
 #define CPUS_MAX 65536.0
 
@@ -39,6 +40,7 @@ static const struct unit duration_units[] = {
 	{ "s", MS_PER_S },
 	{ "m", MS_PER_MIN },
 	{ "h", MS_PER_H },
+	{ "d", MS_PER_DAY },
 };
 
 /* Trim surrounding whitespace: *s moves to the first non-space, the length is returned. */
@@ -205,7 +207,11 @@ int parse_duration_ms(const char *s, uint64_t *ms)
 			*ms = POLICY_UNLIMITED;
 			return 0;
 		}
-		return decimal_scale(&d, duration_units[i].mult, ms);
+		/* Far below what wraps anywhere: ms to ns fits in 64 bits, and the supervisor's
+		 * poll timeout is computed from a bounded value (a timeout that wrapped would wait
+		 * forever). Larger is a typo; "unlimited" says it on purpose. */
+		r = decimal_scale(&d, duration_units[i].mult, ms);
+		return r == 0 && *ms > POLICY_DURATION_MAX_MS ? -ERANGE : r;
 	}
 	return -EINVAL;
 }

@@ -204,6 +204,8 @@ static int apply_op(int rootfd, struct rootfs_op *op)
 		return make_entry(rootfd, op);
 	case ROOTFS_FILE:
 		return write_file(rootfd, op);
+	case ROOTFS_SCRIPT:
+		return rootfs_place_script(rootfd, op);
 	case ROOTFS_BIND:
 		m = op->tree_fd;
 		op->tree_fd = -1;

@@ -530,5 +530,8 @@ void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, siz
 	case ROOTFS_FILE:
 		snprintf(buf, len, "write /%s", op->dst);
 		break;
+	case ROOTFS_SCRIPT:
+		snprintf(buf, len, "place the scanned copy of the script over /%s", op->dst);
+		break;
 	}
 }

@@ -29,6 +29,7 @@ enum rootfs_op_kind {
 	ROOTFS_DIR,	/* mkdir dst */
 	ROOTFS_SYMLINK, /* dst -> src */
 	ROOTFS_FILE,	/* dst holds the text src */
+	ROOTFS_SCRIPT,	/* the scanned bytes src (size_bytes long) bound read-only over the file dst (script.c) */
 };
 
 struct rootfs_op {
@@ -75,6 +76,13 @@ static inline int rootfs_openat2(int dirfd, const char *path, int flags, uint64_
 int rootfs_plan_build(struct rootfs_plan *plan, const struct policy *p, const struct rootfs_identity *id,
 		      struct error *err);
 void rootfs_plan_free(struct rootfs_plan *plan);
+
+/* Append the op that puts a private read-only copy of bytes over the file at dst (absolute,
+ * inside the sandbox), so that the program runs exactly what [analysis] scanned (script.c).
+ * Call after rootfs_plan_build: it must be the last op, once every bind is in place. */
+int rootfs_plan_add_script(struct rootfs_plan *plan, const char *dst, const char *bytes, size_t len, mode_t mode,
+			   struct error *err);
+int rootfs_place_script(int rootfd, struct rootfs_op *op);
 
 /* Human description of op i, for error messages from the child ("bind /usr at /usr"). */
 void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, size_t len);

@@ -27,7 +27,7 @@
 #include "state.h"
 #include "trace.h"
 
-#define BATCH_USAGE "mlrun batch [--jobs N] [--policy P] [--report-dir D] [--json] FILE|-"
+#define BATCH_USAGE "mlrun batch [--jobs N] [--policy P] [--trust-jobs] [--report-dir D] [--json] FILE|-"
 
 /* ---- running the jobs -------------------------------------------------------------------- */
 
@@ -99,10 +99,33 @@ __attribute__((noreturn)) static void exec_job(const int fds[4], const sigset_t 
 }
 
 static void record(struct batch *b, size_t index, int report_fd, int wstatus);
+static void progress(const struct batch *b);
+
+/* A job refused before it ran (batch_check_tighten): mlrun's own error for this job only, on
+ * the batch's stderr and in D/LABEL.err; it counts as status "error". */
+static void refuse_job(struct batch *b, size_t index)
+{
+	const struct batch_job *j = &b->jobs[index];
+	char msg[ERROR_MSG_MAX];
+	snprintf(msg, sizeof(msg), "mlrun: batch: %s:%d: job %s not run: %s\n", strcmp(b->file, "-") ? b->file : "<stdin>",
+		 j->line, j->label, j->refused);
+	fputs(msg, stderr);
+	struct error e = { 0 };
+	int fd = b->dirfd >= 0 ? open_output(b, j, "err", &e) : -1;
+	if (fd >= 0 && write(fd, msg, strlen(msg)) < 0)
+		fprintf(stderr, "mlrun: batch: cannot write %s.err: %s\n", j->label, strerror(errno));
+	closep(&fd);
+	record(b, index, -1, W_EXITCODE(EXIT_MLRUN_ERROR, 0));
+	progress(b);
+}
 
 static void start_job(struct batch *b, size_t index)
 {
 	const struct batch_job *j = &b->jobs[index];
+	if (j->refused) {
+		refuse_job(b, index);
+		return;
+	}
 	char id[STATE_ID_MAX], report[PATH_MAX];
 	struct error err = { 0 };
 	int fds[4] = { j->has_stdin ? memfd_with("mlrun-batch-stdin", j->stdin_text, j->stdin_len)
@@ -394,6 +417,7 @@ static int parse_options(struct batch *b, int argc, char **argv, struct error *e
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' }, { "policy", required_argument, NULL, 'p' },
 		{ "report-dir", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'J' },
+		{ "trust-jobs", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -418,6 +442,9 @@ static int parse_options(struct batch *b, int argc, char **argv, struct error *e
 			break;
 		case 'J':
 			b->json = true;
+			break;
+		case 'T':
+			b->trust_jobs = true;
 			break;
 		default:
 			return error_set(err, 0, "batch: %s '%s' (usage: %s)", c == ':' ? "no value for" : "unknown option",
@@ -457,6 +484,8 @@ static int prepare(struct batch *b, int argc, char **argv, struct error *err)
 		r = error_set(err, 0, "batch: --policy %s: %s", b->policy, e.msg);
 	if (r == 0)
 		r = batch_load_jobs(b, err);
+	if (r == 0)
+		r = batch_check_tighten(b, err);
 	if (r == 0 && !(b->out = calloc(b->n_jobs + 1, sizeof(*b->out))))
 		r = error_set(err, ENOMEM, "out of memory");
 	if (r == 0 && b->report_dir && mkdir(b->report_dir, 0755) < 0 && errno != EEXIST)

@@ -1,4 +1,4 @@
-/* batch.h - `mlrun batch [--jobs N] [--policy P] [--report-dir D] [--json] FILE|-` (argv[0] is
+/* batch.h - `mlrun batch [--jobs N] [--policy P] [--trust-jobs] [--report-dir D] [--json] FILE|-` (argv[0] is
  * "batch"): many jobs, each a full `mlrun run`, at most N at once; one aggregate (docs/batch.md).
  * Below batch_main: the batch's own data, shared by batch.c (running) and batch_file.c (the job
  * file) only. */
@@ -23,7 +23,9 @@ struct batch_job {
 	char **opts, **argv;	  /* `mlrun run` options ("--timeout", "5s", ...); the command */
 	char *label, *stdin_text; /* label: the job's name, else its 1-based index */
 	size_t stdin_len;
-	bool has_stdin, has_policy;
+	bool has_stdin, has_policy, has_timeout, has_memory;
+	uint64_t timeout_ms, memory_bytes; /* the job's own "timeout" and "memory" */
+	char *refused; /* why the job may not run (it would loosen the batch's limits), or NULL */
 	int line;
 };
 
@@ -47,6 +49,7 @@ struct batch {
 	unsigned parallel;
 	const char *policy, *report_dir, *file;
 	bool json, tty, killed;
+	bool trust_jobs; /* --trust-jobs: a job's own policy, timeout and memory win, even looser */
 	char id[16];		       /* "b-" and 12 hex digits */
 	int dirfd, sigfd, stop_signal; /* dirfd of --report-dir or -1; the signal that stopped it */
 	struct batch_job *jobs;
@@ -62,6 +65,8 @@ int batch_main(int argc, char **argv);
 /* Read and check every job of b->file ("-": stdin) into b->jobs; errors carry FILE:LINE. */
 int batch_load_jobs(struct batch *b, struct error *err);
 void batch_job_free(struct batch_job *j);
+/* Mark (j->refused) every job whose own settings would loosen the batch's limits. */
+int batch_check_tighten(struct batch *b, struct error *err);
 /* The policy NAME|FILE resolves and loads (what `mlrun run --policy` will do). */
 int batch_check_policy(const char *name, struct error *err);
 size_t batch_strv_len(char *const *v);

@@ -16,6 +16,8 @@
 #include "cleanup.h"
 #include "run.h"
 
+extern char **environ;
+
 size_t batch_strv_len(char *const *v)
 {
 	size_t n = 0;
@@ -57,7 +59,7 @@ static int push_option(struct batch_job *j, const char *name, const char *value)
 
 void batch_job_free(struct batch_job *j)
 {
-	strv_free(j->opts), strv_free(j->argv), free(j->label), free(j->stdin_text);
+	strv_free(j->opts), strv_free(j->argv), free(j->label), free(j->stdin_text), free(j->refused);
 }
 
 /* A shell-free command line: blanks separate words, '...' is literal, "..." is literal except
@@ -103,6 +105,62 @@ int batch_check_policy(const char *name, struct error *err)
 	return r;
 }
 
+/* "unlimited", else the number and its unit. */
+static const char *limit_text(uint64_t v, const char *unit, char *buf, size_t len)
+{
+	if (v == POLICY_UNLIMITED)
+		return "unlimited";
+	snprintf(buf, len, "%llu %s", (unsigned long long)v, unit);
+	return buf;
+}
+
+/* A job line cannot weaken the sandbox the caller chose for the batch: its "timeout" and
+ * "memory" may only be at or below the batch's (its policy, then MLRUN_* variables, as every
+ * job's mlrun merges them), and its own "policy" - which could change anything - only runs
+ * when the caller trusts the file (--trust-jobs). A refused job fails on its own (status error). */
+static int refuse_loosening(const struct batch *b, struct batch_job *j, const struct policy *ceil)
+{
+	char mine[32], theirs[32];
+	const char *key = NULL, *unit = NULL;
+	uint64_t v = 0, max = 0;
+	if (b->trust_jobs)
+		return 0;
+	if (j->has_policy)
+		return asprintf(&j->refused, "a job's own \"policy\" is refused without batch --trust-jobs "
+			       "(it could loosen every limit of the batch)") < 0 ? -ENOMEM : 0;
+	if (j->has_timeout && j->timeout_ms > ceil->timeout_ms)
+		key = "timeout", unit = "ms", v = j->timeout_ms, max = ceil->timeout_ms;
+	else if (j->has_memory && j->memory_bytes > ceil->memory_bytes)
+		key = "memory", unit = "bytes", v = j->memory_bytes, max = ceil->memory_bytes;
+	if (!key)
+		return 0;
+	return asprintf(&j->refused, "\"%s\" %s is above the batch's %s (a job may only tighten the batch's limits)",
+			key, limit_text(v, unit, mine, sizeof(mine)), limit_text(max, unit, theirs, sizeof(theirs))) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
+int batch_check_tighten(struct batch *b, struct error *err)
+{
+	const char *name = b->policy ? b->policy : getenv("MLRUN_POLICY");
+	_cleanup_free_ char *path = NULL;
+	struct error e = { 0 };
+	struct policy ceil;
+	int r = 0;
+	policy_init(&ceil);
+	if (name && *name && (r = policy_open(name, mlrun_policy_dirs(), &path, &e)) >= 0)
+		r = policy_load_fd(&ceil, r, path, &e);
+	if (r == 0)
+		r = policy_apply_env(&ceil, environ, &e);
+	if (r < 0)
+		r = error_set(err, -r, "batch: the batch's limits: %s", e.msg);
+	for (size_t i = 0; i < b->n_jobs && r == 0; i++)
+		if (refuse_loosening(b, &b->jobs[i], &ceil) < 0)
+			r = error_set(err, ENOMEM, "out of memory");
+	policy_free(&ceil);
+	return r;
+}
+
 /* "cmd": a non-empty array of strings. */
 static int json_cmd(json_object *v, struct batch_job *j)
 {
@@ -142,6 +200,10 @@ static int json_string(const char *key, const char *s, size_t len, struct batch_
 		return error_set(err, 0, "%s: bad memory size '%s' (bytes or K/M/G)", where, s);
 	if (!strcmp(key, "policy") && batch_check_policy(s, &e) < 0)
 		return error_set(err, 0, "%s: \"policy\": %s", where, e.msg);
+	if (!strcmp(key, "timeout"))
+		j->has_timeout = true, j->timeout_ms = n;
+	if (!strcmp(key, "memory"))
+		j->has_memory = true, j->memory_bytes = n;
 	if (!strcmp(key, "timeout") || !strcmp(key, "memory") || !strcmp(key, "policy")) {
 		j->has_policy |= !strcmp(key, "policy");
 		return push_option(j, key, s);

@@ -169,7 +169,7 @@ static void build_rlimits(struct sandbox *sb, const struct policy *p, const stru
 	if (fb->pids)
 		add_rlimit(sb, RLIMIT_NPROC, p->pids);
 	if (fb->cpu_time && p->cpu_time_ms != POLICY_UNLIMITED)
-		add_rlimit(sb, RLIMIT_CPU, (p->cpu_time_ms + 999) / 1000);
+		add_rlimit(sb, RLIMIT_CPU, p->cpu_time_ms / 1000 + (p->cpu_time_ms % 1000 != 0)); /* rounded up, no overflow */
 }
 
 /* mlrun's state directory, canonical, for the plan to hide from every bind (docs/security.md,

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "paths.h"
 #include "cleanup.h"
 #include "prepare.h"
@@ -69,55 +70,6 @@ static void note_env_settings(const struct policy *p, const struct run_options *
 			res->env_names[i], res->env_values[i], p->name);
 }
 
-/* The .py file the run would execute: PROGRAM itself, or the script given to an interpreter. */
-static const char *python_source(const struct run_options *o)
-{
-	for (int i = 0; i < o->argc && i < 2; i++) {
-		size_t n = strlen(o->argv[i]);
-		if (n > 3 && strcmp(o->argv[i] + n - 3, ".py") == 0)
-			return o->argv[i];
-	}
-	return NULL;
-}
-
-static int level_rank(const char *level)
-{
-	static const char *const levels[] = { "SAFE", "LOW", "MEDIUM", "HIGH", "CRITICAL" };
-	for (int i = 0; i < (int)ARRAY_SIZE(levels); i++)
-		if (strcmp(level, levels[i]) == 0)
-			return i;
-	return (int)ARRAY_SIZE(levels); /* unknown: treat as worse than anything */
-}
-
-/* [analysis] python: scan the program before anything is created; warn, or refuse to run it
- * (status "rejected", exit 125) at or above the policy's level. */
-static int analyze_program(const struct policy *p, const struct run_options *o, struct run_result *res,
-			   struct error *err)
-{
-	const char *src = python_source(o);
-	if (p->analysis_python == ANALYSIS_OFF || !src)
-		return 0;
-	int r = scan_file_json(src, &res->analysis_json, err);
-	if (r < 0)
-		return r;
-	json_object *a = json_tokener_parse(res->analysis_json), *v;
-	const char *level = a && json_object_object_get_ex(a, "level", &v) ? json_object_get_string(v) : "?";
-	int score = a && json_object_object_get_ex(a, "score", &v) ? json_object_get_int(v) : -1;
-	size_t findings = a && json_object_object_get_ex(a, "findings", &v) ? json_object_array_length(v) : 0;
-	int threshold = p->analysis_python == ANALYSIS_REJECT_HIGH ? level_rank("HIGH")
-			: p->analysis_python == ANALYSIS_REJECT_CRITICAL ? level_rank("CRITICAL")
-									  : INT32_MAX;
-	if (level_rank(level) >= threshold) {
-		res->status = RUN_REJECTED;
-		r = error_set(err, 0, "%s rejected by the policy's [analysis]: level %s, score %d, %zu finding(s) (mlrun scan %s)",
-			      src, level, score, findings, src);
-	} else if (!o->quiet && level_rank(level) > 0)
-		fprintf(stderr, "mlrun: scan: %s: level %s, score %d, %zu finding(s) (mlrun scan %s)\n", src, level, score,
-			findings, src);
-	json_object_put(a);
-	return r;
-}
-
 /* What holds for this run, whatever the policy asked. */
 static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy *p, struct run_enforced *e)
 {
@@ -155,6 +107,7 @@ int run_main(const struct run_options *o)
 	struct run_result res = { .exit_code = EXIT_MLRUN_ERROR, .status = RUN_ERROR, .code = -1, .seccomp_cache = -1 };
 	struct run_enforced enf = { 0 };
 	struct trace tr;
+	struct analysis_pin pin = { 0 };
 	char id[64];
 	int r;
 	bool prepared = false;
@@ -169,7 +122,8 @@ int run_main(const struct run_options *o)
 		goto fail;
 	note_env_settings(&p, o, &res);
 	trace_step(&tr, 0, "merge policy");
-	if ((r = analyze_program(&p, o, &res, &err)) < 0)
+	/* [analysis] python: scan what will run before anything is created (advisory, analysis.h) */
+	if ((r = analysis_check(&p, o, &res, &pin, &err)) < 0)
 		goto fail;
 
 	cgroup_probe(&host);
@@ -187,6 +141,8 @@ int run_main(const struct run_options *o)
 			res.exit_code = r == -ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC;
 		goto fail;
 	}
+	if ((r = analysis_place(&pin, &sb.plan, &err)) < 0) /* the sandbox runs the scanned bytes */
+		goto fail;
 	res.seccomp_cache = sb.sec.seccomp ? sb.sec.cache_hit : -1;
 	trace_step(&tr, 0, res.seccomp_cache == 1 ? "prepare sandbox (seccomp filter from the cache)" : "prepare sandbox");
 	warn_degraded(o, &enf);
@@ -211,6 +167,7 @@ int run_main(const struct run_options *o)
 	sandbox_release(&sb);
 	policy_free(&p);
 	free(res.analysis_json);
+	analysis_pin_free(&pin);
 	return res.exit_code;
 
 fail:
@@ -225,5 +182,6 @@ fail:
 		sandbox_release(&sb);
 	policy_free(&p);
 	free(res.analysis_json);
+	analysis_pin_free(&pin);
 	return res.exit_code;
 }

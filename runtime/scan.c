@@ -12,6 +12,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,16 +87,37 @@ static int wait_analyzer(pid_t pid, struct error *err)
 			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
-int scan_file_json(const char *file, char **json, struct error *err)
+/* The source as the analyzer's stdin: a sealed memfd holding exactly these bytes (no pipe to
+ * keep fed, and the analyzer cannot change what it reads). */
+static int source_memfd(const char *src, size_t len, struct error *err)
+{
+	_cleanup_close_ int fd = memfd_create("mlrun-scan-source", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return error_set(err, errno, "scan: cannot create a memfd");
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, src + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return error_set(err, n < 0 ? errno : EIO, "scan: cannot copy the source");
+		off += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		return error_set(err, errno, "scan: cannot seal the source");
+	return TAKE_FD(fd);
+}
+
+int scan_bytes_json(const char *name, const char *src, size_t len, char **json, struct error *err)
 {
 	*json = NULL;
-	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = source_memfd(src, len, err);
 	if (fd < 0)
-		return error_set(err, errno, "%s", file);
+		return fd;
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return error_set(err, errno, "scan: cannot create a pipe");
-	pid_t pid = spawn_analyzer(file, fd, pipefd[1], true, err);
+	pid_t pid = spawn_analyzer(name, fd, pipefd[1], true, err);
 	close(pipefd[1]);
 	if (pid < 0) {
 		close(pipefd[0]);
@@ -104,9 +126,9 @@ int scan_file_json(const char *file, char **json, struct error *err)
 	/* The analyzer prints one JSON line; read it all, then reap. */
 	_cleanup_fclose_ FILE *in = fdopen(pipefd[0], "re");
 	size_t cap = 0;
-	ssize_t len = in ? getdelim(json, &cap, '\0', in) : -1;
+	ssize_t got = in ? getdelim(json, &cap, '\0', in) : -1;
 	int r = wait_analyzer(pid, err);
-	if (r == 0 && len <= 0)
+	if (r == 0 && got <= 0)
 		r = error_set(err, EIO, "scan: the analyzer printed nothing");
 	if (r < 0) {
 		free(*json);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -121,6 +122,17 @@ static void read_status(struct sup *s)
 	}
 }
 
+/* poll's timeout until wake (ns), -1 for never. A wait longer than INT_MAX ms (24.8 days) is
+ * cut to INT_MAX: the loop wakes, finds the deadline not reached and waits again. A plain (int)
+ * cast would wrap to a negative value, which poll reads as "wait forever". */
+static int poll_timeout_ms(uint64_t now, uint64_t wake)
+{
+	if (wake == UINT64_MAX)
+		return -1;
+	uint64_t ms = (wake > now ? wake - now : 0) / 1000000 + 1;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 static int loop(struct sup *s)
 {
 	while (!s->exited) {
@@ -144,7 +156,7 @@ static int loop(struct sup *s)
 			wake = s->kill_deadline_ns;
 		if (violation_monitor_wake_ns(&s->vm) < wake)
 			wake = violation_monitor_wake_ns(&s->vm);
-		int timeout_ms = wake == UINT64_MAX ? -1 : (int)((wake > now ? wake - now : 0) / 1000000 + 1);
+		int timeout_ms = poll_timeout_ms(now, wake);
 
 		struct pollfd fds[4] = {
 			{ .fd = s->pidfd, .events = POLLIN },

@@ -56,7 +56,7 @@ print(best)'
 	  # an indented comment
 	EOF
 	echo "{\"cmd\": [\"/bin/true\"], \"policy\": \"$REPO/policies/strict.ini\", \"memory\": \"128M\", \"name\": \"strict\"}" >>jobs
-	run "$MLRUN" batch --report-dir r jobs
+	run "$MLRUN" batch --trust-jobs --report-dir r jobs
 	assert_failure 1
 	assert_equal "$(agg total)" 5
 	assert_equal "$(agg failed_by_status)" "timeout 1"

@@ -242,11 +242,19 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 	sigset_t set;
 	sigprocmask(SIG_BLOCK, NULL, &set); /* the supervisor blocked what it forwards */
 	sigaddset(&set, SIGCHLD);
+	bool suspended = false;
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&set, &si);
 		if (sig < 0)
 			continue;
+		/* Ctrl-Z without a cgroup to freeze: stop every process of the sandbox (SIGTSTP
+		 * itself would be dropped, the program's process group is orphaned in its session). */
+		if (sig == SIGTSTP || (sig == SIGCONT && suspended)) {
+			suspended = sig == SIGTSTP;
+			kill(-1, suspended ? SIGSTOP : SIGCONT);
+			continue;
+		}
 		if (sig != SIGCHLD) {
 			kill(payload, sig);
 			continue;

@@ -154,3 +154,53 @@ EOF
 	assert_output --partial "fg-got:[secret]"
 	refute_output --partial "bg-got:secret"
 }
+
+@test "Ctrl-Z stops the whole run, fg continues it with the terminal" {
+	local fifo=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out
+	mkfifo "$fifo"
+	cat >"$BATS_TEST_TMPDIR/session.sh" <<'EOF'
+set -m
+# stopped: state T, or in a frozen cgroup (v2 freezer tasks sleep)
+stopped() {
+	[ "$(awk '{print $3}' /proc/$1/stat)" = T ] && return 0
+	local cg m
+	cg=$(sed -n 's/^0:://p' /proc/$1/cgroup)
+	for m in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		grep -qx "frozen 1" "$m$cg/cgroup.events" 2>/dev/null && return 0
+	done
+	return 1
+}
+"$MLRUN" -q --policy "$STRICT" -- /usr/bin/python3 -c 'import time
+print("running", flush=True)
+while True: time.sleep(0.1)'
+echo "suspended rc=$?"
+queue=$(jobs -p %1)
+while [ -n "$queue" ]; do
+	set -- $queue; p=$1; shift; queue="$*"
+	if [ "$(cat /proc/$p/comm)" = python3 ]; then # the program (pid 1 and mlrun only wait)
+		for i in $(seq 100); do stopped "$p" && break; sleep 0.1; done
+		if stopped "$p"; then echo "stopped $p"; else echo "running $p"; fi
+	fi
+	queue="$queue $(cat /proc/$p/task/*/children 2>/dev/null)"
+	queue=$(echo $queue)
+done
+echo checked
+fg
+echo "rc=$?"
+EOF
+	timeout $((30 * SLOW)) script -qec "bash $BATS_TEST_TMPDIR/session.sh" /dev/null <"$fifo" >"$out" &
+	local pid=$!
+	exec 7>"$fifo"
+	wait_for 100 grep -q "^running" "$out"
+	printf '\032' >&7
+	wait_for 100 grep -q "checked" "$out"
+	printf '\003' >&7
+	wait_for 100 grep -q "rc=" "$out"
+	exec 7>&-
+	wait "$pid" || true
+	run tr -d '\r' <"$out"
+	assert_output --partial "suspended rc=147"
+	assert_output --regexp "stopped [0-9]+"
+	refute_output --regexp "running [0-9]+"
+	assert_output --partial "rc=130"
+}

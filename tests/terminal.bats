@@ -172,13 +172,13 @@ stopped() {
 }
 "$MLRUN" -q --policy "$STRICT" -- /usr/bin/python3 -c 'import time
 print("running", flush=True)
-while True: time.sleep(0.1)'
+while True: time.sleep(0.1); print("tick", flush=True)'
 echo "suspended rc=$?"
 queue=$(jobs -p %1)
 while [ -n "$queue" ]; do
 	set -- $queue; p=$1; shift; queue="$*"
 	if [ "$(cat /proc/$p/comm)" = python3 ]; then # the program (pid 1 and mlrun only wait)
-		for i in $(seq 100); do stopped "$p" && break; sleep 0.1; done
+		for i in $(seq 50); do stopped "$p" && break; sleep 0.1; done
 		if stopped "$p"; then echo "stopped $p"; else echo "running $p"; fi
 	fi
 	queue="$queue $(cat /proc/$p/task/*/children 2>/dev/null)"
@@ -194,6 +194,8 @@ EOF
 	wait_for 100 grep -q "^running" "$out"
 	printf '\032' >&7
 	wait_for 100 grep -q "checked" "$out"
+	# ticks again after the check: fg continued the program (and the terminal is raw again)
+	wait_for 100 sh -c "sed -n '/checked/,\$p' '$out' | grep -q tick"
 	printf '\003' >&7
 	wait_for 100 grep -q "rc=" "$out"
 	exec 7>&-

@@ -81,6 +81,10 @@ int cgroup_leaf_open(struct cgroup_leaf *leaf, const struct cgroup_host *host, c
  * With cgroup.kill present it only calls openat/write/close (async-signal-safe). */
 int cgroup_leaf_kill(const struct cgroup_leaf *leaf);
 
+/* Freeze (or thaw) every process in the leaf (cgroup.freeze): Ctrl-Z on a run. -EBADF for a
+ * degraded leaf. */
+int cgroup_leaf_freeze(const struct cgroup_leaf *leaf, bool frozen);
+
 /* One snapshot of the leaf's statistics. Optional files missing are flagged (has_*); files of
  * a controller the leaf lacks leave their fields 0. Returns 0, -EBADF for a degraded leaf, or
  * the first unexpected error (st then still holds everything that could be read). */

@@ -207,6 +207,13 @@ static int kill_fallback(const struct cgroup_leaf *leaf)
 	return r;
 }
 
+int cgroup_leaf_freeze(const struct cgroup_leaf *leaf, bool frozen)
+{
+	if (!leaf || leaf->dirfd < 0)
+		return -EBADF;
+	return cgroup_write(leaf->dirfd, leaf->path, "cgroup.freeze", frozen ? "1" : "0", NULL);
+}
+
 int cgroup_leaf_kill(const struct cgroup_leaf *leaf)
 {
 	if (!leaf || leaf->dirfd < 0)

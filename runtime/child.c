@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -49,18 +50,20 @@ static void step(const struct sandbox *sb, enum child_stage stage, int r, int in
 }
 
 /* Inherited descriptors (the caller's leaks, the supervisor's own) must not reach the
- * sandbox: close every fd above 2 except the child's three pipes and the seccomp socket. */
+ * sandbox: close every fd above 2 except the child's three pipes, the seccomp socket and the
+ * program's pty. */
 static int close_inherited_fds(const struct sandbox *sb)
 {
-	int keep[4] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1 };
-	for (int i = 1; i < 4; i++) /* sort four values */
+	int keep[5] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1,
+			sb->tty_slave };
+	for (int i = 1; i < 5; i++) /* sort five values */
 		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
 	unsigned int from = 3;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (keep[i] < 0)
 			continue;
 		if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, keep[i] - 1, 0) < 0)
@@ -68,6 +71,29 @@ static int close_inherited_fds(const struct sandbox *sb)
 		from = (unsigned int)keep[i] + 1;
 	}
 	return syscall(SYS_close_range, from, ~0u, 0) < 0 ? -errno : 0;
+}
+
+/* The caller's terminal never enters the sandbox: TIOCSETD, tcflow, tcsetattr, TIOCSWINSZ and
+ * O_NONBLOCK on it would outlive the run. Fds 0-2 that were terminals become the program's
+ * own pty (the rest pass through unchanged), in pid 1 too. */
+static int use_own_terminal(const struct sandbox *sb)
+{
+	if (sb->tty_slave < 0)
+		return 0;
+	for (int fd = 0; fd < 3; fd++)
+		if (sb->tty_slave_for[fd] && dup2(sb->tty_slave, fd) < 0)
+			return -errno;
+	return close(sb->tty_slave) < 0 ? -errno : 0;
+}
+
+/* The program leads a session whose controlling terminal is its pty: Ctrl-C there is SIGINT
+ * to its foreground process group, /dev/tty is the pty, and job control inside works. */
+static int take_terminal(const struct sandbox *sb)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (sb->tty_slave_for[fd])
+			return setsid() < 0 || ioctl(fd, TIOCSCTTY, 0) < 0 ? -errno : 0;
+	return 0;
 }
 
 /* Nothing may run before the id maps exist; EOF here means the supervisor died first. */
@@ -186,6 +212,7 @@ __attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
 	close(sb->status_fd);
 	close(sb->sync_fd);
 
+	step(sb, STAGE_TERMINAL, take_terminal(sb), 0);
 	step(sb, STAGE_RLIMITS, set_rlimits(sb), 0);
 	step(sb, STAGE_DROP_CAPS, drop_capabilities(), 0);
 	step(sb, STAGE_NO_NEW_PRIVS, set_no_new_privs(), 0);
@@ -238,6 +265,7 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 	sigprocmask(SIG_BLOCK, NULL, &set); /* the supervisor blocked what it forwards */
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SANDBOX_SIG_TEARDOWN);
+	bool suspended = false;
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&set, &si);
@@ -247,6 +275,13 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 		if (sig == SANDBOX_SIG_TEARDOWN) {
 			if (si.si_code == SI_USER && si.si_pid == 0)
 				kill(-1, SIGKILL); /* the payload's end follows through SIGCHLD */
+			continue;
+		}
+		/* Ctrl-Z without a cgroup to freeze: stop every process of the sandbox (SIGTSTP
+		 * itself would be dropped, the program's process group is orphaned in its session). */
+		if (sig == SIGTSTP || (sig == SIGCONT && suspended)) {
+			suspended = sig == SIGTSTP;
+			kill(-1, suspended ? SIGSTOP : SIGCONT);
 			continue;
 		}
 		if (sig != SIGCHLD) {
@@ -279,6 +314,7 @@ void sandbox_child(struct sandbox *sb)
 	sigaddset(&chld, SANDBOX_SIG_TEARDOWN);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	step(sb, STAGE_CLOSE_FDS, close_inherited_fds(sb), 0);
+	step(sb, STAGE_TERMINAL, use_own_terminal(sb), 0);
 	step(sb, STAGE_SYNC, wait_for_parent(sb), 0);
 	step(sb, STAGE_MOUNT_PRIVATE, rootfs_make_private(), 0);
 	/* Sources are cloned with the caller's own file access (root's, or the rootless user's),
@@ -330,6 +366,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_FORK_PAYLOAD] = "fork the program",
 		[STAGE_RLIMITS] = "set rlimits",
 		[STAGE_CLOSE_FDS] = "close inherited descriptors",
+		[STAGE_TERMINAL] = "give the program its own terminal",
 		[STAGE_DROP_CAPS] = "drop capabilities",
 		[STAGE_NO_NEW_PRIVS] = "set no_new_privs",
 		[STAGE_LANDLOCK_RULES] = "build the Landlock ruleset",

@@ -217,7 +217,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->id = id;
 	sb->hostname = p->hostname;
 	sb->verbose = o->verbose;
-	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;
+	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
 	sb->as_root = geteuid() == 0;
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless, the caller's
 	 * own ids map to themselves. The inside ids equal the host ids either way. */

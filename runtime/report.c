@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <json.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,6 +139,12 @@ static int write_all(int fd, const char *s, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) { /* an O_NONBLOCK someone else set: wait, do not lose it */
+				struct pollfd p = { .fd = fd, .events = POLLOUT };
+				if (poll(&p, 1, -1) < 0 && errno != EINTR)
+					return -errno;
+				continue;
+			}
 			return -errno;
 		}
 		s += n;

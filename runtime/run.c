@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "cleanup.h"
 #include "prepare.h"
+#include "pty.h"
 #include "run.h"
 #include "scan.h"
 #include "supervisor.h"
@@ -113,6 +114,7 @@ int run_main(const struct run_options *o)
 	bool prepared = false;
 
 	memset(&sb, 0, sizeof(sb));
+	term_save();
 	trace_start(&tr, o->verbose);
 	snprintf(id, sizeof(id), "%s", o->name ? o->name : "");
 	if (!o->name)
@@ -150,6 +152,8 @@ int run_main(const struct run_options *o)
 		fprintf(stderr, "mlrun: warning: not enforced here: landlock (the kernel has no Landlock ABI)\n");
 
 	r = supervise(&sb, &leaf, &p, &tr, &res, &err);
+	/* The caller's terminal settings and fd flags are theirs again before mlrun writes. */
+	term_restore();
 	trace_step(&tr, 0, "program ended");
 	if (cgroup_leaf_destroy(&leaf, r < 0 ? NULL : &err) < 0 && r == 0) {
 		r = -EBUSY;
@@ -158,8 +162,10 @@ int run_main(const struct run_options *o)
 	if (r < 0)
 		goto fail;
 	trace_step(&tr, 0, "remove cgroup leaf");
-	if (report_write(o, id, &p, sb.argv, &res, &enf, &err) < 0)
+	if (report_write(o, id, &p, sb.argv, &res, &enf, &err) < 0) {
 		fprintf(stderr, "mlrun: %s\n", err.msg);
+		res.exit_code = EXIT_MLRUN_ERROR; /* a run without its report is not a success */
+	}
 	if (o->summary)
 		report_summary(stderr, &res, &enf);
 	if (!o->quiet)
@@ -171,6 +177,7 @@ int run_main(const struct run_options *o)
 	return res.exit_code;
 
 fail:
+	term_restore();
 	cgroup_leaf_destroy(&leaf, NULL);
 	fprintf(stderr, "mlrun: %s\n", err.msg[0] ? err.msg : strerror(-r));
 	if (res.status != RUN_REJECTED)

@@ -32,6 +32,7 @@ enum child_stage {
 	STAGE_FORK_PAYLOAD,
 	STAGE_RLIMITS,
 	STAGE_CLOSE_FDS,
+	STAGE_TERMINAL, /* the program's pty as fds 0-2 and controlling terminal */
 	STAGE_DROP_CAPS,
 	STAGE_NO_NEW_PRIVS,
 	STAGE_LANDLOCK_RULES, /* pid 1 builds the ruleset after pivot_root */
@@ -95,6 +96,8 @@ struct sandbox {
 	int sync_fd;   /* read end: one byte once the id maps are written; EOF = parent died */
 	int msg_fd;    /* write end (CLOEXEC): child_msg records */
 	int status_fd; /* write end: pid 1 sends the payload's end (struct payload_end) */
+	int tty_slave;	    /* the program's pty (runtime/pty.c), -1 without a terminal */
+	bool tty_slave_for[3]; /* which of fds 0-2 it replaces (those that were terminals) */
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "pty.h"
 #include "state.h"
 #include "supervisor.h"
 
@@ -27,7 +28,8 @@
 /* How long pid 1 may take to kill and reap the sandbox before it is killed itself. */
 #define TEARDOWN_GRACE_NS (1000 * 1000000ull)
 
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM,
+				 SIGTSTP };
 
 struct sup {
 	struct sandbox *sb;
@@ -50,6 +52,7 @@ struct sup {
 	bool have_stats;
 	bool registered; /* a state file exists */
 	struct violation_monitor vm; /* denied syscalls (security/notify.c) */
+	struct pty_relay pty; /* the program's terminal (runtime/pty.c) */
 };
 
 static int pidfd_signal(int pidfd, int sig)
@@ -133,6 +136,32 @@ static int poll_timeout_ms(uint64_t now, uint64_t wake)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Ctrl-Z (or SIGTSTP) stops the whole run: the sandbox (frozen, or its program stopped), then
+ * mlrun with the caller's terminal settings back; `fg` or `bg` continues both. */
+static void suspend_run(struct sup *s)
+{
+	bool frozen = s->leaf && s->leaf->dirfd >= 0 && cgroup_leaf_freeze(s->leaf, true) == 0;
+	if (!frozen)
+		pidfd_signal(s->pidfd, SIGTSTP); /* pid 1 relays it to the program */
+	pty_suspend(&s->pty);
+	kill(getpid(), SIGSTOP);
+	pty_resume(&s->pty);
+	if (frozen)
+		cgroup_leaf_freeze(s->leaf, false);
+	pidfd_signal(s->pidfd, SIGCONT);
+}
+
+static void relay_signal(struct sup *s, int sig)
+{
+	if (sig == SIGTSTP)
+		return suspend_run(s);
+	if (sig == SIGCONT)
+		pty_resume(&s->pty);
+	if (sig == SIGWINCH && s->pty.master >= 0)
+		return pty_resize(&s->pty); /* the kernel signals the pty's foreground */
+	pidfd_signal(s->pidfd, sig);
+}
+
 static int loop(struct sup *s)
 {
 	while (!s->exited) {
@@ -158,25 +187,29 @@ static int loop(struct sup *s)
 			wake = violation_monitor_wake_ns(&s->vm);
 		int timeout_ms = poll_timeout_ms(now, wake);
 
-		struct pollfd fds[4] = {
+		struct pollfd fds[4 + PTY_POLLFDS] = {
 			{ .fd = s->pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
 			{ .fd = s->msg_fd, .events = POLLIN }, /* poll skips a negative fd */
 			{ .fd = violation_monitor_fd(&s->vm, now), .events = POLLIN },
 		};
-		if (poll(fds, 4, timeout_ms) < 0) {
+		int pty_ms = pty_pollfds(&s->pty, fds + 4);
+		if (pty_ms >= 0 && (timeout_ms < 0 || pty_ms < timeout_ms))
+			timeout_ms = pty_ms;
+		if (poll(fds, ARRAY_SIZE(fds), timeout_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
 		if (fds[2].revents)
 			read_messages(s);
+		pty_handle(&s->pty, fds + 4);
 		if (fds[3].revents && violation_monitor_handle(&s->vm, fds[3].revents, trace_now_ns()) == MONITOR_KILL)
 			kill_sandbox(s);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				pidfd_signal(s->pidfd, (int)si.ssi_signo);
+				relay_signal(s, (int)si.ssi_signo);
 		}
 		if (fds[0].revents & POLLIN) {
 			if (wait4(s->pid, &s->init_status, 0, &s->ru) < 0)
@@ -319,12 +352,16 @@ static int start_child(struct sup *s, struct error *err)
 	s->sb->sync_fd = sync[0];
 	s->sb->msg_fd = msg[1];
 	s->sb->status_fd = status[1];
+	s->sb->tty_slave = s->pty.slave;
+	for (int fd = 0; fd < 3; fd++)
+		s->sb->tty_slave_for[fd] = s->pty.slave >= 0 && s->pty.slave_for[fd];
 	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };
 	s->start_ns = trace_now_ns();
 	s->pid = ns_clone(&ca, &s->pidfd);
 	if (s->pid == 0)
 		sandbox_child(s->sb);
 	close(sync[0]), close(msg[1]), close(status[1]);
+	pty_started(&s->pty);
 	s->sync_fd = sync[1];
 	s->msg_fd = msg[0];
 	s->status_fd = status[0];
@@ -351,7 +388,8 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	      struct run_result *res, struct error *err)
 {
 	struct sup s = { .sb = sb, .leaf = leaf, .p = p, .tr = tr, .pidfd = -1, .sigfd = -1, .msg_fd = -1,
-			 .status_fd = -1, .sync_fd = -1, .vm = { .sock_fd = -1, .listener_fd = -1 } };
+			 .status_fd = -1, .sync_fd = -1, .vm = { .sock_fd = -1, .listener_fd = -1 },
+			 .pty = { .master = -1, .slave = -1, .in_fd = -1, .out_fd = -1 } };
 	sigset_t fwd, old;
 	int r;
 
@@ -364,6 +402,10 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	s.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.sigfd < 0) {
 		r = error_set(err, errno, "cannot create a signalfd");
+		goto out;
+	}
+	if ((r = pty_open(&s.pty, err)) < 0) {
+		res->exit_code = EXIT_MLRUN_ERROR;
 		goto out;
 	}
 	if ((r = start_child(&s, err)) < 0) {
@@ -384,6 +426,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 		goto out;
 	}
 	uint64_t end = trace_now_ns();
+	pty_drain(&s.pty); /* the program's last output comes before the report */
 	if (s.msg_fd >= 0)
 		read_messages(&s); /* the rest: every writer is gone with the pid namespace */
 	read_status(&s);
@@ -398,6 +441,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	r = 0;
 out:
 	violation_monitor_finish(&s.vm, res);
+	pty_close(&s.pty);
 	if (s.registered)
 		state_remove(sb->id);
 	if (s.pidfd >= 0)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh BUILD SECONDS HARNESS... - run each libFuzzer harness of BUILD/fuzz/: first every file of
 # its seed corpus (tests/fuzz/corpus/HARNESS/) once, then SECONDS of fuzzing from that corpus plus
-# what earlier runs found (BUILD/corpus/HARNESS/). A crash, leak or UBSan report fails the run and
-# leaves the input in BUILD/artifacts/. One line per harness: executions and coverage reached.
+# what earlier runs found (BUILD/corpus/HARNESS/), with tests/fuzz/HARNESS.dict if there is one.
+# A crash, leak or UBSan report fails the run and leaves the input in BUILD/artifacts/. One line
+# per harness: executions and coverage reached.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=$1 seconds=$2
@@ -12,6 +13,7 @@ for h in "$@"; do
 	bin=$build/fuzz/$h seeds=tests/fuzz/corpus/$h work=$build/corpus/$h log=$build/logs/$h.log
 	mkdir -p "$work" "$build/artifacts" "$build/logs"
 	opts=(-artifact_prefix="$build/artifacts/$h-" -timeout=60 -rss_limit_mb=4096)
+	[ -f "tests/fuzz/$h.dict" ] && opts+=(-dict="tests/fuzz/$h.dict")
 	if ! [ -d "$seeds" ] || [ -z "$(ls -A "$seeds")" ]; then
 		echo "fuzz $h: no seed corpus in $seeds"
 		failed=1

@@ -75,8 +75,9 @@ int snapshot_parse_proc_stat(const char *line, char *state, unsigned long long *
 			     unsigned long long *rss_pages)
 {
 	const char *p = strrchr(line, ')');
-	/* after ")": state(3) ... utime(14) stime(15) ... rss(24) */
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %llu",
+	/* after ") ": state(3) ... utime(14) stime(15) ... rss(24); a line that ends at ")" has no
+	 * p + 2 to read from */
+	if (!p || p[1] != ' ' || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %llu",
 			 state, utime, stime, rss_pages) != 4)
 		return -EINVAL;
 	return 0;

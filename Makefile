@@ -118,7 +118,7 @@ install: mlrun $(PROBE)
 	install -m644 docs/mlrun-policy.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -rf build build-asan mlrun mlrun-asan
+	rm -rf build build-asan build-fuzz mlrun mlrun-asan
 
 .PHONY: all check check-host asan check-asan deps demo install clean test-deps
 
@@ -144,3 +144,49 @@ bench-smoke: mlrun
 	$(Q)bench/run.sh --smoke
 
 .PHONY: bench bench-smoke deps-bench
+
+# ---- fuzzing (tests/fuzz/, docs/testing.md) ---------------------------------------------------
+# One libFuzzer harness per parser of outside input, linked against the project's objects built
+# with clang and ASan+UBSan in build-fuzz/ (never part of all/check). fuzz: FUZZ_SECONDS (60) per
+# harness, new inputs kept in build-fuzz/corpus/; fuzz-smoke: every corpus file once, then a few
+# seconds each (what .ci/run runs). Crashes land in build-fuzz/artifacts/.
+# Debian 12: clang is clang-14; libclang-rt-14-dev ships its libFuzzer and sanitizer runtimes.
+DEB_FUZZ     := clang libclang-rt-14-dev
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# clang's -Wformat=2 also flags vsnprintf(fmt) wrappers and "" formats, which gcc's does not.
+FUZZ_WARN    := $(WARN) -Wno-format-nonliteral -Wno-format-zero-length
+FUZZ_NAMES   := $(sort $(basename $(notdir $(wildcard tests/fuzz/*.c))))
+# state: the state file reaches state.c through json-c's readers, which the harness replaces.
+FUZZ_LDFLAGS_state := -Wl,--wrap=json_object_from_file,--wrap=json_object_from_fd
+
+deps-fuzz:
+	$(Q)if dpkg-query -W -f='$${Status}\n' $(DEB_FUZZ) 2>/dev/null | grep -c 'install ok installed' \
+	     | grep -qx "$(words $(DEB_FUZZ))"; then \
+	   echo "  DEPS    fuzz: all installed"; \
+	 else \
+	   SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	   $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEB_FUZZ); \
+	 fi
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) $(FUZZ_LDFLAGS_$*) -o $@ $< $(LIB_OBJS) $(PKG_LIBS)
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) WARN="$(FUZZ_WARN)" \
+		CFLAGS="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link" LDFLAGS="$(FUZZ_SAN)" \
+		fuzz-bins
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-smoke: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(or $(FUZZ_SMOKE_SECONDS),5) $(FUZZ_NAMES)
+
+.PHONY: deps-fuzz fuzz-build fuzz-bins fuzz fuzz-smoke

@@ -71,6 +71,18 @@ static uint64_t threads_runtime_usec(pid_t pid)
 	return ns / 1000;
 }
 
+int snapshot_parse_proc_stat(const char *line, char *state, unsigned long long *utime, unsigned long long *stime,
+			     unsigned long long *rss_pages)
+{
+	const char *p = strrchr(line, ')');
+	/* after ") ": state(3) ... utime(14) stime(15) ... rss(24); a line that ends at ")" has no
+	 * p + 2 to read from */
+	if (!p || p[1] != ' ' || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %llu",
+			 state, utime, stime, rss_pages) != 4)
+		return -EINVAL;
+	return 0;
+}
+
 /* One process from /proc/PID/stat: adds its CPU time (usec) and RSS (bytes); returns its state
  * letter ('Z' for a zombie), 0 when it is gone. stat's utime+stime also count exited threads
  * but only in clock ticks (10 ms): the larger of it and the live threads' exact runtime is
@@ -82,11 +94,9 @@ static char proc_usage(pid_t pid, uint64_t *cpu_usec, uint64_t *rss)
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f || !fgets(line, sizeof(line), f))
 		return 0;
-	char *p = strrchr(line, ')'), state = 0;
+	char state = 0;
 	unsigned long long ut = 0, st = 0, rss_pages = 0;
-	/* after ")": state(3) ... utime(14) stime(15) ... rss(24) */
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %llu",
-			 &state, &ut, &st, &rss_pages) != 4)
+	if (snapshot_parse_proc_stat(line, &state, &ut, &st, &rss_pages) < 0)
 		return 0;
 	long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
 	uint64_t ticks_usec = (ut + st) * 1000000ull / (unsigned long long)hz, exact = threads_runtime_usec(pid);

@@ -31,5 +31,10 @@ void snapshot_close(struct snapshot_source *src);
  * nothing of io; its CPU time is exact for live threads, in clock ticks for exited ones. */
 int snapshot_read(const struct snapshot_source *src, struct snapshot *s);
 
+/* The fields of one /proc/PID/stat line the fallback uses: state letter, utime and stime (clock
+ * ticks), rss (pages). Pure; 0 or -EINVAL. */
+int snapshot_parse_proc_stat(const char *line, char *state, unsigned long long *utime, unsigned long long *stime,
+			     unsigned long long *rss_pages);
+
 /* Open, read, close: one reading of the sandbox a state entry describes. */
 int snapshot_take(const struct state_entry *e, struct snapshot *s);

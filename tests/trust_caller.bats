@@ -159,6 +159,28 @@ copy_mlrun() {
 	assert_output exited
 }
 
+@test "--report: a FIFO another user planted is refused without hanging; the caller's own fds, pipes and devices work" {
+	ensure_test_user2
+	mkdir -m 777 shared
+	as_user2 mkfifo shared/r.json
+	# a bounded guard, not a timing assertion: without O_NONBLOCK the open would wait forever
+	run timeout $((10 * SLOW)) "$MLRUN" -q --report "$WORK/shared/r.json" -- /bin/true
+	# no reader: ENXIO at once; with one, the owner check refuses it
+	assert_output --regexp "^mlrun: (cannot write the report to $WORK/shared/r.json: No such device or address|refusing to write the report to $WORK/shared/r.json: it belongs to uid [0-9]+)"
+	assert_equal "$status" 125
+	# a descriptor the caller hands over (/dev/fd/N, a shell's >(...)) is used as it is
+	run "$MLRUN" -q --report /dev/fd/3 -- /bin/true 3>fd3.json
+	assert_success
+	run jfield fd3.json 'r["status"]'
+	assert_output exited
+	# a device: /dev/null takes it, /dev/full cannot, and a report that was not written is exit 125
+	run "$MLRUN" -q --report /dev/null -- /bin/true
+	assert_success
+	run "$MLRUN" -q --report /dev/full -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "cannot write the report to /dev/full"
+}
+
 @test "profile --output and batch --report-dir follow no planted link either" {
 	ensure_test_user2
 	mkdir -m 777 shared

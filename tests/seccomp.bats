@@ -3,6 +3,8 @@
 load helpers
 
 setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
 
 # A supervisor stopped by a test must never outlive it.
 teardown() { [ -z "${mlrun_pid:-}" ] || { kill -KILL "$mlrun_pid" 2>/dev/null; wait "$mlrun_pid" 2>/dev/null; } || true; }
@@ -342,7 +344,7 @@ socketpair unix seqpacket 0"
 @test "rootless: the filter, its violations and Landlock work without root" {
 	ensure_test_user
 	# the unprivileged supervisor writes the report to an fd this (root) shell opened
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none --report-fd 5 -- \
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none --report-fd 5 -- \
 		/bin/sh -c '/probe syscall ptrace; /probe open-write /proc/self/mem' 5>r.json
 	assert_equal "$output" "$(printf 'errno EPERM\nerrno EACCES')"
 	violations r.json | grep -qx 'ptrace:1:errno'

@@ -22,7 +22,7 @@
 #include "security.h"
 
 #define CACHE_MAGIC "MLRUNBPF"
-#define CACHE_FORMAT 41
+#define CACHE_FORMAT 61 /* 61: mbind, set/get_mempolicy allowed */
 
 struct cache_header {
 	char magic[8];

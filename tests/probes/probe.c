@@ -19,8 +19,8 @@
  *   probe memhog MIB           allocate and touch MIB MiB
  *   probe forkbomb N           try to fork N children that sleep; print how many succeeded
  *   probe exit N | probe raise SIG
- * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...) and sockets.c
- * (socket FAMILY TYPE PROTO, socketpair ...).
+ * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...), sockets.c
+ * (socket FAMILY TYPE PROTO, socketpair ...) and numa.c (numa).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -235,6 +235,7 @@ static int cmd_forkbomb(int n)
 
 int probe_attack(int argc, char **argv);
 int probe_sockets(int argc, char **argv);
+int probe_numa(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -287,7 +288,7 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "raise"))
 		return raise(atoi(a1)), 0;
 	int r = probe_attack(argc, argv);
-	if (r >= 0 || (r = probe_sockets(argc, argv)) >= 0)
+	if (r >= 0 || (r = probe_sockets(argc, argv)) >= 0 || (r = probe_numa(argc, argv)) >= 0)
 		return r;
 	fprintf(stderr, "probe: unknown command %s\n", c);
 	return 2;

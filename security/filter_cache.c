@@ -22,7 +22,7 @@
 #include "security.h"
 
 #define CACHE_MAGIC "MLRUNBPF"
-#define CACHE_FORMAT 52 /* 52: the bad-architecture action notifies; socket argument rules */
+#define CACHE_FORMAT 62 /* 62: foreign ABIs notify; socket argument rules; NUMA calls allowed */
 
 struct cache_header {
 	char magic[8];

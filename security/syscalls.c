@@ -47,8 +47,9 @@ static const struct {
 		  "create_module", "get_kernel_syms", "query_module", "reboot", "swapon", "swapoff", \
 		  "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "acct", "quotactl", "quotactl_fd", \
 		  "syslog", "vhangup", "iopl", "ioperm", "sethostname", "setdomainname"
-/* NUMA placement of other pages (Docker: CAP_SYS_NICE only). */
-#define DENY_NUMA "mbind", "set_mempolicy", "get_mempolicy", "set_mempolicy_home_node", "migrate_pages", "move_pages"
+/* NUMA placement of other processes' pages (they take a pid). mbind, set_mempolicy, get_mempolicy
+ * and set_mempolicy_home_node act on the caller's own memory and are allowed (strict_allow). */
+#define DENY_NUMA "migrate_pages", "move_pages"
 /* Obsolete or unimplemented entry points, kept out for good. */
 #define DENY_OBSOLETE "uselib", "ustat", "sysfs", "_sysctl", "nfsservctl", "getpmsg", "putpmsg", "afs_syscall", \
 		      "tuxcall", "security", "vserver"
@@ -84,6 +85,9 @@ static const char *const strict_allow[] = {
 	/* memory */
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "mincore", "msync", "mlock", "munlock", "mlock2",
 	"memfd_create", "pkey_alloc", "pkey_free", "pkey_mprotect",
+	/* NUMA policy of the caller's own memory (OpenBLAS, PyTorch): moving pages shared with others
+	 * (MPOL_MF_MOVE_ALL) needs CAP_SYS_NICE, which the sandbox never holds */
+	"mbind", "set_mempolicy", "get_mempolicy", "set_mempolicy_home_node",
 	/* files */
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
 	"open", "openat", "openat2", "creat", "close", "close_range", "lseek", "stat", "fstat", "lstat",

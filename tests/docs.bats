@@ -2,14 +2,18 @@
 # Every `sh` block of the user guides runs, as the guide says, and succeeds.
 load helpers
 
-# A scratch directory directly under /tmp: the unprivileged user must be able to reach it.
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
+
+# A scratch directory directly under /tmp: the unprivileged user must be able to reach it, and its
+# `mlrun` on PATH (ubin/) is the staged copy (the checkout may be closed to it).
 setup() {
 	WORK=$(mktemp -d /tmp/mlrun-docs.XXXXXX)
 	chmod 755 "$WORK"
 	cd "$WORK"
 	cp -r "$REPO/examples" "$REPO/policies" .
 	chmod -R a+rX .
-	mkdir -p bin && ln -s "$MLRUN" bin/mlrun
+	mkdir -p bin ubin && ln -s "$MLRUN" bin/mlrun && ln -s "$USER_MLRUN" ubin/mlrun
 }
 
 # Write each `sh` block of a markdown file to blockN.sh; print how many there were.
@@ -25,7 +29,7 @@ run_blocks() {
 	chmod 644 block*.sh
 	for i in $(seq "$n"); do
 		if [ "$as" = user ]; then
-			run as_user env PATH="$PWD/bin:/usr/bin:/bin" MLRUN_REPO="$REPO" bash -e "$PWD/block$i.sh" </dev/null
+			run as_user env PATH="$PWD/ubin:/usr/bin:/bin" MLRUN_REPO="$REPO" bash -e "$PWD/block$i.sh" </dev/null
 		else
 			run env PATH="$PWD/bin:/usr/bin:/bin" MLRUN_REPO="$REPO" bash -e "block$i.sh" </dev/null
 		fi

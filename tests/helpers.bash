@@ -41,6 +41,22 @@ ensure_test_user() {
 # Run a command as the unprivileged test user.
 as_user() { setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups --reset-env -- "$@"; }
 
+# What the test users run (the binary under test, the probe, the policies, the analyzer), copied
+# once per file into a directory they can reach, laid out as `make install` does (bin/,
+# share/mlrun/): the checkout may sit where other users cannot go (/root is 0700 on Debian).
+# setup_file() { stage_for_user; }  teardown_file() { unstage_for_user; }
+# Sets USER_MLRUN (same name as $MLRUN), USER_PROBE and USER_POLICIES.
+stage_for_user() {
+	USER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlrun-user.XXXXXX") || return 1
+	local share=$USER_DIR/share/mlrun
+	mkdir -p "$USER_DIR/bin" "$share/probes" "$share/scan" && cp "$MLRUN" "$USER_DIR/bin/" &&
+		cp "$PROBE" "$share/probes/probe" && cp -r "$REPO/policies" "$share/policies" &&
+		cp "$REPO/tools/scan/mlrun_scan.py" "$share/scan/" && chmod -R a+rX,go-w "$USER_DIR" || return 1
+	export USER_DIR USER_MLRUN="$USER_DIR/bin/${MLRUN##*/}" USER_PROBE="$share/probes/probe" \
+		USER_POLICIES="$share/policies"
+}
+unstage_for_user() { [ -z "${USER_DIR:-}" ] || rm -rf "$USER_DIR"; }
+
 # A second unprivileged user, for cross-user attacks (the attacker; TEST_USER is the victim).
 TEST_USER2=mlrun-test2
 ensure_test_user2() {

@@ -3,6 +3,8 @@
 load helpers
 
 setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
 
 @test "only the sandbox's processes are visible" {
 	run sb -- /probe ls /proc
@@ -123,10 +125,10 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' > port.txt &
 	ensure_test_user
 	uid=$(id -u "$TEST_USER")
 	chmod 755 "$BATS_TEST_TMPDIR"
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none -- /probe ids
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none -- /probe ids
 	assert_success
 	assert_output "$uid $uid $(id -g "$TEST_USER") $(id -g "$TEST_USER")"
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none -- /probe read /proc/self/status
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none -- /probe read /proc/self/status
 	assert_line --regexp '^CapEff:\s+0+$'
 	assert_line --regexp '^CapBnd:\s+0+$'
 	assert_line --regexp '^NoNewPrivs:\s+1$'
@@ -134,10 +136,10 @@ print(s.getsockname()[1], flush=True); time.sleep(30)' > port.txt &
 
 @test "rootless: the sandbox still hides host processes and files" {
 	ensure_test_user
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none -- /probe ls /proc
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none -- /probe ls /proc
 	pids=$(printf '%s\n' "$output" | grep -E '^[0-9]+$' | sort -n | tr '\n' ' ')
 	assert_equal "$pids" "1 2 "
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none -- /probe ls /home
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none -- /probe ls /home
 	assert_failure
 	assert_output "errno ENOENT"
 }

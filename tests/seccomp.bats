@@ -3,6 +3,8 @@
 load helpers
 
 setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
 
 # A supervisor stopped by a test must never outlive it.
 teardown() { [ -z "${mlrun_pid:-}" ] || { kill -KILL "$mlrun_pid" 2>/dev/null; wait "$mlrun_pid" 2>/dev/null; } || true; }
@@ -32,11 +34,11 @@ userfaultfd io_uring_setup io_uring_enter io_uring_register kexec_load kexec_fil
 delete_module reboot swapon swapoff settimeofday clock_settime clock_adjtime adjtimex acct quotactl quotactl_fd
 open_by_handle_at name_to_handle_at lookup_dcookie vhangup syslog nfsservctl uselib ustat sysfs _sysctl
 create_module get_kernel_syms query_module fanotify_init pidfd_getfd process_madvise sethostname setdomainname
-iopl ioperm modify_ldt mbind set_mempolicy get_mempolicy move_pages migrate_pages"
+iopl ioperm modify_ldt move_pages migrate_pages"
 
 @test "default: every syscall of the deny-list fails with EPERM and is counted once" {
 	for s in $DEFAULT_DENIED; do echo "$s"; done > list
-	[ "$(wc -l < list)" -ge 65 ]
+	[ "$(wc -l < list)" -ge 64 ]
 	expect_denied list default
 	[ "$(jfield r.json 'r["enforced"]["seccomp"]')" = True ]
 }
@@ -163,6 +165,17 @@ socketpair unix seqpacket 0"
 	violations r.json | grep -qx 'personality:2:errno'
 }
 
+@test "default and strict: NUMA policy of the program's own memory works, other processes' pages stay denied" {
+	for profile in default strict; do
+		run sb --seccomp "$profile" --report r.json -- /bin/sh -c \
+			'/probe numa; /probe syscall migrate_pages 0 0 0 0; /probe syscall move_pages 0 0 0 0 0 0'
+		assert_equal "$output" "$(printf '%s\n' 'mbind ok' 'set_mempolicy_home_node ok' 'set_mempolicy ok' \
+			'get_mempolicy ok' 'mbind-move-all errno EPERM' 'errno EPERM' 'errno EPERM')"
+		# MPOL_MF_MOVE_ALL is refused by the kernel (no CAP_SYS_NICE), not by the filter
+		assert_equal "$(violations r.json | sort | tr '\n' ' ')" "migrate_pages:1:errno move_pages:1:errno "
+	done
+}
+
 @test "strict: what default allows but strict does not is denied too" {
 	# seccomp(317) msgget(68) sync(162) io_setup(206) landlock_create_ruleset(444) inotify is allowed
 	run sb --seccomp strict --report r.json -- /bin/sh -c '/probe syscall ptrace; /probe syscall seccomp; /probe syscall-nr 68; /probe syscall-nr 162; /probe syscall-nr 206; /probe syscall-nr 444 0 0 1'
@@ -188,8 +201,11 @@ socketpair unix seqpacket 0"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
 }
 
+# --memory 1G with --cpus 2: on a host without cgroup limits memory is RLIMIT_DATA, which counts
+# untouched reservations, and OpenBLAS reserves 128 MiB per thread (two threads here): under
+# strict's 256M its allocator retries forever (docs/design.md, "Degraded hosts").
 @test "strict: a numpy training loop runs without a single violation" {
-	run ml --cpus 2 -- "$PY" /ml/train.py
+	run ml --cpus 2 --memory 1G -- "$PY" /ml/train.py
 	assert_success
 	assert_output --partial "train ok"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
@@ -197,7 +213,7 @@ socketpair unix seqpacket 0"
 
 @test "strict: scikit-learn fits and scores without a single violation" {
 	"$PY" -c 'import sklearn' 2>/dev/null || skip "python3-sklearn is not installed"
-	run ml --cpus 2 --timeout 60s -- "$PY" /ml/sklearn_fit.py
+	run ml --cpus 2 --memory 1G --timeout 60s -- "$PY" /ml/sklearn_fit.py
 	assert_success
 	assert_output "sklearn ok"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
@@ -292,7 +308,8 @@ socketpair unix seqpacket 0"
 	kill -STOP "$mlrun_pid"
 	touch go
 	probe_pid() { for p in $(descendants_of "$mlrun_pid"); do grep -q '^Name:.*probe' /proc/$p/status 2>/dev/null && echo "$p"; done; }
-	wait_for 100 test -n "$(probe_pid)"
+	probe_started() { [ -n "$(probe_pid)" ]; } # re-evaluated on every poll
+	wait_for 100 probe_started
 	p=$(probe_pid)
 	wait_for 100 grep -q '^101 ' /proc/"$p"/syscall # blocked inside ptrace(2), waiting for an answer
 	[ ! -s answered ]
@@ -342,7 +359,7 @@ socketpair unix seqpacket 0"
 @test "rootless: the filter, its violations and Landlock work without root" {
 	ensure_test_user
 	# the unprivileged supervisor writes the report to an fd this (root) shell opened
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none --report-fd 5 -- \
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none --report-fd 5 -- \
 		/bin/sh -c '/probe syscall ptrace; /probe open-write /proc/self/mem' 5>r.json
 	assert_equal "$output" "$(printf 'errno EPERM\nerrno EACCES')"
 	violations r.json | grep -qx 'ptrace:1:errno'

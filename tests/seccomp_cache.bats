@@ -2,6 +2,9 @@
 # The compiled seccomp filter is cached per profile: same profile, same filter, no recompile.
 load helpers
 
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
+
 setup() {
 	ensure_test_user
 	WORK=$(mktemp -d /tmp/mlrun-cache.XXXXXX)
@@ -12,7 +15,7 @@ setup() {
 teardown() { rm -rf "$WORK"; }
 
 # Run as the unprivileged user with a private state directory (and so a private cache).
-run_user() { run as_user env XDG_RUNTIME_DIR="$WORK/xdg" "$MLRUN" -q --workdir none "$@"; }
+run_user() { run as_user env XDG_RUNTIME_DIR="$WORK/xdg" "$USER_MLRUN" -q --workdir none "$@"; }
 
 cache_field() { jfield "$WORK/xdg/r.json" 'r["seccomp_filter_cache"]'; }
 
@@ -32,9 +35,8 @@ cache_field() { jfield "$WORK/xdg/r.json" 'r["seccomp_filter_cache"]'; }
 }
 
 @test "a cached filter is as strict as a compiled one" {
-	cp "$PROBE" "$WORK/probe" && chmod 755 "$WORK/probe"
 	for want in miss hit; do
-		run as_user env XDG_RUNTIME_DIR="$WORK/xdg" "$MLRUN" -q --workdir none --ro-bind "$WORK/probe:/probe" \
+		run as_user env XDG_RUNTIME_DIR="$WORK/xdg" "$USER_MLRUN" -q --workdir none --ro-bind "$USER_PROBE:/probe" \
 			--seccomp default --report "$WORK/xdg/r.json" -- /probe syscall kcmp 0 0 0 0 0
 		assert_failure
 		run jfield "$WORK/xdg/r.json" '[v["syscall"] for v in r["violations"]], r["seccomp_filter_cache"]'

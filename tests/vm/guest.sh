@@ -23,9 +23,16 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.
 VM_USER=mlrunvm VM_UID=1500
 DELEGATED=/sys/fs/cgroup/user-$VM_UID
 
-# Environment shared by both passes (what tests may rely on); everything else is cleared.
+# The rootless pass sees the checkout at ROOTLESS_REPO, a bind mount init.sh made: the user may
+# not be able to reach it at its own path (/root is 0700 on Debian).
+ROOTLESS_REPO=/run/mlrun-vm/repo
+rootless_path() { case $1 in "$REPO" | "$REPO"/*) echo "$ROOTLESS_REPO${1#"$REPO"}" ;; *) echo "$1" ;; esac; }
+
+# Environment of the passes (what tests may rely on); everything else is cleared.
 TEST_ENV=(MLRUN_VM=1 "MLRUN=$MLRUN" "MLRUN_VM_REPO=$REPO" "PATH=$PATH" LANG=C.UTF-8 "TERM=$TERM"
 	MLRUN_VM_DISK=/dev/vda "MLRUN_VM_DELEGATED=$DELEGATED")
+ROOTLESS_ENV=(MLRUN_VM=1 "MLRUN=$(rootless_path "$MLRUN")" "MLRUN_VM_REPO=$ROOTLESS_REPO" "PATH=$PATH"
+	LANG=C.UTF-8 "TERM=$TERM" MLRUN_VM_DISK=/dev/vda "MLRUN_VM_DELEGATED=$DELEGATED")
 
 stamp() { echo "mlrun-vm: $* at $(cut -d' ' -f1 /proc/uptime)s"; }
 
@@ -59,7 +66,7 @@ wait_useradd() {
 write_as_rootless() {
 	{
 		echo '#!/bin/bash'
-		printf 'ENV=(%s)\n' "$(printf '%q ' "${TEST_ENV[@]}")"
+		printf 'ENV=(%s)\n' "$(printf '%q ' "${ROOTLESS_ENV[@]}")"
 		declare -p VM_USER VM_UID DELEGATED
 		cat <<-'EOF'
 			echo $$ >"$DELEGATED/shell/cgroup.procs" || { echo "as-rootless: cannot enter $DELEGATED/shell" >&2; exit 99; }
@@ -82,7 +89,9 @@ run_root_pass() {
 }
 
 run_rootless_pass() {
-	(cd "$REPO" && exec /run/mlrun-vm/as-rootless bats --tap "${BATS_ARGS[@]}" "${FILES[@]}") \
+	local files=() f
+	for f in "${FILES[@]}"; do files+=("$(rootless_path "$f")"); done
+	(cd "$ROOTLESS_REPO" && exec /run/mlrun-vm/as-rootless bats --tap "${BATS_ARGS[@]}" "${files[@]}") \
 		>"$R/rootless.tap" 2>"$R/rootless.err"
 	echo $? >"$R/rootless.rc"
 }

@@ -4,9 +4,10 @@
 # Builds the machine the tests need under /host, then switch_roots into it and hands over to stage
 # 2, tests/vm/guest.sh, which is read live from the checkout (editing it rebuilds nothing):
 #   - modules (virtio, 9p, overlay, virtio_blk, veth), in the order run.sh resolved;
-#   - the host's root at /host (9p, read-only), the checkout at its own path (9p, read-only), the
-#     results share (9p, writable) at /host/run/mlrun-vm/results, tmpfs on /tmp, /run and
-#     /dev/shm, overlays with a tmpfs upper on /etc (for useradd) and /var;
+#   - the host's root at /host (9p, read-only), the checkout at its own path (9p, read-only) and
+#     at /run/mlrun-vm/repo (for the rootless pass: /root is 0700 on Debian), the results share
+#     (9p, writable) at /host/run/mlrun-vm/results, tmpfs on /tmp, /run and /dev/shm, overlays
+#     with a tmpfs upper on /etc (for useradd) and /var;
 #   - a pure cgroup2 tree with +cpu +memory +pids +io enabled at the root, and the subtree
 #     user-1500 delegated to uid 1500 the way systemd delegates user@.service.
 # All of it is done here rather than in stage 2 because busybox applets from the initramfs start
@@ -76,6 +77,10 @@ mount_9p results $R rw
 . $R/job.env || fatal "no job.env in the results share"
 mkdir -p "/host$REPO" 2>/dev/null
 mount_9p repo "/host$REPO" ro,cache=loose
+# ... and again where the rootless pass' user can reach it: the checkout's parents may be closed to
+# other users (/root is 0700 on Debian). guest.sh gives that pass paths under this one.
+mkdir -p /host/run/mlrun-vm/repo
+mount -o bind "/host$REPO" /host/run/mlrun-vm/repo || fatal "bind $REPO on /run/mlrun-vm/repo"
 overlay_tmpfs etc # useradd writes passwd, group, shadow
 overlay_tmpfs var # useradd updates /var/log/lastlog and faillog; /var/tmp for tests
 

@@ -18,6 +18,7 @@ copy_mlrun() {
 	mkdir -p "$WORK/$1"
 	cp "$MLRUN" "$WORK/$1/mlrun"
 	chmod 755 "$WORK/$1" "$WORK/$1/mlrun"
+	[ -e "$WORK/probe" ] || install -m 755 "$PROBE" "$WORK/probe" # the checkout may be closed to the test user
 }
 
 @test "cross-run: a policies/strict.ini planted in the cwd by an earlier rw run is never used for -p strict" {
@@ -32,7 +33,7 @@ copy_mlrun() {
 	assert_success
 	[ -f policies/strict.ini ]
 	# run 2: the victim asks for strict by name, from that repository
-	run as_user "$WORK/bin/mlrun" -q --ro-bind "$PROBE:/probe" -p strict --report "$WORK/repo/r.json" -- /probe syscall ptrace
+	run as_user "$WORK/bin/mlrun" -q --ro-bind "$WORK/probe:/probe" -p strict --report "$WORK/repo/r.json" -- /probe syscall ptrace
 	assert_equal "$status" 125
 	assert_output --partial "mlrun: policy 'strict' not found in"
 	refute_output --partial "$WORK/repo/policies"
@@ -40,7 +41,7 @@ copy_mlrun() {
 	copy_mlrun tree
 	cp -r "$REPO/policies" "$WORK/tree/policies"
 	chmod -R go-w "$WORK/tree/policies"
-	run as_user "$WORK/tree/mlrun" -q --ro-bind "$PROBE:/probe" -p strict --report "$WORK/repo/r.json" -- /probe syscall ptrace
+	run as_user "$WORK/tree/mlrun" -q --ro-bind "$WORK/probe:/probe" -p strict --report "$WORK/repo/r.json" -- /probe syscall ptrace
 	assert_output "errno EPERM"
 	run jfield "$WORK/repo/r.json" 'r["seccomp_profile"], r["enforced"]["seccomp"], r["policy"]'
 	assert_output "('strict', True, 'strict')"

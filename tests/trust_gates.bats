@@ -3,6 +3,10 @@
 # the [analysis] gate applies to what actually runs (-c, -m, stdin, the exact bytes scanned),
 # batch job lines can only tighten the batch's limits, and time limits cannot wrap around.
 load helpers
+
+# The test user runs a staged copy: the checkout may be closed to it (/root is 0700).
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -193,14 +197,14 @@ analysis_files() {
 	cmp self.py orig.py
 	# rootless too: the copy is placed in the user's own mount namespace
 	ensure_test_user
-	USER_DIR=$(mktemp -d /tmp/mlrun-gates.XXXXXX) # the test user must reach it
-	chmod 755 "$USER_DIR" && cp reject.ini self.py "$USER_DIR/" && chmod 644 "$USER_DIR"/* && chown "$TEST_USER" "$USER_DIR/self.py"
-	run as_user sh -c 'cd "$1" && shift && exec "$@"' sh "$USER_DIR" "$MLRUN" -q -p ./reject.ini --workdir rw -- "$PY" self.py
+	GATE_DIR=$(mktemp -d /tmp/mlrun-gates.XXXXXX) # the test user must reach it
+	chmod 755 "$GATE_DIR" && cp reject.ini self.py "$GATE_DIR/" && chmod 644 "$GATE_DIR"/* && chown "$TEST_USER" "$GATE_DIR/self.py"
+	run as_user sh -c 'cd "$1" && shift && exec "$@"' sh "$GATE_DIR" "$USER_MLRUN" -q -p ./reject.ini --workdir rw -- "$PY" self.py
 	assert_success
 	assert_output "$(printf 'True\nFalse')"
-	cmp "$USER_DIR/self.py" orig.py
+	cmp "$GATE_DIR/self.py" orig.py
 }
 
 teardown() {
-	[ -z "${USER_DIR:-}" ] || rm -rf "$USER_DIR"
+	[ -z "${GATE_DIR:-}" ] || rm -rf "$GATE_DIR"
 }

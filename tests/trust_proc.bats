@@ -4,6 +4,10 @@
 # environment (the caller's binds, --env values, report paths).
 load helpers
 
+# The test user runs a staged copy: the checkout may be closed to it (/root is 0700).
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
+
 setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 
 # Each host /proc file is unreadable or empty under policy $1 (extra options follow).
@@ -67,12 +71,12 @@ assert_masked() {
 
 @test "rootless: the masks and pid 1's command line hold in a user's own user namespace" {
 	ensure_test_user
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none -- /probe strings /proc/kallsyms
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none -- /probe strings /proc/kallsyms
 	assert_failure 1
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none --seccomp off -- /probe unmask /proc/kallsyms
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none --seccomp off -- /probe unmask /proc/kallsyms
 	assert_failure 1
 	assert_line "bytes 0"
-	run as_user "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir none --env MARKER=secretvalue -- \
+	run as_user "$USER_MLRUN" -q --ro-bind "$USER_PROBE:/probe" --workdir none --env MARKER=secretvalue -- \
 		/probe strings /proc/1/cmdline
 	assert_success
 	assert_output mlrun-init

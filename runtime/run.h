@@ -57,7 +57,6 @@ struct run_result {
 	struct run_violation violations[RUN_MAX_VIOLATIONS];
 	size_t n_violations;
 	char error[ERROR_MSG_MAX]; /* status "error": why */
-	int seccomp_cache;	   /* 1 filter from the cache, 0 compiled now, -1 no filter */
 	char *analysis_json;	   /* the [analysis] scan's JSON, when one ran (malloc'd) */
 };
 

@@ -262,7 +262,7 @@ def main():
     rules = hf(os.path.join(d, "seccomp-rules.json"))
     if rules:
         md += ["Start-up of /bin/true under the default profile plus N extra `deny_syscalls` (ms; the "
-               "compiled filter comes from the cache, as on every run but a profile's first):", ""]
+               "filter is compiled on every run):", ""]
         rows = []
         r0 = rules.get("mlrun-default deny=0")
         for n in (0, 10, 50, 100):

@@ -230,8 +230,8 @@ hf_rounds "$OUT/binds.json" mid "${args[@]}"
 
 # ---- 5b. start-up against the number of seccomp rules ------------------------------------------------
 # The default profile plus N deny rules for syscalls /bin/true never makes (names from the kernel's
-# own list, minus everything a dynamic /bin/true or mlrun's exec path could touch). The first run
-# of each profile compiles and caches its filter (warm-up), the measured ones hit the cache.
+# own list, minus everything a dynamic /bin/true or mlrun's exec path could touch). Every run
+# compiles its filter (there is no filter cache: docs/security.md); the first one is a warm-up.
 section "seccomp rules"
 grep -oP '__NR_\K[a-z0-9_]+' /usr/include/x86_64-linux-gnu/asm/unistd_64.h |
 	grep -E '^(shm|sem|msg|mq_|sched_[gs]et|[gs]etpriority|[gs]etitimer|alarm|pause|timer_|io_[a-z]|[lf]?(set|get|list|remove)xattr|mlock|munlock|swap|quotactl|(init|delete|finit)_module|acct|mbind|[gs]et_mempolicy|migrate_pages|move_pages|kexec|ptrace|syslog|uselib|ustat|sysfs|vhangup|iopl|ioperm|setdomainname|settimeofday|adjtimex|chroot|inotify|fanotify|keyctl|add_key|request_key|perf_event_open|bpf|userfaultfd|process_vm|kcmp|utime|mknod|tkill|readahead|remap_file_pages|lookup_dcookie|vserver|signalfd$|eventfd$|epoll_create$)' \
@@ -243,7 +243,7 @@ for n in 0 10 50 100; do
 		# deny_syscalls is repeatable: 8 names a line keeps each line under inih's limit
 		[ "$n" -gt 0 ] && head -n "$n" "$TMP/deny-names" | paste -d, - - - - - - - - | sed 's/,*$//; s/^/deny_syscalls = /'
 	} > "$TMP/seccomp-$n.ini"
-	"$MLRUN" -q --policy "$TMP/seccomp-$n.ini" --workdir none -- /bin/true # compile and cache once
+	"$MLRUN" -q --policy "$TMP/seccomp-$n.ini" --workdir none -- /bin/true # warm-up
 	args+=("mlrun-default deny=$n" "$MLRUN --policy $TMP/seccomp-$n.ini --workdir none -q -- /bin/true")
 done
 hf_rounds "$OUT/seccomp-rules.json" mid "${args[@]}"

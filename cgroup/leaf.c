@@ -8,14 +8,19 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +156,44 @@ int cgroup_leaf_create(struct cgroup_leaf *leaf, const struct cgroup_host *host,
 	return r;
 }
 
+/* A leaf made earlier (for kill, gc, stats), opened beneath the cgroup2 mount without following
+ * links, and only if it is still a leaf of ours: whatever a state file or someone else's
+ * directory says, kill and gc never write cgroup.kill into, or remove, anything else. */
+static int open_existing_leaf(const char *path)
+{
+	size_t n = strlen(CGROUP_MOUNT);
+	if (strncmp(path, CGROUP_MOUNT "/", n + 1) != 0)
+		return -ENOENT;
+	_cleanup_close_ int mnt = open(CGROUP_MOUNT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sfs;
+	if (mnt < 0 || fstatfs(mnt, &sfs) < 0)
+		return -errno;
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -ENOENT; /* not a pure cgroup2 host: mlrun made no leaf here */
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+					   RESOLVE_NO_XDEV };
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, mnt, path + n + 1, &how, sizeof(how));
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid())
+		return -EPERM;
+	/* A leaf has no child cgroups (user@.service, a slice: many). */
+	int lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (!d) {
+		if (lfd >= 0)
+			close(lfd);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			return -EPERM;
+	return TAKE_FD(fd);
+}
+
 int cgroup_leaf_open(struct cgroup_leaf *leaf, const struct cgroup_host *host, const char *id,
 		     struct error *err)
 {
@@ -165,10 +208,12 @@ int cgroup_leaf_open(struct cgroup_leaf *leaf, const struct cgroup_host *host, c
 		return error_set(err, ENOENT, "no sandbox '%s': %s", id, host->reason);
 	if ((r = leaf_set_path(leaf, host, name, err)) < 0)
 		return r;
-	leaf->dirfd = openat(AT_FDCWD, leaf->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	leaf->dirfd = open_existing_leaf(leaf->path);
 	if (leaf->dirfd < 0) {
-		r = errno == ENOENT ? error_set(err, ENOENT, "no sandbox '%s' (no cgroup %s)", id, leaf->path)
-				    : error_set(err, errno, "cannot open cgroup %s", leaf->path);
+		r = leaf->dirfd == -ENOENT ? error_set(err, ENOENT, "no sandbox '%s' (no cgroup %s)", id, leaf->path)
+		    : leaf->dirfd == -EPERM ? error_set(err, EPERM, "cgroup %s is not a leaf of uid %u", leaf->path,
+							 (unsigned)geteuid())
+					    : error_set(err, -leaf->dirfd, "cannot open cgroup %s", leaf->path);
 		leaf_init(leaf);
 		return r;
 	}
@@ -269,7 +314,10 @@ int cgroup_leaf_destroy(struct cgroup_leaf *leaf, struct error *err)
 	_cleanup_close_ int parentfd = openat(leaf->dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (parentfd < 0)
 		return error_set(err, errno, "cannot remove cgroup %s", leaf->path);
-	const char *name = strrchr(leaf->path, '/') + 1;
+	const char *slash = strrchr(leaf->path, '/');
+	if (!slash || !slash[1])
+		return error_set(err, EINVAL, "cannot remove cgroup '%s': not a cgroup path", leaf->path);
+	const char *name = slash + 1;
 	if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
 		if (errno == EBUSY && waited == -ETIMEDOUT)
 			return error_set(err, EBUSY, "cannot remove cgroup %s: processes still inside %d ms after "

@@ -154,6 +154,7 @@ int monitor_kill(int argc, char **argv)
 	}
 	struct error err = { 0 };
 	struct state_entry e;
+	int r;
 	if (state_find(argv[1], &e, &err) < 0 || !state_alive(&e)) {
 		fprintf(stderr, "mlrun: %s\n", err.msg[0] ? err.msg : "that sandbox is not running (see mlrun ps)");
 		return EXIT_MLRUN_ERROR;
@@ -173,24 +174,17 @@ int monitor_kill(int argc, char **argv)
 			fprintf(stderr, "mlrun: kill: unknown signal '%s'\n", argv[2]);
 			return EXIT_MLRUN_ERROR;
 		}
-		if (kill(e.supervisor_pid, sig) < 0) {
-			fprintf(stderr, "mlrun: kill: cannot signal %s: %s\n", e.id, strerror(errno));
+		if ((r = state_signal_supervisor(&e, sig)) < 0) {
+			fprintf(stderr, "mlrun: kill: cannot signal %s: %s\n", e.id,
+				r == -ESRCH ? "that sandbox is not running (see mlrun ps)" : strerror(-r));
 			return EXIT_MLRUN_ERROR;
 		}
 		return 0;
 	}
 	/* Default: everything in the sandbox, at once. */
-	if (e.cgroup[0]) {
-		struct cgroup_leaf leaf = { .dirfd = open(e.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC) };
-		snprintf(leaf.path, sizeof(leaf.path), "%s", e.cgroup);
-		int r = leaf.dirfd >= 0 ? cgroup_leaf_kill(&leaf) : -errno;
-		if (leaf.dirfd >= 0)
-			close(leaf.dirfd);
-		if (r == 0)
-			return 0;
-	}
-	if (kill(e.init_pid, SIGKILL) < 0) {
-		fprintf(stderr, "mlrun: kill: cannot kill %s: %s\n", e.id, strerror(errno));
+	if ((r = state_kill_sandbox(&e)) < 0) {
+		fprintf(stderr, "mlrun: kill: cannot kill %s: %s\n", e.id,
+			r == -ESRCH ? "that sandbox is not running (see mlrun ps)" : strerror(-r));
 		return EXIT_MLRUN_ERROR;
 	}
 	return 0;
@@ -213,15 +207,18 @@ int monitor_gc(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		if (state_alive(&v[i]))
 			continue;
-		if (v[i].cgroup[0]) {
-			struct cgroup_leaf leaf = { .dirfd = open(v[i].cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC) };
-			snprintf(leaf.path, sizeof(leaf.path), "%s", v[i].cgroup);
+		struct cgroup_leaf leaf;
+		if (state_open_leaf(&v[i], &leaf) == 0) {
 			struct error e2 = { 0 };
-			if (leaf.dirfd >= 0 && cgroup_leaf_destroy(&leaf, &e2) < 0) {
+			if (cgroup_leaf_destroy(&leaf, &e2) < 0) {
+				close(leaf.dirfd);
 				fprintf(stderr, "mlrun: gc: %s\n", e2.msg);
 				continue;
 			}
-		}
+		} else if (v[i].cgroup[0])
+			fprintf(stderr, "mlrun: gc: %s: not removing cgroup %s (not the leaf mlrun makes for this "
+				"id under this host's cgroup parent); remove it yourself if it is left over\n",
+				v[i].id, v[i].cgroup);
 		state_remove(v[i].id);
 		printf("removed %s\n", v[i].id);
 		removed++;

@@ -124,8 +124,6 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "supervisor_cpu_ms", ms(r->supervisor_cpu_ms));
 	json_object_object_add(o, "samples", json_object_new_int64((int64_t)r->samples));
 	json_object_object_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
-	json_object_object_add(o, "seccomp_filter_cache",
-			       r->seccomp_cache < 0 ? NULL : json_object_new_string(r->seccomp_cache ? "hit" : "miss"));
 	if (r->analysis_json)
 		json_object_object_add(o, "analysis", json_tokener_parse(r->analysis_json));
 	json_object_object_add(o, "mlrun_version", json_object_new_string(MLRUN_VERSION));

@@ -18,6 +18,7 @@
 #include "pty.h"
 #include "run.h"
 #include "scan.h"
+#include "state.h"
 #include "supervisor.h"
 #include "trace.h"
 
@@ -98,6 +99,24 @@ static void warn_degraded(const struct run_options *o, const struct run_enforced
 		e->why[0] ? e->why : "no cgroup v2 controllers");
 }
 
+/* A state directory another user made (or opened up) refuses the run: its files would be
+ * trusted by the next mlrun ps/kill/gc. One that cannot be made at all (read-only /run) only
+ * costs the run's visibility to those commands, as before. */
+static int check_state_dir(struct error *err)
+{
+	struct error e = { 0 };
+	int fd = state_dir_open(true, &e);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd == -EPERM || fd == -ENOTDIR) {
+		*err = e;
+		return fd;
+	}
+	return 0;
+}
+
 int run_main(const struct run_options *o)
 {
 	struct error err = { 0 };
@@ -105,7 +124,7 @@ int run_main(const struct run_options *o)
 	struct sandbox sb;
 	struct cgroup_host host;
 	struct cgroup_leaf leaf = { .dirfd = -1 };
-	struct run_result res = { .exit_code = EXIT_MLRUN_ERROR, .status = RUN_ERROR, .code = -1, .seccomp_cache = -1 };
+	struct run_result res = { .exit_code = EXIT_MLRUN_ERROR, .status = RUN_ERROR, .code = -1 };
 	struct run_enforced enf = { 0 };
 	struct trace tr;
 	struct analysis_pin pin = { 0 };
@@ -120,7 +139,7 @@ int run_main(const struct run_options *o)
 	if (!o->name)
 		run_make_id(id, sizeof(id));
 
-	if ((r = merge_policy(&p, o, &err)) < 0)
+	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_state_dir(&err)) < 0)
 		goto fail;
 	note_env_settings(&p, o, &res);
 	trace_step(&tr, 0, "merge policy");
@@ -145,8 +164,7 @@ int run_main(const struct run_options *o)
 	}
 	if ((r = analysis_place(&pin, &sb.plan, &err)) < 0) /* the sandbox runs the scanned bytes */
 		goto fail;
-	res.seccomp_cache = sb.sec.seccomp ? sb.sec.cache_hit : -1;
-	trace_step(&tr, 0, res.seccomp_cache == 1 ? "prepare sandbox (seccomp filter from the cache)" : "prepare sandbox");
+	trace_step(&tr, 0, "prepare sandbox");
 	warn_degraded(o, &enf);
 	if (!o->quiet && p.landlock && !enf.landlock)
 		fprintf(stderr, "mlrun: warning: not enforced here: landlock (the kernel has no Landlock ABI)\n");

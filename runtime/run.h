@@ -64,7 +64,6 @@ struct run_result {
 	double violations_throttled_ms; /* how long denied calls waited for the supervisor's budget */
 	double supervisor_cpu_ms;	/* mlrun's own CPU during the run (answers, samples) */
 	char error[ERROR_MSG_MAX]; /* status "error": why */
-	int seccomp_cache;	   /* 1 filter from the cache, 0 compiled now, -1 no filter */
 	char *analysis_json;	   /* the [analysis] scan's JSON, when one ran (malloc'd) */
 	/* MLRUN_* variables that changed the policy (SPEC: they win over the policy file). */
 	const char *env_names[RUN_MAX_ENV_SETTINGS], *env_values[RUN_MAX_ENV_SETTINGS];

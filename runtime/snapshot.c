@@ -16,11 +16,10 @@ void snapshot_open(struct snapshot_source *src, const struct state_entry *e)
 {
 	memset(src, 0, sizeof(*src));
 	src->leaf.dirfd = -1;
-	src->init_pid = e->init_pid;
-	if (!e->cgroup[0])
-		return;
-	src->leaf.dirfd = open(e->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	snprintf(src->leaf.path, sizeof(src->leaf.path), "%s", e->cgroup);
+	/* Only what is verified to be the sandbox's: its own leaf, its own pid 1 (not a reused pid). */
+	src->init_pid = state_init_verified(e) ? e->init_pid : 0;
+	if (state_open_leaf(e, &src->leaf) < 0)
+		src->leaf.dirfd = -1;
 }
 
 void snapshot_close(struct snapshot_source *src)

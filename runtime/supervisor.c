@@ -325,6 +325,7 @@ static void register_state(struct sup *s)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	e.started_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	e.supervisor_start = state_proc_starttime(e.supervisor_pid);
+	e.init_start = state_proc_starttime(e.init_pid);
 	snprintf(e.id, sizeof(e.id), "%s", s->sb->id);
 	snprintf(e.policy, sizeof(e.policy), "%s", s->p->name ? s->p->name : "builtin");
 	snprintf(e.cgroup, sizeof(e.cgroup), "%s", s->leaf && s->leaf->dirfd >= 0 ? s->leaf->path : "");

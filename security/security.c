@@ -40,7 +40,10 @@ static int load_profile(struct syscall_profile *sp, const struct policy *p, stru
 	return 0;
 }
 
-/* The filter, compiled once here; and the socketpair the payload sends the listener over. */
+/* The filter, compiled here on every run and never read back from disk: a stored filter could
+ * be replaced by anyone who can write as the caller's uid, the sandboxed program included
+ * (docs/security.md, "State directory and filter cache"). And the socketpair the payload
+ * sends the listener over. */
 static int seccomp_prepare(struct security_plan *sec, const struct policy *p, struct error *err)
 {
 	_cleanup_free_ struct syscall_profile *sp = calloc(1, sizeof(*sp));
@@ -51,7 +54,7 @@ static int seccomp_prepare(struct security_plan *sec, const struct policy *p, st
 	if ((r = load_profile(sp, p, err)) < 0 ||
 	    (r = syscall_profile_adjust(sp, p->allow_syscalls, p->n_allow_syscalls, p->deny_syscalls,
 					p->n_deny_syscalls, err)) < 0 ||
-	    (r = seccomp_filter_get(sp, &sec->prog, &sec->cache_hit, err)) < 0)
+	    (r = seccomp_filter_compile(sp, &sec->prog, err)) < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
 		return error_set(err, errno, "cannot create the seccomp notification socket");

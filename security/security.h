@@ -27,7 +27,6 @@ struct landlock_rule {
 struct security_plan {
 	/* seccomp */
 	bool seccomp;		/* a filter is loaded */
-	bool cache_hit;		/* the compiled filter came from the cache */
 	struct sock_fprog prog; /* compiled by the parent (filter.c) */
 	int notify_fd;		/* payload's end of the socketpair carrying the listener fd */
 	int monitor_fd;		/* supervisor's end */
@@ -58,9 +57,6 @@ int landlock_abi_version(void);
 
 /* filter.c: the profile as classic BPF, malloc'd into prog->filter. */
 int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *prog, struct error *err);
-/* filter_cache.c: the same, from the per-user cache when this exact profile was compiled
- * before (*hit), else compiled and stored. */
-int seccomp_filter_get(const struct syscall_profile *sp, struct sock_fprog *prog, bool *hit, struct error *err);
 
 /* Child side, no allocation. landlock_create: in pid 1 after pivot_root, opens every rule's
  * path (O_PATH) and builds the ruleset; *failed is the failing rule. landlock_enforce and

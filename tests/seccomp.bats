@@ -269,7 +269,6 @@ socketpair unix seqpacket 0"
 	grep -qx 'ok 0' out # the attack: a new user namespace under a loaded filter
 	[ "$(jfield r.json 'r["enforced"]["seccomp"]')" = False ]
 	[ "$(jfield r.json '"on_violation = log" in r["not_enforced_reason"]')" = True ]
-	[ "$(jfield r.json 'r["seccomp_filter_cache"] in ("hit", "miss")')" = True ] # a recording filter was loaded
 	violations r.json | grep -qx 'unshare:1:log'
 	[ "$(grep -cx 'mlrun: warning: on_violation = log: denied syscalls are allowed and only recorded; seccomp is not enforced' err)" = 1 ]
 	grep -q '^mlrun: enforced .* seccomp=NO ' err

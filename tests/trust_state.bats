@@ -4,6 +4,10 @@
 # attacker = TEST_USER2; every attack is planted first, then the victim runs mlrun as usual.
 load helpers
 
+# The test user runs a staged copy: the checkout may be closed to it (/root is 0700).
+setup_file() { stage_for_user; }
+teardown_file() { unstage_for_user; }
+
 setup() {
 	ensure_test_user2
 	VUID=$(id -u "$TEST_USER")
@@ -31,6 +35,7 @@ in_private_tmp() {
 	prelude="set -u; mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 99
 		mkdir -m 755 /tmp/t /tmp/v && chown $TEST_USER /tmp/v
 		cp '$PROBE' /tmp/t/probe && cp '$REPO'/policies/*.ini /tmp/t/ && chmod 755 /tmp/t/probe && chmod 644 /tmp/t/*.ini
+		cp \"\$MLRUN\" /tmp/t/${MLRUN##*/} && chmod 755 /tmp/t/${MLRUN##*/} && MLRUN=/tmp/t/${MLRUN##*/} # the checkout may be closed to the users
 		$(declare -f as_user as_user2 allow_all_entry make_entry)"
 	unshare -m --propagation private env TEST_USER="$TEST_USER" TEST_USER2="$TEST_USER2" VUID="$VUID" \
 		AUID="$AUID" MLRUN="$MLRUN" BASELINE="$BASELINE" bash -c "$prelude
@@ -144,7 +149,7 @@ start_as_user() {
 
 # ---- kill/gc/ps on entries in the victim's own (private) state directory ----
 
-run_user() { as_user env XDG_RUNTIME_DIR="$WORK/xdg" "$MLRUN" "$@"; }
+run_user() { as_user env XDG_RUNTIME_DIR="$WORK/xdg" "$USER_MLRUN" "$@"; }
 
 alive() { ! is_dead "$1"; }
 

@@ -45,6 +45,23 @@ $(BUILD)/%.o: %.c
 
 -include $(OBJS:.o=.d)
 
+# The built-in profiles' seccomp filters, compiled at build time (security/builtin.c): a
+# generator linked from this build's own profile and compiler objects and its static libseccomp
+# writes them as C arrays. Valid for this build's libseccomp and architecture only, which is
+# the only binary that embeds them.
+GEN_OBJS := $(BUILD)/security/filter.o $(BUILD)/security/syscalls.o $(BUILD)/runtime/error.o
+
+$(BUILD)/gen/builtin_filters: security/gen/builtin_filters.c $(GEN_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/gen/builtin_filters.h: $(BUILD)/gen/builtin_filters
+	$(Q)$< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/security/builtin.o: $(BUILD)/gen/builtin_filters.h
+$(BUILD)/security/builtin.o: override CFLAGS += -I$(BUILD)/gen
+
 # ---- tests ---------------------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)

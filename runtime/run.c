@@ -164,7 +164,10 @@ int run_main(const struct run_options *o)
 	}
 	if ((r = analysis_place(&pin, &sb.plan, &err)) < 0) /* the sandbox runs the scanned bytes */
 		goto fail;
-	trace_step(&tr, 0, "prepare sandbox");
+	/* Which seccomp program the run loads: built into the binary or compiled now (security/builtin.c). */
+	trace_step(&tr, 0, !sb.sec.seccomp      ? "prepare sandbox"
+			   : sb.sec.prog_builtin ? "prepare sandbox (seccomp filter: built in at build time)"
+						 : "prepare sandbox (seccomp filter: compiled now)");
 	warn_degraded(o, &enf);
 	if (!o->quiet && p.landlock && !enf.landlock)
 		fprintf(stderr, "mlrun: warning: not enforced here: landlock (the kernel has no Landlock ABI)\n");

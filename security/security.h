@@ -27,7 +27,8 @@ struct landlock_rule {
 struct security_plan {
 	/* seccomp */
 	bool seccomp;		/* a filter is loaded */
-	struct sock_fprog prog; /* compiled by the parent (filter.c) */
+	struct sock_fprog prog; /* compiled by the parent (filter.c), or built in (builtin.c) */
+	const char *prog_builtin; /* the built-in profile whose build-time program prog is, NULL: compiled now */
 	int notify_fd;		/* payload's end of the socketpair carrying the listener fd */
 	int monitor_fd;		/* supervisor's end */
 
@@ -57,6 +58,12 @@ int landlock_abi_version(void);
 
 /* filter.c: the profile as classic BPF, malloc'd into prog->filter. */
 int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *prog, struct error *err);
+/* builtin.c: if sp equals a built-in profile exactly (as a policy without allow_syscalls and
+ * deny_syscalls has it), its program compiled at build time, malloc'd into prog, and the
+ * profile's name; else NULL and prog untouched. */
+const char *seccomp_filter_builtin(const struct syscall_profile *sp, struct sock_fprog *prog);
+/* The libseccomp version the built-in programs were compiled with. */
+const char *seccomp_filter_builtin_libseccomp(void);
 
 /* Child side, no allocation. landlock_create: in pid 1 after pivot_root, opens every rule's
  * path (O_PATH) and builds the ruleset; *failed is the failing rule. landlock_enforce and

@@ -212,7 +212,10 @@ static int loop(struct sup *s)
 				relay_signal(s, (int)si.ssi_signo);
 		}
 		if (fds[0].revents & POLLIN) {
-			if (wait4(s->pid, &s->init_status, 0, &s->ru) < 0)
+			pid_t w;
+			while ((w = wait4(s->pid, &s->init_status, 0, &s->ru)) < 0 && errno == EINTR)
+				; /* the pidfd said it exited: only the call was interrupted */
+			if (w < 0)
 				return -errno;
 			s->exited = true;
 		}

@@ -503,7 +503,7 @@ void rootfs_plan_free(struct rootfs_plan *plan)
 void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, size_t len)
 {
 	if (i >= plan->n) {
-		snprintf(buf, len, "the root filesystem");
+		snprintf(buf, len, "mount the root filesystem (a tmpfs)");
 		return;
 	}
 	const struct rootfs_op *op = &plan->ops[i];

@@ -126,7 +126,10 @@ static int die_with_parent(const struct sandbox *sb)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return -errno;
 	struct pollfd p = { .fd = sb->sync_fd, .events = POLLIN };
-	if (poll(&p, 1, 0) < 0)
+	int n;
+	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
 		return -errno;
 	return p.revents & (POLLHUP | POLLERR) ? -ECHILD : 0;
 }

@@ -224,6 +224,7 @@ int monitor_gc(int argc, char **argv)
 		removed++;
 	}
 	free(v);
+	removed += state_remove_orphan_tmp(); /* registrations cut short by a killed supervisor */
 	printf("%zu removed\n", removed);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -151,6 +152,21 @@ static int write_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
+/* A report cut short (ENOSPC, EIO) must not be read as the run's: a half JSON, or a whole one
+ * saying "exited" while mlrun exits 125. The file goes if this run created it (and is still the
+ * one at the path), else it is emptied. */
+static void discard_partial(int fd, const char *path, bool created)
+{
+	struct stat fst, pst;
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode))
+		return;
+	if (created && fstatat(AT_FDCWD, path, &pst, AT_SYMLINK_NOFOLLOW) == 0 && pst.st_dev == fst.st_dev &&
+	    pst.st_ino == fst.st_ino && unlink(path) == 0)
+		return;
+	if (ftruncate(fd, 0) < 0)
+		return; /* nothing more to do: the error is already reported */
+}
+
 int report_write(const struct run_options *opt, const char *id, const struct policy *p, char *const *command,
 		 const struct run_result *res, const struct run_enforced *enf, struct error *err)
 {
@@ -168,13 +184,15 @@ int report_write(const struct run_options *opt, const char *id, const struct pol
 			error_set(err, -r, "cannot write the report to fd %d", opt->report_fd);
 	}
 	if (r == 0 && opt->report_path) {
-		bool to_stderr = strcmp(opt->report_path, "-") == 0;
+		bool to_stderr = strcmp(opt->report_path, "-") == 0, created = false;
 		_cleanup_close_ int fd = to_stderr ? dup(2)
-						   : paths_open_output(AT_FDCWD, opt->report_path, "report", false, NULL, err);
+						   : paths_open_output(AT_FDCWD, opt->report_path, "report", false, &created, err);
 		if (fd < 0)
 			r = to_stderr ? error_set(err, errno, "cannot write the report to stderr") : fd;
-		else if ((r = write_all(fd, text, len)) < 0 || (r = write_all(fd, "\n", 1)) < 0)
+		else if ((r = write_all(fd, text, len)) < 0 || (r = write_all(fd, "\n", 1)) < 0) {
 			error_set(err, -r, "cannot write the report to %s", opt->report_path);
+			discard_partial(fd, opt->report_path, created);
+		}
 	}
 	json_object_put(o);
 	return r;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "analysis.h"
@@ -117,6 +118,18 @@ static int check_state_dir(struct error *err)
 	return 0;
 }
 
+/* EMFILE in mlrun's own steps (or the child's before the policy's limits apply): the caller's
+ * RLIMIT_NOFILE ran out, so say which limit to raise rather than only which step failed. */
+static void hint_fd_limit(struct error *err)
+{
+	struct rlimit rl;
+	if (err->code != EMFILE || strstr(err->msg, "open_files") || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	size_t n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n, " (mlrun's own open-file limit, ulimit -n = %llu, is too low "
+		 "to build the sandbox; raise it)", (unsigned long long)rl.rlim_cur);
+}
+
 int run_main(const struct run_options *o)
 {
 	struct error err = { 0 };
@@ -200,6 +213,7 @@ int run_main(const struct run_options *o)
 fail:
 	term_restore();
 	cgroup_leaf_destroy(&leaf, NULL);
+	hint_fd_limit(&err);
 	fprintf(stderr, "mlrun: %s\n", err.msg[0] ? err.msg : strerror(-r));
 	if (res.status != RUN_REJECTED)
 		res.status = RUN_ERROR;

@@ -227,6 +227,45 @@ void state_remove(const char *id)
 	unlinkat(dfd, path, 0);
 }
 
+/* ".ID.PID.tmp" of a PID that no longer exists: no writer will ever rename it. A live PID's
+ * file is left alone (it may be mid-write, or the pid reused: then the next gc gets it). */
+static bool orphan_tmp(int dfd, const char *name)
+{
+	size_t len = strlen(name);
+	if (name[0] != '.' || len < 7 || strcmp(name + len - 4, ".tmp"))
+		return false;
+	const char *dot = name + len - 5;
+	while (dot > name + 1 && isdigit((unsigned char)*dot))
+		dot--;
+	if (*dot != '.' || dot == name + len - 5)
+		return false;
+	long pid = strtol(dot + 1, NULL, 10);
+	struct stat st;
+	if (pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+		return false;
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid();
+}
+
+size_t state_remove_orphan_tmp(void)
+{
+	size_t removed = 0;
+	_cleanup_close_ int dfd = state_dir_open(false, NULL);
+	if (dfd < 0)
+		return 0;
+	int lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (!d) {
+		if (lfd >= 0)
+			close(lfd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (orphan_tmp(dfd, de->d_name) && unlinkat(dfd, de->d_name, 0) == 0)
+			removed++;
+	return removed;
+}
+
 static void copy_str(json_object *o, const char *key, char *dst, size_t len)
 {
 	json_object *v;

@@ -41,6 +41,9 @@ int state_dir(char *buf, size_t len, bool create, struct error *err);
 int state_dir_open(bool create, struct error *err);
 int state_write(const struct state_entry *e, struct error *err);
 void state_remove(const char *id);
+/* Remove the temporary files (.ID.PID.tmp) of writers that died before renaming them (a
+ * supervisor killed while registering its run). Returns how many were removed. */
+size_t state_remove_orphan_tmp(void);
 /* Every entry (malloc'd array in *out, count in *n). */
 int state_list(struct state_entry **out, size_t *n, struct error *err);
 int state_find(const char *id, struct state_entry *e, struct error *err);

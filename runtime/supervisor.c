@@ -212,7 +212,10 @@ static int loop(struct sup *s)
 				relay_signal(s, (int)si.ssi_signo);
 		}
 		if (fds[0].revents & POLLIN) {
-			if (wait4(s->pid, &s->init_status, 0, &s->ru) < 0)
+			pid_t w;
+			while ((w = wait4(s->pid, &s->init_status, 0, &s->ru)) < 0 && errno == EINTR)
+				; /* the pidfd said it exited: only the call was interrupted */
+			if (w < 0)
 				return -errno;
 			s->exited = true;
 		}
@@ -304,6 +307,12 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 		return error_set(err, e, "%s: cannot execute", prog);
 	}
 	res->exit_code = EXIT_MLRUN_ERROR;
+	/* After set_rlimits the policy's open_files is the limit that ran out, not the step. */
+	if (e == EMFILE && (m->stage == STAGE_DROP_CAPS || m->stage == STAGE_NO_NEW_PRIVS ||
+			    m->stage == STAGE_LANDLOCK || m->stage == STAGE_SECCOMP))
+		return error_set(err, e, "open_files = %llu is too low: the sandbox's set-up has no descriptor left to %s "
+				 "(the program's fds 0-2 and mlrun's own need more); raise open_files",
+				 (unsigned long long)s->p->open_files, sandbox_stage_name(m->stage));
 	if (m->stage == STAGE_CLONE_SOURCES || m->stage == STAGE_ASSEMBLE_ROOT) {
 		char what[1024];
 		rootfs_describe_op(&s->sb->plan, (size_t)m->index, what, sizeof(what));

@@ -27,12 +27,14 @@ override CFLAGS += -std=gnu17 $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. \
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 BUILD    ?= build
+PROBE    := $(BUILD)/tests/probe
 MODULES  := runtime cgroup ns policy rootfs security
 SRCS     := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/runtime/main.o,$(OBJS))
 
-all: mlrun
+# The probe too: `mlrun audit` runs it, so a plain `make` leaves a build tree that audits.
+all: mlrun $(PROBE)
 
 mlrun: $(OBJS)
 	@echo "  LD      $@"
@@ -65,7 +67,6 @@ $(BUILD)/security/builtin.o: override CFLAGS += -I$(BUILD)/gen
 # ---- tests ---------------------------------------------------------------------------------
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
-PROBE     := $(BUILD)/tests/probe
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

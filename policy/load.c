@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ static const struct {
 	{ "MLRUN_TMP_SIZE", "limits", "tmp_size" }, { "MLRUN_FILE_SIZE", "limits", "file_size" },
 	{ "MLRUN_NET", "network", "net" },	  { "MLRUN_WORKDIR", "filesystem", "workdir" },
 	{ "MLRUN_SECCOMP", "security", "seccomp" }, { "MLRUN_HOSTNAME", "sandbox", "hostname" },
+	{ "MLRUN_QUIET", "sandbox", "quiet" },
 };
 
 __attribute__((format(printf, 4, 5))) static void problem(struct parse_state *st, int line,
@@ -209,7 +211,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	if (!policy_section_known(section))
 		return 1; /* already named at its header */
-	r = policy_set(st->p, section, name, value, &e);
+	char origin[PATH_MAX + 32];
+	snprintf(origin, sizeof(origin), "%s:%d", st->path, st->line);
+	r = policy_set_from(st->p, section, name, value, origin, &e);
 	if (r < 0)
 		problem(st, st->line, r, "%s", e.msg);
 	else if (strcmp(section, "env") != 0)
@@ -382,7 +386,7 @@ int policy_apply_env(struct policy *p, char *const *envp, struct error *err)
 
 		if (!value || !value[0])
 			continue;
-		r = policy_set(p, env_keys[i].section, env_keys[i].key, value, &e);
+		r = policy_set_from(p, env_keys[i].section, env_keys[i].key, value, env_keys[i].var, &e);
 		if (r < 0) {
 			bool fresh = err && !err->msg[0];
 

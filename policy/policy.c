@@ -22,11 +22,12 @@
 #define HINT_SIZE "expected bytes or K/M/G/T like 256M, or unlimited"
 #define HINT_DURATION "expected e.g. 1500ms, 10s, 1.5m, 2h, 30d (at most 365d), or unlimited"
 #define HINT_COUNT "expected a whole number, or unlimited"
+/* One rule for 0 (mlrun-policy(5)): "unlimited" is the only way to say no limit; 0 is a real
+ * zero where that makes sense (swap, file_size) and refused everywhere else. */
 #define HINT_NOT_ZERO "0 is not allowed; write unlimited for no limit"
 
 enum key_flags {
 	KF_NONZERO = 1 << 0,	   /* 0 would mean "nothing at all" or, worse, "no limit" */
-	KF_ZERO_UNLIMITED = 1 << 1, /* 0 is how people write "no limit" here (io rates) */
 	KF_FINITE = 1 << 2,	   /* "unlimited" makes no sense (sampling interval, fds) */
 	KF_RW = 1 << 3,		   /* bind: read-write */
 };
@@ -78,6 +79,7 @@ static const struct {
 	{ "sandbox", "interpreter.js", "/usr/bin/node" },
 	{ "sandbox", "uid", "60000" },
 	{ "sandbox", "gid", "60000" },
+	{ "sandbox", "quiet", "false" },
 	{ "limits", "memory", "1G" },
 	{ "limits", "swap", "0" },
 	{ "limits", "cpus", "1" },
@@ -88,8 +90,8 @@ static const struct {
 	{ "limits", "shm_size", "64M" },
 	{ "limits", "file_size", "1G" },
 	{ "limits", "open_files", "1024" },
-	{ "limits", "io_read_bps", "0" },
-	{ "limits", "io_write_bps", "0" },
+	{ "limits", "io_read_bps", "unlimited" },
+	{ "limits", "io_write_bps", "unlimited" },
 	{ "filesystem", "workdir", "ro" },
 	{ "network", "net", "none" },
 	{ "network", "allow_host", "false" },
@@ -136,8 +138,6 @@ static int set_size(struct policy *p, const struct key_spec *k, const char *valu
 
 	if (r < 0)
 		return bad(err, k, "size", value, r, HINT_SIZE);
-	if (v == 0 && (k->flags & KF_ZERO_UNLIMITED))
-		v = POLICY_UNLIMITED;
 	if (v == 0 && (k->flags & KF_NONZERO))
 		return bad(err, k, "size", value, -EINVAL, HINT_NOT_ZERO);
 	*AT(p, k, uint64_t) = v;
@@ -152,6 +152,8 @@ static int set_duration(struct policy *p, const struct key_spec *k, const char *
 
 	if (r < 0)
 		return bad(err, k, "duration", value, r, HINT_DURATION);
+	if (v == 0) /* a zero duration would end the program at once */
+		return bad(err, k, "duration", value, -EINVAL, HINT_NOT_ZERO);
 	if (v == POLICY_UNLIMITED && (k->flags & KF_FINITE))
 		return bad(err, k, "duration", value, -EINVAL, "must be a positive duration like 100ms");
 	*AT(p, k, uint64_t) = v;
@@ -333,9 +335,13 @@ static int set_bind(struct policy *p, const struct key_spec *k, const char *valu
 		return bad(err, k, "bind", value, -E2BIG, "too many binds, at most 256");
 	if (i == p->n_binds)
 		p->n_binds++;
+	_cleanup_free_ char *origin = NULL;
+	if (p->setting_origin && !(origin = strdup(p->setting_origin)))
+		return nomem(err);
 	free(p->binds[i].src);
 	free(p->binds[i].dst);
-	p->binds[i] = (struct bind){ .src = TAKE_PTR(src), .dst = TAKE_PTR(dst),
+	free(p->binds[i].origin);
+	p->binds[i] = (struct bind){ .src = TAKE_PTR(src), .dst = TAKE_PTR(dst), .origin = TAKE_PTR(origin),
 				     .rw = (k->flags & KF_RW) != 0 };
 	return 0;
 }
@@ -370,9 +376,13 @@ static int set_syscalls(struct policy *p, const struct key_spec *k, const char *
 		return nomem(err);
 	for (name = strtok_r(copy, LIST_SEPARATORS, &save); name;
 	     name = strtok_r(NULL, LIST_SEPARATORS, &save)) {
+		char msg[ERROR_MSG_MAX];
 		if (!valid_syscall_name(name))
 			return error_set(err, 0, "bad syscall name '%s' for [%s] %s (expected [a-z0-9_]+)",
 					 name, k->section, k->key);
+		/* Checked here, not only in policy_validate(), so the message keeps the file's line. */
+		if (syscall_list_problem(name, k->key, msg, sizeof(msg)))
+			return error_set(err, 0, "%s", msg);
 		if (!list_has(list, *n, name))
 			added++;
 	}
@@ -420,8 +430,11 @@ static int set_grants(struct policy *p, const struct key_spec *k, const char *va
 		return bad(err, k, "grant", value, -EINVAL, "expected PATH or GLOB, ...");
 	for (size_t i = 0; i < n; i++) {
 		struct grant *g = &p->grants[p->n_grants];
-		if (!(g->pattern = strdup(entries[i])))
+		if (!(g->pattern = strdup(entries[i])) || (p->setting_origin && !(g->origin = strdup(p->setting_origin)))) {
+			free(g->pattern);
+			*g = (struct grant){ 0 };
 			return nomem(err);
+		}
 		g->write = (k->flags & KF_RW) != 0;
 		p->n_grants++;
 	}
@@ -434,6 +447,7 @@ static const struct key_spec keys[] = {
 	{ "sandbox", "interpreter.js", set_abs_path, FIELD(interpreter_js), 0, 0, NULL },
 	{ "sandbox", "uid", set_id, FIELD(uid), 0, 0, NULL },
 	{ "sandbox", "gid", set_id, FIELD(gid), 0, 0, NULL },
+	{ "sandbox", "quiet", set_bool, FIELD(quiet), 0, 0, NULL },
 	{ "limits", "memory", set_size, FIELD(memory_bytes), 0, KF_NONZERO, NULL },
 	{ "limits", "swap", set_size, FIELD(swap_bytes), 0, 0, NULL },
 	{ "limits", "cpus", set_cpus, FIELD(cpus), 0, 0, NULL },
@@ -444,8 +458,8 @@ static const struct key_spec keys[] = {
 	{ "limits", "shm_size", set_size, FIELD(shm_bytes), 0, KF_NONZERO, NULL },
 	{ "limits", "file_size", set_size, FIELD(file_size_bytes), 0, 0, NULL },
 	{ "limits", "open_files", set_count, FIELD(open_files), 0, KF_NONZERO | KF_FINITE, NULL },
-	{ "limits", "io_read_bps", set_size, FIELD(io_read_bps), 0, KF_ZERO_UNLIMITED, NULL },
-	{ "limits", "io_write_bps", set_size, FIELD(io_write_bps), 0, KF_ZERO_UNLIMITED, NULL },
+	{ "limits", "io_read_bps", set_size, FIELD(io_read_bps), 0, KF_NONZERO, NULL },
+	{ "limits", "io_write_bps", set_size, FIELD(io_write_bps), 0, KF_NONZERO, NULL },
 	{ "filesystem", "workdir", set_enum, FIELD(workdir), 0, 0, workdir_names },
 	{ "filesystem", "ro_bind", set_bind, 0, 0, 0, NULL },
 	{ "filesystem", "bind", set_bind, 0, 0, KF_RW, NULL },
@@ -536,6 +550,15 @@ bool policy_section_known(const char *section)
 	return false;
 }
 
+int policy_set_from(struct policy *p, const char *section, const char *key, const char *value,
+		    const char *origin, struct error *err)
+{
+	p->setting_origin = origin;
+	int r = policy_set(p, section, key, value, err);
+	p->setting_origin = NULL;
+	return r;
+}
+
 int policy_set(struct policy *p, const char *section, const char *key, const char *value,
 	       struct error *err)
 {
@@ -575,6 +598,7 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n_binds; i++) {
 		free(p->binds[i].src);
 		free(p->binds[i].dst);
+		free(p->binds[i].origin);
 	}
 	for (size_t i = 0; i < p->n_allow_syscalls; i++)
 		free(p->allow_syscalls[i]);
@@ -584,8 +608,10 @@ void policy_free(struct policy *p)
 		free(p->env[i].name);
 		free(p->env[i].value);
 	}
-	for (size_t i = 0; i < p->n_grants; i++)
+	for (size_t i = 0; i < p->n_grants; i++) {
 		free(p->grants[i].pattern);
+		free(p->grants[i].origin);
+	}
 	*p = (struct policy){ 0 };
 }
 

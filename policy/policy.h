@@ -32,6 +32,7 @@ enum analysis_mode { ANALYSIS_OFF, ANALYSIS_WARN, ANALYSIS_REJECT_HIGH, ANALYSIS
 
 struct grant {
 	char *pattern; /* a path or glob, relative to the working directory or absolute */
+	char *origin;  /* "FILE:LINE" or the flag that set it, for messages; NULL if unknown */
 	bool write;
 };
 
@@ -39,6 +40,7 @@ struct bind {
 	char *src; /* host path as written (absolute or relative to the cwd) */
 	char *dst; /* path inside the sandbox; when not given: src if absolute, else NULL (the
 		    * runtime binds a relative src at its real path) */
+	char *origin; /* "FILE:LINE" or the flag that set it, for messages; NULL if unknown */
 	bool rw;
 };
 
@@ -49,6 +51,9 @@ struct env_var {
 
 struct policy {
 	char *name; /* "strict", or the file's basename without .ini; "builtin" */
+	/* Where the value policy_set_from() is applying came from, copied into the binds and
+	 * grants it creates (checked only when the sandbox is built) so their errors name it. */
+	const char *setting_origin;
 	char *path; /* file it was read from, NULL for built-in defaults */
 
 	/* [sandbox] */
@@ -57,21 +62,22 @@ struct policy {
 	char *interpreter_js; /* interpreter.js = /usr/bin/node */
 	uint32_t uid;	     /* uid = 60000: host uid the sandbox runs as when mlrun is root; 0 refused */
 	uint32_t gid;	     /* gid = 60000 */
+	bool quiet;	     /* quiet = false: true is -q (no warnings, no notes; errors only) */
 
-	/* [limits]; POLICY_UNLIMITED (or 0.0 for cpus) means "no limit", whatever was written
-	 * ("unlimited", "max", a 0 duration, a 0 io rate). 0 is refused where it is no limit. */
+	/* [limits]; POLICY_UNLIMITED (or 0.0 for cpus) means "no limit", written "unlimited" or
+	 * "max". 0 is never "no limit": a real zero for swap and file_size, refused elsewhere. */
 	uint64_t memory_bytes;	  /* memory = 1G (never 0) */
 	uint64_t swap_bytes;	  /* swap = 0 */
 	double cpus;		  /* cpus = 1 (cores, fractional, 0.01..65536) */
 	uint64_t pids;		  /* pids = 256 (never 0) */
-	uint64_t timeout_ms;	  /* timeout = 60s (wall clock) */
-	uint64_t cpu_time_ms;	  /* cpu_time = 60s (user+sys) */
+	uint64_t timeout_ms;	  /* timeout = 60s (wall clock; never 0) */
+	uint64_t cpu_time_ms;	  /* cpu_time = 60s (user+sys; never 0) */
 	uint64_t tmp_bytes;	  /* tmp_size = 256M (never 0: tmpfs reads size=0 as no limit) */
 	uint64_t shm_bytes;	  /* shm_size = 64M (/dev/shm; never 0) */
 	uint64_t file_size_bytes; /* file_size = 1G (RLIMIT_FSIZE; 0 = no file writes) */
 	uint64_t open_files;	  /* open_files = 1024 (RLIMIT_NOFILE; never 0 or unlimited) */
-	uint64_t io_read_bps;	  /* io_read_bps = 0 (written 0: stored POLICY_UNLIMITED) */
-	uint64_t io_write_bps;	  /* io_write_bps = 0 (likewise) */
+	uint64_t io_read_bps;	  /* io_read_bps = unlimited (never 0) */
+	uint64_t io_write_bps;	  /* io_write_bps = unlimited (never 0) */
 
 	/* [filesystem] */
 	enum workdir_mode workdir; /* workdir = ro|rw|none */
@@ -122,6 +128,9 @@ void policy_free(struct policy *p);
  * allow_syscalls, deny_syscalls, keep) append. */
 int policy_set(struct policy *p, const char *section, const char *key, const char *value,
 	       struct error *err);
+/* policy_set() recording ORIGIN ("FILE:LINE", "--ro-bind", "MLRUN_NET") in what it creates. */
+int policy_set_from(struct policy *p, const char *section, const char *key, const char *value,
+		    const char *origin, struct error *err);
 
 /* Read an INI file into p (on top of what p holds) and set p->path and p->name. The first
  * problem fails with "FILE:LINE: message". Cross-key checks are left to policy_validate(),
@@ -167,8 +176,8 @@ const char *policy_on_violation_name(enum on_violation v);
 
 /* Pure parsers, unit-tested: sizes are bytes or K/M/G/T (powers of 1024; "64M", "64MB",
  * "64MiB", any case, "1.5G"), "unlimited"/"max" -> POLICY_UNLIMITED; durations are "1500ms",
- * "10s", "1.5s", "2m", "1h", "30d", a bare number is seconds, "unlimited"/"max"/"0" ->
- * POLICY_UNLIMITED, at most POLICY_DURATION_MAX_MS (else -ERANGE); booleans true/false/yes/no/on/off/1/0. Surrounding whitespace is
+ * "10s", "1.5s", "2m", "1h", "30d", a bare number is seconds, "unlimited"/"max" ->
+ * POLICY_UNLIMITED, "0" -> 0 (policy keys refuse it), at most POLICY_DURATION_MAX_MS (else -ERANGE); booleans true/false/yes/no/on/off/1/0. Surrounding whitespace is
  * ignored. Return 0 or -EINVAL (junk, sign, empty) / -ERANGE (too large, or a non-zero value
  * that rounds to 0). */
 int parse_size(const char *s, uint64_t *bytes);

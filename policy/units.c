@@ -202,9 +202,9 @@ int parse_duration_ms(const char *s, uint64_t *ms)
 	for (size_t i = 0; i < ARRAY_SIZE(duration_units); i++) {
 		if (!word_eq(unit, unit_len, duration_units[i].suffix))
 			continue;
-		/* "0", "0s", "0ms": a zero limit would kill at once, so 0 means "none". */
+		/* "0", "0s", "0ms" are 0: never "no limit" (that is "unlimited"); the key decides. */
 		if (decimal_is_zero(&d)) {
-			*ms = POLICY_UNLIMITED;
+			*ms = 0;
 			return 0;
 		}
 		/* Far below what wraps anywhere: ms to ns fits in 64 bits, and the supervisor's

@@ -127,11 +127,11 @@ static int add_bind(struct rootfs_plan *plan, const char *src, const char *dst, 
 static int check_user_dst(const struct rootfs_plan *plan, const char *dst, const char *what, struct error *err)
 {
 	if (dst[0] != '/' || strcmp(dst, "/") == 0)
-		return error_set(err, EINVAL, "%s: destination %s must be an absolute path below /", what, dst);
+		return error_set(err, 0, "%s: destination %s must be an absolute path below /", what, dst);
 	for (const char *c = dst + 1; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL) {
 		size_t len = strcspn(c, "/");
 		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
-			return error_set(err, EINVAL, "%s: destination %s must not contain '.', '..' or '//'", what, dst);
+			return error_set(err, 0, "%s: destination %s must not contain '.', '..' or '//'", what, dst);
 	}
 	const char *rel = dst + 1;
 	for (size_t i = 0; i < ARRAY_SIZE(reserved_dsts); i++)
@@ -261,7 +261,8 @@ static int add_workdir(struct rootfs_plan *plan, const struct policy *p, const s
 		return error_set(err, errno, "cannot get the current directory for --workdir");
 	/* Exposing / would expose the whole host: refuse instead of surprising anyone. */
 	if (strcmp(cwd, "/") == 0)
-		return error_set(err, EINVAL, "--workdir: the current directory is /; use --workdir none");
+		return error_set(err, 0, "--workdir: the current directory is / (the whole host); run from a project "
+					 "directory or use --workdir none");
 	plan->cwd = strdup(cwd);
 	if (!plan->cwd)
 		return error_set(err, ENOMEM, "out of memory");
@@ -273,9 +274,12 @@ static int add_policy_binds(struct rootfs_plan *plan, const struct policy *p, co
 {
 	for (size_t i = 0; i < p->n_binds; i++) {
 		const struct bind *b = &p->binds[i];
-		const char *what = b->rw ? "--bind" : "--ro-bind";
+		const char *what = b->origin ? b->origin : b->rw ? "--bind" : "--ro-bind";
 		/* The caller named this path: links in it are the caller's intent, resolved once here. */
 		_cleanup_free_ char *src = realpath(b->src, NULL);
+		if (!src && b->origin && b->origin[0] != '-') /* from a file: its FILE:LINE first */
+			return error_set(err, errno, "%s: cannot expose %s ([filesystem] %s)", b->origin, b->src,
+					 b->rw ? "bind" : "ro_bind");
 		if (!src)
 			return error_set(err, errno, "cannot expose %s (%s)", b->src, what);
 		const char *dst = b->dst ? b->dst : src;
@@ -351,7 +355,8 @@ static int add_grant(struct rootfs_plan *plan, const struct rootfs_identity *id,
 			added++;
 	globfree(&gl);
 	if ((r == 0 || r == GLOB_NOMATCH) && added == 0)
-		return error_set(err, ENOENT, "[grants] %s = %s matches nothing", g->write ? "write" : "read", g->pattern);
+		return error_set(err, ENOENT, "%s%s[grants] %s = %s matches nothing", g->origin ? g->origin : "",
+				 g->origin ? ": " : "", g->write ? "write" : "read", g->pattern);
 	return r;
 }
 

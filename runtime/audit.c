@@ -34,7 +34,8 @@
 #define PROBE_TIMEOUT "20s" /* a bound for every probe; limit probes set their own */
 #define MAX_ARGV 96
 
-static const char *const verdict_names[] = { "pass", "ESCAPED", "not enforced here", "skipped", "error" };
+static const char *const verdict_names[] = { "pass", "ESCAPED", "not enforced here", "skipped", "error",
+					     "held by rlimit" };
 
 struct audit_opts {
 	const char *policy;
@@ -86,8 +87,9 @@ static int find_probe(struct audit_ctx *c, struct error *err)
 		if (executable(c->probe))
 			return 0;
 	}
-	return error_set(err, ENOENT, "audit: the probe binary is missing (build it with `make test-deps`, or "
-				      "`make install` puts it in %s/probes)", mlrun_datadir());
+	return error_set(err, 0, "audit: the probe binary is in neither %s/build/tests/probe (a build tree next to "
+				 "this mlrun: run `make`) nor %s/probes (`make install` puts it there)",
+			 dir /* dirname() above cut it to the binary's directory */, mlrun_datadir());
 }
 
 static int write_file(const char *path, const char *text, mode_t mode)
@@ -374,7 +376,7 @@ static int parse_args(int argc, char **argv, struct audit_opts *o, struct error 
 }
 
 struct tally {
-	int n[5];
+	int n[6];
 };
 
 static void print_row(const struct audit_opts *o, json_object *rows, const struct audit_probe *p,
@@ -412,15 +414,16 @@ static enum audit_verdict audit_one(const struct audit_ctx *c, const struct audi
 static void print_summary(const struct audit_opts *o, json_object *rows, const struct tally *t)
 {
 	if (!o->json) {
-		printf("mlrun: audit of %s: %d passed, %d escaped, %d not enforced here, %d skipped, %d errors\n",
-		       o->policy ? o->policy : "the built-in defaults", t->n[AV_PASS], t->n[AV_ESCAPED],
+		printf("mlrun: audit of %s: %d passed, %d escaped, %d held by rlimit, %d not enforced here, %d skipped, "
+		       "%d errors\n",
+		       o->policy ? o->policy : "the built-in defaults", t->n[AV_PASS], t->n[AV_ESCAPED], t->n[AV_RLIMIT],
 		       t->n[AV_NOT_ENFORCED], t->n[AV_SKIPPED], t->n[AV_ERROR]);
 		return;
 	}
 	json_object *j = json_object_new_object();
 	json_object_object_add(j, "policy", json_object_new_string(o->policy ? o->policy : "builtin"));
 	json_object_object_add(j, "probes", rows);
-	static const char *const keys[] = { "passed", "escaped", "not_enforced", "skipped", "errors" };
+	static const char *const keys[] = { "passed", "escaped", "not_enforced", "skipped", "errors", "held_by_rlimit" };
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		json_object_object_add(j, keys[i], json_object_new_int(t->n[i]));
 	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -13,7 +13,8 @@
 #define AUDIT_MAX_ARGS 8
 #define AUDIT_TOKEN_MAX 64
 
-enum audit_verdict { AV_PASS, AV_ESCAPED, AV_NOT_ENFORCED, AV_SKIPPED, AV_ERROR };
+/* AV_RLIMIT: no cgroup enforces the limit here, but the rlimit fallback stopped the probe. */
+enum audit_verdict { AV_PASS, AV_ESCAPED, AV_NOT_ENFORCED, AV_SKIPPED, AV_ERROR, AV_RLIMIT };
 
 /* The bait the audit plants on the host, and what a probe's arguments may refer to. */
 struct audit_ctx {

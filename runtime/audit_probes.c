@@ -145,24 +145,37 @@ static bool enforced(const struct audit_outcome *o, const char *what)
 	return audit_report_bool(o, "enforced", what);
 }
 
-static enum audit_verdict limit(const struct audit_outcome *o, bool is_enforced, bool held, char *obs, size_t len)
+/* rlimit: the fallback mlrun sets when no cgroup enforces the limit (NULL: none), named in the
+ * observation when it is what held the probe. */
+static enum audit_verdict limit_or(const struct audit_outcome *o, bool is_enforced, bool held, const char *rlimit,
+				   char *obs, size_t len)
 {
 	if (mlrun_failed(o))
 		return error_verdict(o, obs, len);
 	observe(o, obs, len);
+	if (!is_enforced && held && rlimit) {
+		size_t n = strlen(obs);
+		snprintf(obs + n, len - n, " (%s)", rlimit);
+		return AV_RLIMIT;
+	}
 	return !is_enforced ? AV_NOT_ENFORCED : held ? AV_PASS : AV_ESCAPED;
+}
+
+static enum audit_verdict limit(const struct audit_outcome *o, bool is_enforced, bool held, char *obs, size_t len)
+{
+	return limit_or(o, is_enforced, held, NULL, obs, len);
 }
 
 static enum audit_verdict pids(const struct audit_ctx *ctx, const struct audit_outcome *o, char *obs, size_t len)
 {
 	(void)ctx;
-	return limit(o, enforced(o, "pids"), o->exit_status != 0, obs, len);
+	return limit_or(o, enforced(o, "pids"), o->exit_status != 0, "RLIMIT_NPROC", obs, len);
 }
 
 static enum audit_verdict memory(const struct audit_ctx *ctx, const struct audit_outcome *o, char *obs, size_t len)
 {
 	(void)ctx;
-	return limit(o, enforced(o, "memory"), o->exit_status != 0, obs, len);
+	return limit_or(o, enforced(o, "memory"), o->exit_status != 0, "RLIMIT_DATA", obs, len);
 }
 
 static enum audit_verdict tmp_full(const struct audit_ctx *ctx, const struct audit_outcome *o, char *obs,
@@ -183,7 +196,7 @@ static enum audit_verdict cpu_time(const struct audit_ctx *ctx, const struct aud
 				   size_t len)
 {
 	(void)ctx;
-	return limit(o, audit_report_num(o, "samples") > 0, status_is(o, "cpu-time"), obs, len);
+	return limit_or(o, audit_report_num(o, "samples") > 0, status_is(o, "cpu-time"), "RLIMIT_CPU", obs, len);
 }
 
 static enum audit_verdict cpu_share(const struct audit_ctx *ctx, const struct audit_outcome *o, char *obs,

@@ -319,9 +319,14 @@ static int add_job(struct batch *b, const char *s, int lineno, const char *where
 	return 0;
 }
 
-/* Blank lines and lines starting with '#' are skipped; a line starting with '{' is JSON. */
+/* Blank lines and lines starting with '#' are skipped; a line starting with '{' is JSON. Every
+ * bad line is named on stderr (fixing one at a time and re-running is a newcomer's hour);
+ * err then sums them up. */
+#define BAD_LINES_LISTED 16
 int batch_load_jobs(struct batch *b, struct error *err)
 {
+	char bad[BAD_LINES_LISTED * 12] = "";
+	int n_bad = 0, first_r = 0;
 	bool from_stdin = strcmp(b->file, "-") == 0;
 	const char *fname = from_stdin ? "<stdin>" : b->file;
 	_cleanup_fclose_ FILE *f = from_stdin ? NULL : fopen(b->file, "re");
@@ -336,10 +341,21 @@ int batch_load_jobs(struct batch *b, struct error *err)
 		while (isspace((unsigned char)*s))
 			s++;
 		snprintf(where, sizeof(where), "%s:%d", fname, ++lineno);
-		if (*s && *s != '#' && (r = add_job(b, s, lineno, where, err)) < 0)
-			return r;
+		struct error e = { 0 };
+		if (!*s || *s == '#' || (r = add_job(b, s, lineno, where, &e)) == 0)
+			continue;
+		if (r == -ENOMEM)
+			return error_set(err, ENOMEM, "%s", e.msg);
+		fprintf(stderr, "mlrun: %s\n", e.msg);
+		first_r = first_r ? first_r : r;
+		if (n_bad++ < BAD_LINES_LISTED)
+			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%d", n_bad > 1 ? ", " : "", lineno);
 	}
 	if (ferror(from_stdin ? stdin : f))
 		return error_set(err, EIO, "cannot read %s", fname);
+	if (n_bad)
+		return error_set(err, 0, "batch: %s: %d bad job line%s (line%s %s%s); nothing was run", fname, n_bad,
+				 n_bad > 1 ? "s" : "", n_bad > 1 ? "s" : "", bad, n_bad > BAD_LINES_LISTED ? ", ..." : ""),
+		       first_r;
 	return unique_labels(b, fname, err);
 }

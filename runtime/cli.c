@@ -138,14 +138,18 @@ static int parse_fd(const char *s, int *fd)
 
 int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *err)
 {
-	int c, r;
+	int c, r, li;
 
 	memset(o, 0, sizeof(*o));
 	o->report_fd = -1;
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at PROGRAM, so its own options are left alone. */
-	while ((c = getopt_long(argc, argv, "+:p:vq", long_opts, NULL)) != -1) {
+	while ((li = -1, c = getopt_long(argc, argv, "+:p:vq", long_opts, &li)) != -1) {
+		/* `--memory -- true`: getopt takes "--" as the value; the caller forgot one. */
+		if (optarg && strcmp(optarg, "--") == 0 && c != ':' && c != '?')
+			return error_set(err, 0, "option '%s%s' needs a value before '--' (see mlrun --help)",
+					 li >= 0 ? "--" : "-", li >= 0 ? long_opts[li].name : (char[]){ (char)c, 0 });
 		switch (c) {
 		case 'p':
 			o->policy = optarg;
@@ -188,6 +192,12 @@ int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *er
 			if (optopt)
 				return error_set(err, 0, "unknown option '-%c' (see mlrun --help)", optopt);
 			return error_set(err, 0, "unknown option '%s' (see mlrun --help)", argv[optind - 1]);
+		case OPT_KEEP_ENV:
+			/* One NAME per flag, as --help says (the policy's keep = takes a list). */
+			if (optarg[strcspn(optarg, ", \t")])
+				return error_set(err, 0, "--keep-env: '%s' is not one variable name (repeat --keep-env "
+							 "for each NAME)", optarg);
+			break;
 		default:
 			break;
 		}

@@ -55,8 +55,10 @@ static int merge_policy(struct policy *p, const struct run_options *o, struct er
 	for (size_t i = 0; i < o->n_sets; i++) {
 		struct error e = { 0 };
 		const struct run_set *s = &o->sets[i];
-		if ((r = policy_set(p, s->section, s->key, s->value, &e)) < 0)
-			return error_set(err, e.code, "%s: %s", s->flag, e.msg), r;
+		if ((r = policy_set_from(p, s->section, s->key, s->value, s->flag, &e)) < 0) {
+			error_set(err, 0, "%s: %s", s->flag, e.msg); /* e.msg has its reason: no strerror */
+			return r;
+		}
 	}
 	return policy_validate(p, err);
 }
@@ -95,9 +97,9 @@ static void warn_degraded(const struct run_options *o, const struct run_enforced
 		fprintf(stderr, "mlrun: warning: %s\n", e->seccomp_why);
 	if (o->quiet || (e->memory && e->cpu && e->pids))
 		return;
-	fprintf(stderr, "mlrun: warning: not enforced here:%s%s%s (%s); using rlimit fallbacks, see `mlrun features`\n",
-		e->memory ? "" : " memory", e->cpu ? "" : " cpu", e->pids ? "" : " pids",
-		e->why[0] ? e->why : "no cgroup v2 controllers");
+	/* One line: the reason and its fix are in `mlrun features` and the report's enforced.why. */
+	fprintf(stderr, "mlrun: warning: not enforced here:%s%s%s (rlimit fallbacks instead; see `mlrun features`)\n",
+		e->memory ? "" : " memory", e->cpu ? "" : " cpu", e->pids ? "" : " pids");
 }
 
 /* A state directory another user made (or opened up) refuses the run: its files would be
@@ -154,6 +156,12 @@ int run_main(const struct run_options *o)
 
 	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_state_dir(&err)) < 0)
 		goto fail;
+	struct run_options quiet_o; /* [sandbox] quiet (or MLRUN_QUIET) is -q */
+	if (p.quiet && !o->quiet) {
+		quiet_o = *o;
+		quiet_o.quiet = true;
+		o = &quiet_o;
+	}
 	note_env_settings(&p, o, &res);
 	trace_step(&tr, 0, "merge policy");
 	/* [analysis] python: scan what will run before anything is created (advisory, analysis.h) */
@@ -200,6 +208,8 @@ int run_main(const struct run_options *o)
 		fprintf(stderr, "mlrun: %s\n", err.msg);
 		res.exit_code = EXIT_MLRUN_ERROR; /* a run without its report is not a success */
 	}
+	if (!o->quiet)
+		run_note_ending(stderr, &res, &p);
 	if (o->summary)
 		report_summary(stderr, &res, &enf);
 	if (!o->quiet)

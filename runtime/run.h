@@ -90,3 +90,7 @@ void run_make_id(char *buf, size_t len);
 int report_write(const struct run_options *o, const char *id, const struct policy *p, char *const *command,
 		 const struct run_result *res, const struct run_enforced *enf, struct error *err);
 void report_summary(FILE *f, const struct run_result *res, const struct run_enforced *enf);
+/* One line when a limit mlrun set ended the program (timeout, cpu time, memory, pids); else nothing. */
+void run_note_ending(FILE *f, const struct run_result *res, const struct policy *p);
+/* mlrun's subcommands, for the hint when PROGRAM (no slash) is not found: likely a typo of one. */
+#define RUN_SUBCOMMANDS "audit, batch, check, features, gc, kill, profile, ps, run, scan, stats, top"

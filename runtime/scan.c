@@ -54,10 +54,13 @@ static pid_t spawn_analyzer(const char *file, int in_fd, int out_fd, bool json, 
 	exe[n] = '\0';
 	snprintf(exe_dir, sizeof(exe_dir), "%s", exe);
 	dirname(exe_dir);
-	if (find_file(exe_dir, "tools/scan/" ANALYZER, "scan/" ANALYZER, analyzer) < 0 ||
-	    find_file(exe_dir, "policies/strict.ini", "policies/strict.ini", policy) < 0)
-		return error_set(err, ENOENT, "scan: the analyzer or the strict policy is not installed (%s)",
-				 mlrun_datadir());
+	/* Say where it looked: a copied binary has neither a build tree nor an install beside it. */
+	if (find_file(exe_dir, "tools/scan/" ANALYZER, "scan/" ANALYZER, analyzer) < 0)
+		return error_set(err, 0, "scan: the analyzer " ANALYZER " is in neither %s/tools/scan (a build tree "
+				 "next to this mlrun) nor %s/scan (installed by `make install`)", exe_dir, mlrun_datadir());
+	if (find_file(exe_dir, "policies/strict.ini", "policies/strict.ini", policy) < 0)
+		return error_set(err, 0, "scan: the strict policy is in neither %s/policies (a build tree next to "
+				 "this mlrun) nor %s/policies (installed by `make install`)", exe_dir, mlrun_datadir());
 	snprintf(bind, sizeof(bind), "%s:/opt/mlrun-scan", dirname(analyzer));
 
 	char *args[] = { exe, "-q", "--policy", policy, "--workdir", "none", "--net", "none", "--ro-bind", bind, "--",

@@ -302,6 +302,11 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 	if (m->stage == STAGE_EXEC) {
 		const char *prog = s->sb->argv[0];
 		res->exit_code = e == ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC;
+		if (e == ENOENT && !strchr(prog, '/')) { /* likely a mistyped subcommand */
+			error_set(err, 0, "%s: not found in the sandbox: %s (not an mlrun command either: %s)", prog,
+				  strerror(e), RUN_SUBCOMMANDS);
+			return -e;
+		}
 		if (e == ENOENT)
 			return error_set(err, e, "%s: not found in the sandbox", prog);
 		return error_set(err, e, "%s: cannot execute", prog);

@@ -141,7 +141,8 @@ print(best)'
 	printf '/bin/true\n\n{"cmd": ["/bin/true"]\n' >broken.jsonl
 	run "$MLRUN" batch --report-dir r broken.jsonl
 	assert_failure 125
-	assert_output "mlrun: broken.jsonl:3: bad JSON: the object does not end on this line"
+	assert_line --index 0 "mlrun: broken.jsonl:3: bad JSON: the object does not end on this line"
+	assert_line --index 1 "mlrun: batch: broken.jsonl: 1 bad job line (line 3); nothing was run"
 	[ ! -e r ]
 	printf '{"cmd": ["/bin/true"], "timout": "1s"}\n' >typo.jsonl
 	run "$MLRUN" batch typo.jsonl
@@ -150,7 +151,7 @@ print(best)'
 	printf '/bin/true\n/bin/echo "open\n' >quote.txt
 	run "$MLRUN" batch quote.txt
 	assert_failure 125
-	assert_output "mlrun: quote.txt:2: unterminated double quote"
+	assert_line --index 0 "mlrun: quote.txt:2: unterminated double quote"
 	printf '{"cmd": ["/bin/true"], "timeout": "soon"}\n' >t.jsonl
 	run "$MLRUN" batch t.jsonl
 	assert_failure 125

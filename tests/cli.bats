@@ -55,7 +55,7 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 
 @test "a program that does not exist in the sandbox gives 127" {
 	run -127 "$MLRUN" -q -- no-such-program-xyz
-	assert_output "mlrun: no-such-program-xyz: not found in the sandbox: No such file or directory"
+	assert_output "mlrun: no-such-program-xyz: not found in the sandbox: No such file or directory (not an mlrun command either: audit, batch, check, features, gc, kill, profile, ps, run, scan, stats, top)"
 	run -127 "$MLRUN" -q -- /nonexistent/prog
 }
 

@@ -42,7 +42,7 @@ setup() {
 	printf '[grants]\nread = ./nothing/*.csv\n' > none.ini
 	run "$MLRUN" -q -p ./none.ini -- /bin/true
 	assert_failure 125
-	assert_output "mlrun: [grants] read = ./nothing/*.csv matches nothing: No such file or directory"
+	assert_output "mlrun: ./none.ini:2: [grants] read = ./nothing/*.csv matches nothing: No such file or directory"
 }
 
 @test "grants: '..' and empty entries are policy errors with file:line" {

@@ -59,7 +59,7 @@ has_scan_command() { "$MLRUN" scan /dev/null --json >/dev/null 2>&1; }  # an old
 @test "analyzer in the strict sandbox: --text table" {
 	run analyze evil.py --text
 	assert_success
-	assert_line --index 0 "evil.py: score 0/100, level CRITICAL, 7 finding(s)"
+	assert_line --index 0 "evil.py: score 0/100 (100 = nothing found), level CRITICAL, 7 finding(s)"
 	assert_output --regexp '4:4 +critical +call-subprocess'
 }
 
@@ -88,7 +88,7 @@ has_scan_command() { "$MLRUN" scan /dev/null --json >/dev/null 2>&1; }  # an old
 	has_scan_command || skip "mlrun scan not implemented yet"
 	run "$MLRUN" scan clean.py
 	assert_success
-	assert_output --partial 'score 100/100, level SAFE'
+	assert_output --partial 'score 100/100 (100 = nothing found), level SAFE'
 	run "$MLRUN" scan broken.py
 	assert_success
 	assert_output --partial 'syntax-error'

@@ -351,7 +351,7 @@ def test_cli_syntax_error_is_exit_0():
 def test_cli_text_table():
     p = run_cli(["--name", "job.py", "--text"], b"import subprocess\n")
     out = p.stdout.decode()
-    assert p.returncode == 0 and out.startswith("job.py: score 49/100, level HIGH")
+    assert p.returncode == 0 and out.startswith("job.py: score 49/100 (100 = nothing found), level HIGH")
     assert "import-subprocess" in out and "LINE" in out
 
 

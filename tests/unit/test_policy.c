@@ -90,8 +90,8 @@ static void test_set_each_key(void)
 	tap(set(&p, "limits", "pids", "unlimited") == 0 && p.pids == UNL, NULL, "set [limits] pids");
 	tap(set(&p, "limits", "timeout", "1.5s") == 0 && p.timeout_ms == 1500, NULL,
 	    "set [limits] timeout");
-	tap(set(&p, "limits", "timeout", "0") == 0 && p.timeout_ms == UNL, NULL,
-	    "set [limits] timeout 0 is unlimited");
+	tap(set(&p, "limits", "timeout", "0") < 0 && set(&p, "limits", "cpu_time", "0s") < 0 && p.timeout_ms == 1500,
+	    NULL, "set [limits] timeout/cpu_time 0 is refused (unlimited is written unlimited)");
 	tap(set(&p, "limits", "cpu_time", "2m") == 0 && p.cpu_time_ms == 120000, NULL,
 	    "set [limits] cpu_time");
 	tap(set(&p, "limits", "tmp_size", "32M") == 0 && p.tmp_bytes == 32 * MiB, NULL,
@@ -105,8 +105,9 @@ static void test_set_each_key(void)
 	tap(set(&p, "limits", "io_read_bps", "10M") == 0 && p.io_read_bps == 10 * MiB, NULL,
 	    "set [limits] io_read_bps");
 	tap(set(&p, "limits", "io_write_bps", "1M") == 0 && p.io_write_bps == MiB &&
-		    set(&p, "limits", "io_write_bps", "0") == 0 && p.io_write_bps == UNL,
-	    NULL, "set [limits] io_write_bps, 0 is unlimited");
+		    set(&p, "limits", "io_write_bps", "0") < 0 && p.io_write_bps == MiB &&
+		    set(&p, "limits", "io_write_bps", "unlimited") == 0 && p.io_write_bps == UNL,
+	    NULL, "set [limits] io_write_bps: 0 is refused, unlimited is no limit");
 	tap(set(&p, "filesystem", "workdir", "rw") == 0 && p.workdir == WORKDIR_RW &&
 		    set(&p, "filesystem", "workdir", "none") == 0 && p.workdir == WORKDIR_NONE,
 	    NULL, "set [filesystem] workdir");

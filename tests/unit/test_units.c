@@ -117,10 +117,10 @@ static const struct u64_case durations[] = {
 	{ "365d", 0, 365ULL * 86400000 },
 	{ "8760h", 0, 365ULL * 86400000 },
 	{ "25d", 0, 25ULL * 86400000 }, /* above INT_MAX ms: must not wrap anywhere */
-	{ "0", 0, UNL },
-	{ "0s", 0, UNL },
-	{ "0ms", 0, UNL },
-	{ "0.0", 0, UNL },
+	{ "0", 0, 0 }, /* 0 is 0, never "no limit": the policy keys refuse it */
+	{ "0s", 0, 0 },
+	{ "0ms", 0, 0 },
+	{ "0.0", 0, 0 },
 	{ "unlimited", 0, UNL },
 	{ "max", 0, UNL },
 	{ "", -EINVAL, 0 },

@@ -364,7 +364,7 @@ def analyze(data, name="<stdin>"):
 
 
 def text_table(report):
-    rows = [f"{report['file']}: score {report['score']}/100, level {report['level']}, "
+    rows = [f"{report['file']}: score {report['score']}/100 (100 = nothing found), level {report['level']}, "
             f"{len(report['findings'])} finding(s)"]
     if report["findings"]:
         rows.append(f"{'LINE':>5}:{'COL':<4} {'SEVERITY':<9} {'RULE':<24} MESSAGE")

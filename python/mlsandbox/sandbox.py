@@ -120,6 +120,9 @@ class Sandbox:
         self.files = [self._bind_spec(f) for f in files]
         self.env = dict(env or {})
         self.pids, self.extra_args = pids, list(extra_args)
+        if isinstance(timeout, (int, float)) and timeout <= 0:
+            # mlrun's one rule: 0 never means "no limit" (write "unlimited"); None keeps the policy's
+            raise ValueError("timeout must be > 0 seconds; use 'unlimited' for no time limit")
         t = _seconds(timeout)
         self._guard = None if t is None else t + _GRACE_S
         self._results: List[Result] = []
@@ -151,7 +154,7 @@ class Sandbox:
             o += ["--cpus", f"{float(self.cpus):g}"]
         if self.timeout is not None:
             t = self.timeout
-            o += ["--timeout", f"{round(float(t) * 1000)}ms" if isinstance(t, (int, float)) else str(t)]
+            o += ["--timeout", f"{max(1, round(float(t) * 1000))}ms" if isinstance(t, (int, float)) else str(t)]
         if self.network is not None:
             o += ["--net", ("loopback" if self.network else "none") if isinstance(self.network, bool)
                   else str(self.network)]

@@ -53,7 +53,8 @@ time.sleep(0.5)'
 		while [ ${EPOCHREALTIME/./} -lt $end ]; do :; done'
 	assert_success
 	check "d['source'] == 'cgroup' and len(s) >= 5"
-	check "25 <= sorted(x['cpu_percent'] for x in s[1:])[len(s[1:]) // 2] <= 65 and d['summary']['cpu_peak_percent'] <= 80"
+	# the limit is the upper bound; a loaded host may give the guest less than its quota
+	check "0 < sorted(x['cpu_percent'] for x in s[1:])[len(s[1:]) // 2] <= 65 and d['summary']['cpu_peak_percent'] <= 80"
 }
 
 @test "profile: --plot of a cgroup run is a valid SVG" {

@@ -35,6 +35,9 @@ setup() {
 	export ASAN_OPTIONS=detect_leaks=0 # LeakSanitizer cannot run under ptrace
 }
 
+# A sleeper left by a failed test: killing its supervisor takes the sandbox with it.
+teardown() { [ -z "${SUP:-}" ] || kill -KILL "$SUP" 2>/dev/null || true; }
+
 in_ns() { nsenter -t "$HOLDER" -m --wd="$BATS_TEST_TMPDIR" -- "$@"; }
 mounts() { wc -l < /proc/"$HOLDER"/mountinfo; }
 state_left() { in_ns ls -A /run/mlrun | grep -F -- "$ID"; }
@@ -201,6 +204,16 @@ assert_state_lost() {
 	assert_clean
 }
 
+@test "faults: open_files = 3 names the policy's limit, not the step that ran out (exit 125, error report)" {
+	# 3 leaves the set-up no descriptor beyond fds 0-2. (With 4 it depends on which numbers the
+	# child's own fds hold: the set-up may fit, and then a program that needs no fifth fd runs.)
+	printf '[limits]\nopen_files = 3\n' > "$BATS_TEST_TMPDIR/of.ini"
+	rm -f "$REPORT"
+	MOUNTS_BEFORE=$(mounts)
+	run in_ns "$MLRUN" -q --name "$ID" --policy "$BATS_TEST_TMPDIR/of.ini" --report "$REPORT" -- "${PROG[@]}"
+	assert_clean_failure 125 "open_files = 3 is too low: .*raise open_files: Too many open files"
+}
+
 # --- the supervisor killed at every stage (item 3) ---
 
 # After a killed supervisor: every process of the sandbox goes, one gc removes every trace, and
@@ -237,4 +250,30 @@ assert_recovers() {
 	fault -P "$REPORT" "write:signal=SIGKILL:when=1"
 	assert_equal "$status" 137
 	assert_recovers
+}
+
+# A run of /bin/sleep in a session of its own (its pgid is its pid, ours to kill); sets SUP and
+# the sandbox's PIDS once the program runs and the run is registered.
+start_sleeper() {
+	MOUNTS_BEFORE=$(mounts)
+	setsid nsenter -t "$HOLDER" -m --wd="$BATS_TEST_TMPDIR" -- "$MLRUN" -q --name "$ID" -- /bin/sleep 1000 </dev/null >"$BATS_TEST_TMPDIR/sleeper.out" 2>&1 &
+	SUP=$!
+	wait_for 100 program_running "$SUP" sleep || fail "the program never ran: $(cat "$BATS_TEST_TMPDIR/sleeper.out"; ps -o pid,pgid,comm --ppid "$SUP")"
+	wait_for 100 in_ns test -e "/run/mlrun/$ID.json" || fail "the run was never registered"
+	[ "$(ps -o pgid= -p "$SUP" | tr -d ' ')" = "$SUP" ] || fail "mlrun $SUP does not lead its own process group"
+	PIDS=("$(children_of "$SUP" | head -1)" "$(program_pid "$SUP")")
+}
+
+@test "kill: SIGKILL to the supervisor while the program runs: the sandbox dies, one gc cleans up" {
+	start_sleeper
+	kill -KILL "$SUP"
+	wait "$SUP" || true
+	assert_recovers "$SUP" "${PIDS[@]}"
+}
+
+@test "kill: SIGKILL to the caller's whole process group while the program runs: the same" {
+	start_sleeper
+	kill -KILL -- "-$SUP"
+	wait "$SUP" || true
+	assert_recovers "$SUP" "${PIDS[@]}"
 }

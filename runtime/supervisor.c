@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,6 +80,29 @@ static void kill_sandbox(struct sup *s)
 static int make_pipe(int fds[2], struct error *err)
 {
 	return pipe2(fds, O_CLOEXEC) < 0 ? error_set(err, errno, "cannot create a pipe") : 0;
+}
+
+/* The start signal's channel. A socket, not a pipe: the child may already have failed and
+ * closed its end (close_range before the id maps), and a byte written to a pipe nobody reads
+ * any more kills the writer with SIGPIPE, so mlrun died of signal 13 (exit 141) instead of
+ * reporting the child's failure. send(MSG_NOSIGNAL) returns EPIPE instead. */
+static int make_sync_channel(int fds[2], struct error *err)
+{
+	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0
+		       ? error_set(err, errno, "cannot create the sandbox's start channel")
+		       : 0;
+}
+
+/* Let the child go on past the id maps. EPIPE: it has already ended, and its failure message
+ * (or its exit) is what the supervision loop reports, not this write. */
+static int send_start(int fd, struct error *err)
+{
+	ssize_t n;
+	while ((n = send(fd, "", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n == 1 || (n < 0 && errno == EPIPE))
+		return 0;
+	return error_set(err, n < 0 ? errno : EIO, "cannot start the sandbox");
 }
 
 static void sample(struct sup *s, uint64_t now)
@@ -354,7 +378,7 @@ static int start_child(struct sup *s, struct error *err)
 {
 	int sync[2], msg[2], status[2], r;
 
-	if ((r = make_pipe(sync, err)) < 0)
+	if ((r = make_sync_channel(sync, err)) < 0)
 		return r;
 	if ((r = make_pipe(msg, err)) < 0) {
 		close(sync[0]), close(sync[1]);
@@ -387,8 +411,8 @@ static int start_child(struct sup *s, struct error *err)
 	trace_step(s->tr, 0, "clone3 into new namespaces");
 
 	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
-	if (r == 0 && write(s->sync_fd, "", 1) != 1)
-		r = error_set(err, errno, "cannot start the sandbox");
+	if (r == 0)
+		r = send_start(s->sync_fd, err);
 	if (r < 0) {
 		pidfd_signal(s->pidfd, SIGKILL);
 		waitpid(s->pid, NULL, 0);

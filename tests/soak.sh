@@ -28,7 +28,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 if [ "$(id -u)" = 0 ]; then
 	STATE_DIR=/run/mlrun
-elif [ "${XDG_RUNTIME_DIR:-}" = /* ]; then
+elif [[ ${XDG_RUNTIME_DIR:-} == /* ]]; then
 	STATE_DIR=$XDG_RUNTIME_DIR/mlrun
 else
 	STATE_DIR=/tmp/mlrun-$(id -u)

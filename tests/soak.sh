@@ -10,10 +10,11 @@
 #
 # Environment: MLRUN (binary, default ./mlrun), SOAK_POLICY (strict), SOAK_PROGRAM (/bin/true),
 # SOAK_RSS_SLACK (512 kB), MLRUN_SLOW (scales the one bounded wait, as in the BATS suites).
-# Runs are named soak-<pid>-<i>, so only this soak's state files and leaves are counted: other
+# Each run's stdout is a regular file (so the supervisor's relay of it, runtime/relay.c, is part
+# of the soak). Runs are named soak-<pid>-<i>, so only this soak's state files and leaves are counted: other
 # users of the machine may run mlrun beside it.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 N=${1:-300}
 PAR=${2:-1}
@@ -37,8 +38,9 @@ fi
 count() { grep -c . || true; }
 state_files() { find "$STATE_DIR" -maxdepth 1 -name "*$TAG*" 2>/dev/null | count; }
 cgroup_leaves() { find /sys/fs/cgroup -type d -name "*$TAG*" 2>/dev/null | count; }
-# Zombies anywhere whose parent is this script, and processes still running the binary under test.
-zombies() { ps -o stat= --ppid $$ 2>/dev/null | grep -c '^Z' || true; }
+# Zombies of the binary under test anywhere (a supervisor nobody reaped), and processes still
+# running it.
+zombies() { ps -eo stat=,comm= 2>/dev/null | awk -v c="${MLRUN##*/}" '$1 ~ /^Z/ && $2 == substr(c, 1, 15) { n++ } END { print n + 0 }'; }
 leftovers() {
 	local p n=0 exe
 	exe=$(readlink -f "$MLRUN")
@@ -92,7 +94,7 @@ TIME=""
 [ ! -x /usr/bin/time ] || TIME="/usr/bin/time -f %M -a -o $WORK/maxrss"
 one_run() { # i
 	# shellcheck disable=SC2086 # TIME is words (an array cannot be exported to xargs' shells)
-	$TIME "$MLRUN" -q --policy "$POLICY" --name "$TAG-$1" -- "$PROGRAM" >/dev/null 2>>"$WORK/errors" ||
+	$TIME "$MLRUN" -q --policy "$POLICY" --name "$TAG-$1" -- "$PROGRAM" >>"$WORK/stdout" 2>>"$WORK/errors" ||
 		echo "$1" >>"$WORK/failed"
 }
 export -f one_run
@@ -122,7 +124,7 @@ for i in "${!names[@]}"; do
 	[ -z "$flag" ] || rc=1
 	printf '%-30s %10s %10s%s\n' "${names[i]}" "${B[i]}" "${A[i]}" "$flag"
 done
-maxrss=$(cat "$WORK"/maxrss 2>/dev/null | sort -n)
+maxrss=$(grep -E '^[0-9]+$' "$WORK"/maxrss 2>/dev/null | sort -n) # time(1) adds a line for a failed run
 [ -z "$TIME" ] || printf '%-30s %10s %10s\n' "max RSS per run (kB) min/max" "$(head -1 <<<"$maxrss")" "$(tail -1 <<<"$maxrss")"
 printf '%-30s %10s\n' "runs failed" "$failed"
 printf '%-30s %10s\n' "wall time (s)" "$elapsed"

@@ -92,6 +92,15 @@ check: deps
 check-host: test-deps
 	$(Q)MLRUN_SKIP_VM=1 tests/run-all.sh
 
+# soak: the long soak (docs/testing.md): SOAK_RUNS sequential runs on the host, then
+# SOAK_VM_RUNS runs 8 at a time in the cgroup v2 VM (root and rootless passes). The short form
+# is part of check (tests/soak.bats, tests/vm/soak.bats).
+SOAK_RUNS ?= 10000
+SOAK_VM_RUNS ?= 1000
+soak: test-deps
+	$(Q)tests/soak.sh $(SOAK_RUNS) 1
+	$(Q)MLRUN_SOAK_VM_RUNS=$(SOAK_VM_RUNS) tests/vm/run.sh tests/vm/soak.bats
+
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" mlrun-asan
@@ -138,7 +147,7 @@ install: mlrun $(PROBE)
 clean:
 	rm -rf build build-asan build-fuzz mlrun mlrun-asan
 
-.PHONY: all check check-host asan check-asan deps demo install clean test-deps
+.PHONY: all check check-host soak asan check-asan deps demo install clean test-deps
 
 # ---- benchmarks (bench/, docs/performance.md) -------------------------------------------------
 # bench: side-by-side start-up against unshare, bubblewrap, crun, firejail; memory, throughput,

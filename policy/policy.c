@@ -30,7 +30,13 @@ enum key_flags {
 	KF_NONZERO = 1 << 0,	   /* 0 would mean "nothing at all" or, worse, "no limit" */
 	KF_FINITE = 1 << 2,	   /* "unlimited" makes no sense (sampling interval, fds) */
 	KF_RW = 1 << 3,		   /* bind: read-write */
+	KF_MIN_MEMORY = 1 << 4,	   /* memory: below POLICY_MIN_MEMORY nothing starts (a bare segfault) */
 };
+
+/* The smallest memory limit accepted: under it no program can even be loaded (the rlimit
+ * fallback makes execve's own mappings fail with SIGSEGV, a cgroup OOM-kills at once), so the
+ * run would end in a signal with nothing pointing at the limit. */
+#define POLICY_MIN_MEMORY (1ULL << 20)
 
 struct key_spec;
 typedef int (*key_setter)(struct policy *p, const struct key_spec *k, const char *value,
@@ -140,6 +146,8 @@ static int set_size(struct policy *p, const struct key_spec *k, const char *valu
 		return bad(err, k, "size", value, r, HINT_SIZE);
 	if (v == 0 && (k->flags & KF_NONZERO))
 		return bad(err, k, "size", value, -EINVAL, HINT_NOT_ZERO);
+	if (v < POLICY_MIN_MEMORY && (k->flags & KF_MIN_MEMORY))
+		return bad(err, k, "size", value, -EINVAL, "the smallest memory limit is 1M: no program starts with less");
 	*AT(p, k, uint64_t) = v;
 	return 0;
 }
@@ -448,7 +456,7 @@ static const struct key_spec keys[] = {
 	{ "sandbox", "uid", set_id, FIELD(uid), 0, 0, NULL },
 	{ "sandbox", "gid", set_id, FIELD(gid), 0, 0, NULL },
 	{ "sandbox", "quiet", set_bool, FIELD(quiet), 0, 0, NULL },
-	{ "limits", "memory", set_size, FIELD(memory_bytes), 0, KF_NONZERO, NULL },
+	{ "limits", "memory", set_size, FIELD(memory_bytes), 0, KF_NONZERO | KF_MIN_MEMORY, NULL },
 	{ "limits", "swap", set_size, FIELD(swap_bytes), 0, 0, NULL },
 	{ "limits", "cpus", set_cpus, FIELD(cpus), 0, 0, NULL },
 	{ "limits", "pids", set_count, FIELD(pids), 0, KF_NONZERO, NULL },

@@ -73,6 +73,18 @@ static int close_inherited_fds(const struct sandbox *sb)
 	return syscall(SYS_close_range, from, ~0u, 0) < 0 ? -errno : 0;
 }
 
+/* A caller's stdout/stderr that is a regular file reaches the program as a pipe the supervisor
+ * copies (runtime/relay.h): the file_size limit is for files the program writes, and the
+ * caller's own file would otherwise stop at it, or cost the program a SIGXFSZ. Before the fds
+ * are closed: the pipe's own fds go with the rest. */
+static int use_output_pipes(const struct sandbox *sb)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (sb->out_pipe[fd] >= 0 && dup2(sb->out_pipe[fd], fd) < 0)
+			return -errno;
+	return 0;
+}
+
 /* The caller's terminal never enters the sandbox: TIOCSETD, tcflow, tcsetattr, TIOCSWINSZ and
  * O_NONBLOCK on it would outlive the run. Fds 0-2 that were terminals become the program's
  * own pty (the rest pass through unchanged), in pid 1 too. */
@@ -316,6 +328,7 @@ void sandbox_child(struct sandbox *sb)
 	sigaddset(&chld, SIGCHLD); /* pid 1 collects it with sigwaitinfo */
 	sigaddset(&chld, SANDBOX_SIG_TEARDOWN);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
+	step(sb, STAGE_CLOSE_FDS, use_output_pipes(sb), 0);
 	step(sb, STAGE_CLOSE_FDS, close_inherited_fds(sb), 0);
 	step(sb, STAGE_TERMINAL, use_own_terminal(sb), 0);
 	step(sb, STAGE_SYNC, wait_for_parent(sb), 0);

@@ -66,6 +66,26 @@ static json_object *entry_json(const struct state_entry *e, const struct snapsho
 	return o;
 }
 
+/* A field of the table, printable: a command line (or a policy path) is the caller's text and may
+ * hold newlines, tabs or escape sequences that would break the table or drive the terminal.
+ * Control bytes become \n, \t, \r or \xHH, a backslash \\ (as ps(1) and ls -b show them). */
+static const char *printable(char *buf, size_t len, const char *s)
+{
+	size_t o = 0;
+	for (; *s && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '\\' ? "\\\\" : NULL;
+		if (esc)
+			o += (size_t)snprintf(buf + o, len - o, "%s", esc);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void print_table(FILE *f, struct state_entry *v, size_t n)
 {
 	fprintf(f, "%-16s %8s %-12s %6s %10s %10s %5s  %s\n", "ID", "PID", "POLICY", "AGE", "CPU", "MEMORY", "PIDS",
@@ -78,8 +98,10 @@ static void print_table(FILE *f, struct state_entry *v, size_t n)
 		fmt_age(age, sizeof(age), now_ms() - v[i].started_ms);
 		snprintf(cpu, sizeof(cpu), "%.1fs", (double)s.cpu_usec / 1e6);
 		snprintf(mem, sizeof(mem), "%.1fM", (double)s.memory_bytes / 1048576.0);
-		fprintf(f, "%-16s %8d %-12s %6s %10s %10s %5llu  %.40s\n", v[i].id, (int)v[i].supervisor_pid, v[i].policy,
-			age, cpu, mem, (unsigned long long)s.pids, v[i].command);
+		char id[sizeof(v[i].id) * 4], policy[sizeof(v[i].policy) * 4], command[41 * 4 + 8];
+		fprintf(f, "%-16s %8d %-12s %6s %10s %10s %5llu  %.40s\n", printable(id, sizeof(id), v[i].id),
+			(int)v[i].supervisor_pid, printable(policy, sizeof(policy), v[i].policy), age, cpu, mem,
+			(unsigned long long)s.pids, printable(command, sizeof(command), v[i].command));
 	}
 }
 

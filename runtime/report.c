@@ -167,32 +167,58 @@ static void discard_partial(int fd, const char *path, bool created)
 		return; /* nothing more to do: the error is already reported */
 }
 
-int report_write(const struct run_options *opt, const char *id, const struct policy *p, char *const *command,
-		 const struct run_result *res, const struct run_enforced *enf, struct error *err)
+int report_open(const struct run_options *opt, struct report_dest *d, struct error *err)
 {
-	if (!opt->report_path && opt->report_fd < 0)
+	d->fd = d->file = -1;
+	d->created = false;
+	if (opt->report_fd >= 0) {
+		int fl = fcntl(opt->report_fd, F_GETFL);
+		if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+			return error_set(err, fl < 0 ? errno : 0,
+					 fl < 0 ? "--report-fd %d: cannot write the report there"
+						: "--report-fd %d: cannot write the report there: it is open read-only",
+					 opt->report_fd);
+		d->fd = opt->report_fd;
+	}
+	if (opt->report_path && strcmp(opt->report_path, "-") == 0) {
+		if ((d->file = fcntl(2, F_DUPFD_CLOEXEC, 3)) < 0)
+			return d->fd = -1, error_set(err, errno, "cannot write the report to stderr");
+	} else if (opt->report_path) {
+		int fd = paths_open_output(AT_FDCWD, opt->report_path, "report", false, &d->created, err);
+		if (fd < 0)
+			return d->fd = -1, fd;
+		d->file = fd;
+	}
+	return 0;
+}
+
+void report_close(struct report_dest *d)
+{
+	closep(&d->file);
+	d->fd = d->file = -1;
+}
+
+int report_write(const struct run_options *opt, const struct report_dest *d, const char *id, const struct policy *p,
+		 char *const *command, const struct run_result *res, const struct run_enforced *enf, struct error *err)
+{
+	if (d->fd < 0 && d->file < 0)
 		return 0;
 	json_c_set_serialization_double_format("%.1f", JSON_C_OPTION_THREAD);
 	json_object *o = build(id, p, command, res, enf);
 	size_t len;
 	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	int r = 0;
-	if (opt->report_fd >= 0) {
-		if ((r = write_all(opt->report_fd, text, len)) == 0)
-			r = write_all(opt->report_fd, "\n", 1);
+	if (d->fd >= 0) {
+		if ((r = write_all(d->fd, text, len)) == 0)
+			r = write_all(d->fd, "\n", 1);
 		if (r < 0)
-			error_set(err, -r, "cannot write the report to fd %d", opt->report_fd);
+			error_set(err, -r, "cannot write the report to fd %d", d->fd);
 	}
-	if (r == 0 && opt->report_path) {
-		bool to_stderr = strcmp(opt->report_path, "-") == 0, created = false;
-		_cleanup_close_ int fd = to_stderr ? dup(2)
-						   : paths_open_output(AT_FDCWD, opt->report_path, "report", false, &created, err);
-		if (fd < 0)
-			r = to_stderr ? error_set(err, errno, "cannot write the report to stderr") : fd;
-		else if ((r = write_all(fd, text, len)) < 0 || (r = write_all(fd, "\n", 1)) < 0) {
-			error_set(err, -r, "cannot write the report to %s", opt->report_path);
-			discard_partial(fd, opt->report_path, created);
-		}
+	if (r == 0 && d->file >= 0 && ((r = write_all(d->file, text, len)) < 0 || (r = write_all(d->file, "\n", 1)) < 0)) {
+		bool to_stderr = strcmp(opt->report_path, "-") == 0;
+		error_set(err, -r, "cannot write the report to %s", to_stderr ? "stderr" : opt->report_path);
+		if (!to_stderr)
+			discard_partial(d->file, opt->report_path, d->created);
 	}
 	json_object_put(o);
 	return r;

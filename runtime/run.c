@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,26 @@ static void warn_degraded(const struct run_options *o, const struct run_enforced
 		e->memory ? "" : " memory", e->cpu ? "" : " cpu", e->pids ? "" : " pids");
 }
 
+/* Under the rlimit fallback (no memory cgroup) a failed allocation often ends the program with
+ * SIGSEGV or SIGABRT (a stack or a heap that cannot grow), not with an out-of-memory kill anyone
+ * can see: point at the limit, or the caller is left with a bare 139. */
+static void hint_memory_fallback(const struct run_options *o, const struct policy *p,
+				 const struct run_enforced *e, const struct run_result *res)
+{
+	char size[32];
+	if (o->quiet || e->memory || p->memory_bytes == POLICY_UNLIMITED ||
+	    (res->signal != SIGSEGV && res->signal != SIGBUS && res->signal != SIGABRT && res->signal != SIGKILL))
+		return;
+	if (p->memory_bytes % (1ULL << 20) == 0)
+		snprintf(size, sizeof(size), "%lluM", (unsigned long long)(p->memory_bytes >> 20));
+	else
+		snprintf(size, sizeof(size), "%llu bytes", (unsigned long long)p->memory_bytes);
+	fprintf(stderr, "mlrun: note: the program died of SIG%s while memory was limited only by the rlimit fallback "
+			"(RLIMIT_DATA = %s, no memory cgroup here): running out of it ends a program this way; "
+			"raise --memory if it needs more\n",
+		sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?", size);
+}
+
 /* A state directory another user made (or opened up) refuses the run: its files would be
  * trusted by the next mlrun ps/kill/gc. One that cannot be made at all (read-only /run) only
  * costs the run's visibility to those commands, as before. */
@@ -143,11 +164,18 @@ int run_main(const struct run_options *o)
 	struct run_enforced enf = { 0 };
 	struct trace tr;
 	struct analysis_pin pin = { 0 };
+	struct report_dest out;
 	char id[64];
 	int r;
 	bool prepared = false;
 
 	memset(&sb, 0, sizeof(sb));
+	/* The report's destination first: one that cannot be written stops the run before the
+	 * program starts (its result would be lost, and a wrapper would see only the exit status). */
+	if (report_open(o, &out, &err) < 0) {
+		fprintf(stderr, "mlrun: %s\n", err.msg);
+		return EXIT_MLRUN_ERROR;
+	}
 	term_save();
 	trace_start(&tr, o->verbose);
 	snprintf(id, sizeof(id), "%s", o->name ? o->name : "");
@@ -204,16 +232,24 @@ int run_main(const struct run_options *o)
 	if (r < 0)
 		goto fail;
 	trace_step(&tr, 0, "remove cgroup leaf");
-	if (report_write(o, id, &p, sb.argv, &res, &enf, &err) < 0) {
+	if (res.output_errno) { /* the program's output is lost: never exit 0 over that */
+		fprintf(stderr, "mlrun: the program's %s could not be copied to the caller's file: %s\n",
+			res.output_fd == 1 ? "stdout" : "stderr", strerror(res.output_errno));
+		if (res.exit_code == 0)
+			res.exit_code = EXIT_MLRUN_ERROR;
+	}
+	if (report_write(o, &out, id, &p, sb.argv, &res, &enf, &err) < 0) {
 		fprintf(stderr, "mlrun: %s\n", err.msg);
 		res.exit_code = EXIT_MLRUN_ERROR; /* a run without its report is not a success */
 	}
 	if (!o->quiet)
 		run_note_ending(stderr, &res, &p);
+	report_close(&out);
 	if (o->summary)
 		report_summary(stderr, &res, &enf);
 	if (!o->quiet)
 		violations_print(stderr, &res);
+	hint_memory_fallback(o, &p, &enf, &res);
 	sandbox_release(&sb);
 	policy_free(&p);
 	free(res.analysis_json);
@@ -229,7 +265,8 @@ fail:
 		res.status = RUN_ERROR;
 	snprintf(res.error, sizeof(res.error), "%s", err.msg);
 	struct error ignored = { 0 };
-	report_write(o, id, &p, sb.argv ? sb.argv : o->argv, &res, &enf, &ignored);
+	report_write(o, &out, id, &p, sb.argv ? sb.argv : o->argv, &res, &enf, &ignored);
+	report_close(&out);
 	if (prepared)
 		sandbox_release(&sb);
 	policy_free(&p);

@@ -64,6 +64,7 @@ struct run_result {
 	double violations_throttled_ms; /* how long denied calls waited for the supervisor's budget */
 	double supervisor_cpu_ms;	/* mlrun's own CPU during the run (answers, samples) */
 	char error[ERROR_MSG_MAX]; /* status "error": why */
+	int output_errno, output_fd; /* copying the program's output to the caller's file failed (relay.h) */
 	char *analysis_json;	   /* the [analysis] scan's JSON, when one ran (malloc'd) */
 	/* MLRUN_* variables that changed the policy (SPEC: they win over the policy file). */
 	const char *env_names[RUN_MAX_ENV_SETTINGS], *env_values[RUN_MAX_ENV_SETTINGS];
@@ -86,9 +87,18 @@ int run_main(const struct run_options *o);
 /* Generated sandbox id: "r-" and 12 hex digits. */
 void run_make_id(char *buf, size_t len);
 
-/* The JSON report. */
-int report_write(const struct run_options *o, const char *id, const struct policy *p, char *const *command,
-		 const struct run_result *res, const struct run_enforced *enf, struct error *err);
+/* The JSON report. Its destinations (--report-fd, --report) are opened by report_open before
+ * anything runs: a report that cannot be written refuses the run instead of being lost after it.
+ * A field is -1 when that destination was not asked for. */
+struct report_dest {
+	int fd;	  /* --report-fd N, checked writable */
+	int file; /* --report FILE (or a dup of stderr for "-") */
+	bool created; /* the file was made by this run (removed again if the report fails) */
+};
+int report_open(const struct run_options *o, struct report_dest *d, struct error *err);
+void report_close(struct report_dest *d);
+int report_write(const struct run_options *o, const struct report_dest *d, const char *id, const struct policy *p,
+		 char *const *command, const struct run_result *res, const struct run_enforced *enf, struct error *err);
 void report_summary(FILE *f, const struct run_result *res, const struct run_enforced *enf);
 /* One line when a limit mlrun set ended the program (timeout, cpu time, memory, pids); else nothing. */
 void run_note_ending(FILE *f, const struct run_result *res, const struct policy *p);

@@ -98,6 +98,7 @@ struct sandbox {
 	int status_fd; /* write end: pid 1 sends the payload's end (struct payload_end) */
 	int tty_slave;	    /* the program's pty (runtime/pty.c), -1 without a terminal */
 	bool tty_slave_for[3]; /* which of fds 0-2 it replaces (those that were terminals) */
+	int out_pipe[3];       /* fds 0-2: a pipe's write end that replaces it (runtime/relay.h), -1 */
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */

@@ -158,9 +158,17 @@ int scan_main(int argc, char **argv)
 		return EXIT_MLRUN_ERROR;
 	}
 	struct error err = { 0 };
-	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	/* O_NONBLOCK: a FIFO at the path must not hang the open; only a regular file is read (the
+	 * analyzer reads it as its stdin, and Python aborts on a directory with a core dump text). */
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		fprintf(stderr, "mlrun: %s: %s\n", file, strerror(errno));
+		return EXIT_MLRUN_ERROR;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "mlrun: scan: %s is %s, not a file (usage: mlrun scan FILE.py [--json])\n", file,
+			S_ISDIR(st.st_mode) ? "a directory" : "a special file");
 		return EXIT_MLRUN_ERROR;
 	}
 	pid_t pid = spawn_analyzer(file, fd, 1, json, &err);

@@ -22,6 +22,7 @@
 
 #include "cleanup.h"
 #include "pty.h"
+#include "relay.h"
 #include "state.h"
 #include "supervisor.h"
 
@@ -54,6 +55,7 @@ struct sup {
 	bool registered; /* a state file exists */
 	struct violation_monitor vm; /* denied syscalls (security/notify.c) */
 	struct pty_relay pty; /* the program's terminal (runtime/pty.c) */
+	struct out_relay out; /* the caller's regular-file stdout/stderr (runtime/relay.c) */
 };
 
 static int pidfd_signal(int pidfd, int sig)
@@ -211,13 +213,14 @@ static int loop(struct sup *s)
 			wake = violation_monitor_wake_ns(&s->vm);
 		int timeout_ms = poll_timeout_ms(now, wake);
 
-		struct pollfd fds[4 + PTY_POLLFDS] = {
+		struct pollfd fds[4 + PTY_POLLFDS + RELAY_POLLFDS] = {
 			{ .fd = s->pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
 			{ .fd = s->msg_fd, .events = POLLIN }, /* poll skips a negative fd */
 			{ .fd = violation_monitor_fd(&s->vm, now), .events = POLLIN },
 		};
 		int pty_ms = pty_pollfds(&s->pty, fds + 4);
+		relay_pollfds(&s->out, fds + 4 + PTY_POLLFDS);
 		if (pty_ms >= 0 && (timeout_ms < 0 || pty_ms < timeout_ms))
 			timeout_ms = pty_ms;
 		if (poll(fds, ARRAY_SIZE(fds), timeout_ms) < 0) {
@@ -228,6 +231,7 @@ static int loop(struct sup *s)
 		if (fds[2].revents)
 			read_messages(s);
 		pty_handle(&s->pty, fds + 4);
+		relay_handle(&s->out, fds + 4 + PTY_POLLFDS);
 		if (fds[3].revents && violation_monitor_handle(&s->vm, fds[3].revents, trace_now_ns()) == MONITOR_KILL)
 			kill_sandbox(s);
 		if (fds[1].revents & POLLIN) {
@@ -392,8 +396,10 @@ static int start_child(struct sup *s, struct error *err)
 	s->sb->msg_fd = msg[1];
 	s->sb->status_fd = status[1];
 	s->sb->tty_slave = s->pty.slave;
-	for (int fd = 0; fd < 3; fd++)
+	for (int fd = 0; fd < 3; fd++) {
 		s->sb->tty_slave_for[fd] = s->pty.slave >= 0 && s->pty.slave_for[fd];
+		s->sb->out_pipe[fd] = s->out.for_fd[fd];
+	}
 	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };
 	s->start_ns = trace_now_ns();
 	s->pid = ns_clone(&ca, &s->pidfd);
@@ -401,6 +407,7 @@ static int start_child(struct sup *s, struct error *err)
 		sandbox_child(s->sb);
 	close(sync[0]), close(msg[1]), close(status[1]);
 	pty_started(&s->pty);
+	relay_started(&s->out);
 	s->sync_fd = sync[1];
 	s->msg_fd = msg[0];
 	s->status_fd = status[0];
@@ -428,7 +435,8 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 {
 	struct sup s = { .sb = sb, .leaf = leaf, .p = p, .tr = tr, .pidfd = -1, .sigfd = -1, .msg_fd = -1,
 			 .status_fd = -1, .sync_fd = -1, .vm = { .sock_fd = -1, .listener_fd = -1 },
-			 .pty = { .master = -1, .slave = -1, .in_fd = -1, .out_fd = -1 } };
+			 .pty = { .master = -1, .slave = -1, .in_fd = -1, .out_fd = -1 },
+			 .out = { .rd = { -1, -1 }, .wr = { -1, -1 }, .dst = { -1, -1 }, .for_fd = { -1, -1, -1 } } };
 	sigset_t fwd, old;
 	int r;
 
@@ -444,6 +452,12 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 		goto out;
 	}
 	if ((r = pty_open(&s.pty, err)) < 0) {
+		res->exit_code = EXIT_MLRUN_ERROR;
+		goto out;
+	}
+	/* RLIMIT_FSIZE is set whenever file_size is (prepare.c): then a regular-file stdout or
+	 * stderr is relayed (relay.h) */
+	if ((r = relay_open(&s.out, p->file_size_bytes != POLICY_UNLIMITED, err)) < 0) {
 		res->exit_code = EXIT_MLRUN_ERROR;
 		goto out;
 	}
@@ -466,6 +480,9 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	}
 	uint64_t end = trace_now_ns();
 	pty_drain(&s.pty); /* the program's last output comes before the report */
+	relay_drain(&s.out);
+	res->output_errno = s.out.error;
+	res->output_fd = s.out.error_fd;
 	if (s.msg_fd >= 0)
 		read_messages(&s); /* the rest: every writer is gone with the pid namespace */
 	read_status(&s);
@@ -481,6 +498,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 out:
 	violation_monitor_finish(&s.vm, res);
 	pty_close(&s.pty);
+	relay_close(&s.out);
 	if (s.registered)
 		state_remove(sb->id);
 	if (s.pidfd >= 0)

@@ -80,7 +80,7 @@ print(best)'
 
 @test "--jobs 1 runs one job at a time, --jobs 2 two (measured inside the jobs)" {
 	for i in 1 2 3 4; do
-		echo "$PY -c 'import time; a = time.time(); time.sleep(0.6); print(a, time.time())'"
+		echo "$PY -c 'import time; a = time.time(); time.sleep(0.6 * $SLOW); print(a, time.time())'"
 	done >jobs
 	run "$MLRUN" batch --jobs 1 --report-dir one jobs
 	assert_success

@@ -97,8 +97,8 @@ start_signal_probe() {
 @test "--timeout kills the program and daemons that double-forked and called setsid; exit 124" {
 	chmod 777 .
 	marker=daemon-$$-$RANDOM
-	run "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir rw --timeout 1500ms --report r.json -- \
-		sh -c "/probe daemon $PWD/up.txt $marker; /probe sleep 30"
+	run "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir rw --timeout $((1500 * SLOW))ms --report r.json -- \
+		sh -c "/probe daemon $PWD/up.txt $marker; /probe sleep $((30 * SLOW))"
 	assert_failure 124
 	[ "$(cat up.txt)" = up ]
 	run jfield r.json 'r["status"]'
@@ -111,7 +111,7 @@ start_signal_probe() {
 	marker=bg-$$-$RANDOM
 	# The program waits (bounded) until its daemon is up, then exits.
 	run "$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir rw -- sh -c \
-		"/probe daemon $PWD/up.txt $marker; for i in \$(seq 100); do [ -s up.txt ] && exit 0; sleep 0.05; done; exit 1"
+		"/probe daemon $PWD/up.txt $marker; for i in \$(seq $((100 * SLOW))); do [ -s up.txt ] && exit 0; sleep 0.05; done; exit 1"
 	assert_success
 	wait_for 50 no_process_matching "$marker"
 }

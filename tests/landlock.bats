@@ -63,9 +63,9 @@ host_policy() { printf '[network]\nnet = host\nallow_host = true\n' > host.ini; 
 	[ "$abi" -ge 4 ] || skip "Landlock ABI $abi has no network rules"
 	host_policy
 	"$PY" -c '
-import socket,time
+import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",0)); s.listen(8)
-print(s.getsockname()[1], flush=True); time.sleep(60)' > port.txt &
+print(s.getsockname()[1], flush=True); time.sleep(60 * int(sys.argv[1]))' "$SLOW" > port.txt &
 	server=$!
 	wait_for 50 test -s port.txt
 	port=$(cat port.txt)
@@ -84,7 +84,7 @@ print(s.getsockname()[1], flush=True); time.sleep(60)' > port.txt &
 	name="mlrun-test-$$-$BATS_TEST_NUMBER"
 	"$PY" -c '
 import socket,sys,time
-s=socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(8); open("up", "w").close(); time.sleep(60)' "$name" &
+s=socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(8); open("up", "w").close(); time.sleep(60 * int(sys.argv[2]))' "$name" "$SLOW" &
 	server=$!
 	wait_for 50 test -e up
 	run sb --policy "$PWD/host.ini" --landlock false -- /probe abstract "$name"

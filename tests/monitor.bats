@@ -67,7 +67,7 @@ in_ps() { "$MLRUN" ps | grep -q "^$1 "; }
 
 @test "top draws the table and quits on q" {
 	command -v script >/dev/null || skip "script(1) not installed"
-	run bash -c "printf q | timeout 10 script -qec '$MLRUN top' /dev/null"
+	run bash -c "printf q | timeout $((10 * SLOW)) script -qec '$MLRUN top' /dev/null"
 	assert_success
 	assert_output --partial "mlrun top"
 	assert_output --partial "ID"

@@ -14,7 +14,7 @@ teardown_file() { unstage_for_user; }
 }
 
 @test "a host pid is invisible and cannot be signalled" {
-	sleep 30 &
+	sleep $((30 * SLOW)) &
 	victim=$!
 	run sb -- /probe kill "$victim" 9
 	assert_failure
@@ -71,7 +71,7 @@ teardown_file() { unstage_for_user; }
 	"$PY" -c '
 import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",0)); s.listen(1)
-print(s.getsockname()[1], flush=True); time.sleep(30)' > port.txt &
+print(s.getsockname()[1], flush=True); time.sleep(30 * int(sys.argv[1]))' "$SLOW" > port.txt &
 	server=$!
 	wait_for 50 test -s port.txt
 	port=$(cat port.txt)

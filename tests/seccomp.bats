@@ -213,14 +213,14 @@ socketpair unix seqpacket 0"
 
 @test "strict: scikit-learn fits and scores without a single violation" {
 	"$PY" -c 'import sklearn' 2>/dev/null || skip "python3-sklearn is not installed"
-	run ml --cpus 2 --memory 1G --timeout 60s -- "$PY" /ml/sklearn_fit.py
+	run ml --cpus 2 --memory 1G --timeout $((60 * SLOW))s -- "$PY" /ml/sklearn_fit.py
 	assert_success
 	assert_output "sklearn ok"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
 }
 
 @test "strict: process pools, threads, subprocesses and socketpairs work without a violation" {
-	run ml --cpus 2 --timeout 60s -- "$PY" /ml/procs.py
+	run ml --cpus 2 --timeout $((60 * SLOW))s -- "$PY" /ml/procs.py
 	assert_success
 	assert_output "procs ok"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]

@@ -34,7 +34,7 @@ echo "rc=$?"
 [ "$(stty size)" = "$size" ] && echo size-unchanged
 /usr/bin/python3 -c 'import fcntl,os; print("nonblock", [bool(fcntl.fcntl(i, fcntl.F_GETFL) & os.O_NONBLOCK) for i in range(3)])'
 echo alive >/dev/tty && echo terminal-works
-timeout 5 /bin/echo not-frozen
+timeout $((5 * ${MLRUN_SLOW:-3})) /bin/echo not-frozen
 EOF
 }
 
@@ -134,10 +134,10 @@ print(\"say:\", flush=True); print(\"got:\" + input(), flush=True); print(\"slee
 	cat >"$BATS_TEST_TMPDIR/session.sh" <<'EOF'
 set -m
 "$MLRUN" -q --policy "$STRICT" -- /usr/bin/python3 -c 'print("ready", flush=True); print("bg-got:" + input(), flush=True)' >"$BG" &
-for i in $(seq 300); do grep -q ready "$BG" 2>/dev/null && break; sleep 0.1; done
+for i in $(seq $((100 * ${MLRUN_SLOW:-3}))); do grep -q ready "$BG" 2>/dev/null && break; sleep 0.1; done
 echo waiting-for-input
-for i in $(seq 100); do read -t 0 && break; sleep 0.1; done
-read -t 1 -r line
+for i in $(seq $((100 * ${MLRUN_SLOW:-3}))); do read -t 0 && break; sleep 0.1; done
+read -t "${MLRUN_SLOW:-3}" -r line
 echo "fg-got:[$line]"
 kill %1
 wait
@@ -178,7 +178,7 @@ queue=$(jobs -p %1)
 while [ -n "$queue" ]; do
 	set -- $queue; p=$1; shift; queue="$*"
 	if [ "$(cat /proc/$p/comm)" = python3 ]; then # the program (pid 1 and mlrun only wait)
-		for i in $(seq 50); do stopped "$p" && break; sleep 0.1; done
+		for i in $(seq $((50 * ${MLRUN_SLOW:-3}))); do stopped "$p" && break; sleep 0.1; done
 		if stopped "$p"; then echo "stopped $p"; else echo "running $p"; fi
 	fi
 	queue="$queue $(cat /proc/$p/task/*/children 2>/dev/null)"

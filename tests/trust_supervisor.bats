@@ -66,7 +66,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat 2>/dev/null; }
 }
 
 @test "the CPU-time limit, once really reached, is still cpu-time" {
-	run strict --cpu-time 1s --timeout 120s -- /probe spin 100
+	run strict --cpu-time 1s --timeout $((120 * SLOW))s -- /probe spin 100
 	assert_equal "$status" 124
 	[ "$(jfield r.json 'r["status"]')" = cpu-time ]
 }

@@ -13,3 +13,7 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the checkout
 
 # The binary under test: $MLRUN (as for the BATS suites), else the repository's ./mlrun.
 os.environ.setdefault("MLRUN", str(REPO / "mlrun"))
+
+# The slow-down factor of every bounded wait, as in the BATS suites (tests/helpers.bash): a busy
+# machine sets MLRUN_SLOW higher. Sandbox() runs get a timeout of 10 s times this.
+SLOW = float(os.environ.get("MLRUN_SLOW", "3"))

@@ -15,9 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, SLOW
 import mlsandbox
-from mlsandbox import Result, Sandbox, SandboxError, Stats, compute_stats, format_report
+from mlsandbox import Result, SandboxError, Stats, compute_stats, format_report
+
+
+def Sandbox(*args, **kw):
+    """mlsandbox.Sandbox with a timeout that scales with MLRUN_SLOW (its own default is 10 s):
+    a test that means a timeout passes one."""
+    kw.setdefault("timeout", 10 * SLOW)
+    return mlsandbox.Sandbox(*args, **kw)
 
 MLRUN = os.environ["MLRUN"]
 pytestmark = pytest.mark.skipif(not os.access(MLRUN, os.X_OK), reason=f"{MLRUN} not built (run make)")
@@ -53,7 +60,7 @@ def test_hello_world(sb):
     assert r.report["command"][-1] == "main.py" and r.report["policy"] == "strict"
     assert r.wall_ms > 0 and r.memory_peak_bytes > 0
     assert r.report["limits"]["memory_bytes"] == 256 * 1024 * 1024
-    assert r.report["limits"]["timeout_ms"] == 10000 and r.report["limits"]["cpus"] == 0.5
+    assert r.report["limits"]["timeout_ms"] == round(10000 * SLOW) and r.report["limits"]["cpus"] == 0.5
 
 
 @pytest.mark.parametrize("code", [0, 1, 3, 42, 255])
@@ -200,11 +207,11 @@ def test_network_false_is_net_none_true_is_private_loopback():
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", 0)); s.listen(1)
-            c = socket.create_connection(s.getsockname(), timeout=2)
+            c = socket.create_connection(s.getsockname(), timeout=TIMEOUT)
             print("loopback works")
         except OSError as e:
             print("no loopback", e.errno)
-    """)
+    """).replace("TIMEOUT", str(2 * SLOW))
     assert Sandbox(network=False).run(code).stdout.startswith("no loopback")
     assert Sandbox(network=True).run(code).stdout == "loopback works\n"
 
@@ -286,7 +293,7 @@ def test_batch_of_10_with_2_parallel(shared_dir):
     job = src(f"""
         import sys, time
         i = int(sys.argv[1])
-        t0 = time.time(); time.sleep(0.6); t1 = time.time()
+        t0 = time.time(); time.sleep({0.6 * SLOW}); t1 = time.time()
         open({str(shared_dir)!r} + f"/job{{i}}", "w").write(f"{{t0}} {{t1}}")
         print(i * i)
     """)

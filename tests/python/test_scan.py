@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, SLOW
 import mlrun_scan
 
 SCANNER = REPO / "tools" / "scan" / "mlrun_scan.py"
@@ -327,7 +327,7 @@ def test_every_rule_uses_a_known_severity():
 # ---- the command line (the contract of `mlrun scan`) ------------------------------------------------
 def run_cli(args, stdin):
     return subprocess.run([sys.executable, "-B", str(SCANNER), *args], input=stdin,
-                          capture_output=True, timeout=30)
+                          capture_output=True, timeout=30 * SLOW)
 
 
 def test_cli_json_on_stdout_exit_0_with_findings():

@@ -56,7 +56,7 @@ sys.exit(0 if ok else 1)' "$R" "$1"
 }
 
 @test "cgroup: OOM: 256 MiB under --memory 64M is status oom, exit 137, oom_kills >= 1" {
-	run "$MLRUN" --name "$NAME" --memory 64M --timeout 60s --report "$R" -- "$PY" -c '
+	run "$MLRUN" --name "$NAME" --memory 64M --timeout $((20 * SLOW))s --report "$R" -- "$PY" -c '
 b = bytearray(256 << 20)
 for i in range(0, len(b), 4096): b[i] = 1
 print("allocated")'
@@ -67,7 +67,7 @@ print("allocated")'
 }
 
 @test "cgroup: 64 MiB under --memory 256M: exits 0, memory_peak_bytes in [64 MiB, 256 MiB]" {
-	run "$MLRUN" --name "$NAME" --memory 256M --timeout 60s --report "$R" -- "$PY" -c '
+	run "$MLRUN" --name "$NAME" --memory 256M --timeout $((20 * SLOW))s --report "$R" -- "$PY" -c '
 b = bytearray(64 << 20)
 for i in range(0, len(b), 4096): b[i] = 1
 print("allocated")'
@@ -80,10 +80,10 @@ print("allocated")'
 @test "cgroup: the leaf exists while running, with the limits written before the program ran" {
 	local leaf
 	leaf=$(leaf_dir "$NAME")
-	"$MLRUN" --name "$NAME" --memory 64M --pids 16 --cpus 0.5 --timeout 60s --report "$R" -- /bin/sleep 6 &
+	"$MLRUN" --name "$NAME" --memory 64M --pids 16 --cpus 0.5 --timeout $((20 * SLOW))s --report "$R" -- /bin/sleep $((2 * SLOW)) &
 	local pid=$! i
 	# cgroupfs files have st_size 0: read them, do not test -s.
-	for i in $(seq 150); do
+	for i in $(seq $((50 * SLOW))); do
 		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
 		sleep 0.1
 	done
@@ -112,7 +112,7 @@ print("allocated")'
 }
 
 @test "cgroup: --cpus 0.2 holds a 2 s spinner near 0.2 of wall time, and throttles" {
-	run "$MLRUN" --name "$NAME" --cpus 0.2 --timeout 60s --report "$R" -- /bin/bash -c '
+	run "$MLRUN" --name "$NAME" --cpus 0.2 --timeout $((20 * SLOW))s --report "$R" -- /bin/bash -c '
 		end=$(( ${EPOCHREALTIME/./} + 2000000 ))
 		while [ ${EPOCHREALTIME/./} -lt $end ]; do :; done'
 	assert_success
@@ -133,21 +133,21 @@ print("allocated")'
 }
 
 @test "cgroup: --cpu-time 1s stops a spinner: status cpu-time, exit 124" {
-	run "$MLRUN" --name "$NAME" --cpu-time 1s --timeout 60s --report "$R" -- /bin/bash -c 'while :; do :; done'
+	run "$MLRUN" --name "$NAME" --cpu-time 1s --timeout $((20 * SLOW))s --report "$R" -- /bin/bash -c 'while :; do :; done'
 	assert_equal "$status" 124
 	report_check 'd["status"] == "cpu-time" and cpu_ms >= 900'
 	assert_no_leaves
 }
 
 @test "cgroup: a 5 ms program still reports cpu time and memory peak" {
-	run "$MLRUN" --name "$NAME" --timeout 60s --report "$R" -- /bin/true
+	run "$MLRUN" --name "$NAME" --timeout $((20 * SLOW))s --report "$R" -- /bin/true
 	assert_success
 	report_check 'd["status"] == "exited" and cpu_ms > 0 and d["memory_peak_bytes"] > 0'
 	assert_no_leaves
 }
 
 @test "cgroup: a program that cannot run leaves no leaf behind" {
-	run "$MLRUN" --name "$NAME" --timeout 60s --report "$R" -- /nonexistent/program
+	run "$MLRUN" --name "$NAME" --timeout $((20 * SLOW))s --report "$R" -- /nonexistent/program
 	assert_equal "$status" 127
 	[ ! -e "$(leaf_dir "$NAME")" ] || fail "leaf left behind"
 	assert_no_leaves
@@ -155,7 +155,7 @@ print("allocated")'
 
 @test "cgroup: rootless: memory, cpu and pids are enforced in the delegated subtree" {
 	vm_require_rootless
-	run "$MLRUN" --name "$NAME" --memory 32M --timeout 60s --report "$R" -- "$PY" -c '
+	run "$MLRUN" --name "$NAME" --memory 32M --timeout $((20 * SLOW))s --report "$R" -- "$PY" -c '
 b = bytearray(128 << 20)
 for i in range(0, len(b), 4096): b[i] = 1
 print("allocated")'
@@ -170,8 +170,8 @@ print("allocated")'
 	# strict's 10 s of CPU is ample on an idle host (~6 s here); under TCG on a loaded host the
 	# guest is charged for time it spent descheduled, so the CPU budget gets the same room as
 	# the wall clock.
-	run "$MLRUN" -q --name "$NAME" --policy policies/strict.ini --timeout 120s --cpu-time 120s --summary \
-		--report "$R" examples/train_numpy.py
+	run "$MLRUN" -q --name "$NAME" --policy policies/strict.ini --timeout $((120 * SLOW))s --cpu-time $((120 * SLOW))s \
+		--summary --report "$R" examples/train_numpy.py
 	assert_success
 	assert_output --partial "test accuracy"
 	# the summary, for docs: shown in the TAP stream of the VM run

@@ -30,9 +30,11 @@ rootless_path() { case $1 in "$REPO" | "$REPO"/*) echo "$ROOTLESS_REPO${1#"$REPO
 
 # Environment of the passes (what tests may rely on); everything else is cleared.
 TEST_ENV=(MLRUN_VM=1 "MLRUN=$MLRUN" "MLRUN_VM_REPO=$REPO" "PATH=$PATH" LANG=C.UTF-8 "TERM=$TERM"
-	MLRUN_VM_DISK=/dev/vda "MLRUN_VM_DELEGATED=$DELEGATED")
+	MLRUN_VM_DISK=/dev/vda "MLRUN_VM_DELEGATED=$DELEGATED" "MLRUN_SLOW=${SLOW:-3}"
+	"MLRUN_SOAK_VM_RUNS=${SOAK_RUNS:-40}")
 ROOTLESS_ENV=(MLRUN_VM=1 "MLRUN=$(rootless_path "$MLRUN")" "MLRUN_VM_REPO=$ROOTLESS_REPO" "PATH=$PATH"
-	LANG=C.UTF-8 "TERM=$TERM" MLRUN_VM_DISK=/dev/vda "MLRUN_VM_DELEGATED=$DELEGATED")
+	LANG=C.UTF-8 "TERM=$TERM" MLRUN_VM_DISK=/dev/vda "MLRUN_VM_DELEGATED=$DELEGATED" "MLRUN_SLOW=${SLOW:-3}"
+	"MLRUN_SOAK_VM_RUNS=${SOAK_RUNS:-40}")
 
 stamp() { echo "mlrun-vm: $* at $(cut -d' ' -f1 /proc/uptime)s"; }
 

@@ -31,6 +31,10 @@ vm_load_lib /usr/lib/bats/bats-assert
 
 VM_CGROUPS_FILE=${BATS_TEST_TMPDIR:-/tmp}/vm-cgroups
 
+# Slow-down factor of every bounded wait, as on the host (tests/helpers.bash); run.sh passes the
+# host's MLRUN_SLOW into the VM.
+SLOW=${MLRUN_SLOW:-3}
+
 # Inside the VM means: run.sh said so AND a pure cgroup2 tree AND guest.sh's run directory. The
 # host's /sys/fs/cgroup is a tmpfs of v1 mounts: even with MLRUN_VM=1 exported by mistake, the
 # tests skip there instead of writing to it.
@@ -81,7 +85,7 @@ vm_cgroup_cleanup() {
 		[ -e "$cg/cgroup.kill" ] && echo 1 >"$cg/cgroup.kill" 2>/dev/null
 		# Every exec costs ~0.1 s under TCG: try the plain rmdir first.
 		rmdir "$cg" 2>/dev/null && continue
-		for ((i = 0; i < 50; i++)); do # a killed task leaves the cgroup asynchronously
+		for ((i = 0; i < 20 * SLOW; i++)); do # a killed task leaves the cgroup asynchronously
 			while IFS= read -r sub; do rmdir "$sub" 2>/dev/null; done < <(find "$cg" -depth -type d)
 			[ -d "$cg" ] || break
 			sleep 0.1

@@ -30,7 +30,7 @@ sys.exit(0 if ok else 1)' "$1"
 
 @test "profile: cgroup source: memory.current rises in steps, io is counted, the leaf is removed" {
 	run "$MLRUN" profile -q --name "$NAME" --format json --output t.json --interval 100ms --memory 256M \
-		--timeout 120s -- "$PY" -c '
+		--timeout $((40 * SLOW))s -- "$PY" -c '
 import time
 chunks = []
 for i in range(6):
@@ -48,7 +48,7 @@ time.sleep(0.5)'
 @test "profile: under --cpus 0.5 a spinner's CPU% is held near 50 (cpu.max, 100 ms periods)" {
 	# Samples of 400 ms span four quota periods: each averages out the run/throttle cycle.
 	run "$MLRUN" profile -q --name "$NAME" --format json --output t.json --interval 400ms --cpus 0.5 \
-		--timeout 60s -- /bin/bash -c '
+		--timeout $((20 * SLOW))s -- /bin/bash -c '
 		end=$(( ${EPOCHREALTIME/./} + 3000000 ))
 		while [ ${EPOCHREALTIME/./} -lt $end ]; do :; done'
 	assert_success
@@ -58,7 +58,7 @@ time.sleep(0.5)'
 }
 
 @test "profile: --plot of a cgroup run is a valid SVG" {
-	run "$MLRUN" profile -q --name "$NAME" --output t.csv --plot p.svg --timeout 60s -- /bin/bash -c 'sleep 1'
+	run "$MLRUN" profile -q --name "$NAME" --output t.csv --plot p.svg --timeout $((20 * SLOW))s -- /bin/bash -c 'sleep 1'
 	assert_success
 	run head -1 t.csv
 	assert_output "elapsed_ms,memory_bytes,cpu_usec,cpu_percent,pids,io_read_bytes,io_write_bytes,source"

@@ -20,6 +20,9 @@
 #   MLRUN_VM_PASSES   "root rootless" (default), or just one of them
 #   MLRUN_VM_KEEP=1   keep the run directory (console log, results) even when everything passed
 #   MLRUN             binary under test (default <repo>/mlrun); must be visible from the VM
+#   MLRUN_SLOW        slow-down factor of every bounded wait in the suites (passed to the VM; the
+#                     VM's own default is higher: TCG is slow)
+#   MLRUN_SOAK_VM_RUNS  runs of the VM soak (tests/vm/soak.bats; default 40, 8 at a time)
 #   MLRUN_VM_BATS_ARGS  extra bats options, e.g. "--timing" or "--verbose-run"
 #   MLRUN_VM_QEMU_ARGS, MLRUN_VM_APPEND   extra qemu arguments / kernel parameters (debugging)
 #
@@ -315,6 +318,9 @@ make_run_dir() {
 		printf "MODE='%s'\n" "$MODE"
 		printf "MLRUN='%s'\n" "$mlrun"
 		printf "PASSES='%s'\n" "$PASSES"
+		# the suites' slow-down factor and the VM soak's size cross into the VM (env -i there)
+		printf "SLOW='%s'\n" "${MLRUN_SLOW:-}"
+		printf "SOAK_RUNS='%s'\n" "${MLRUN_SOAK_VM_RUNS:-}"
 	} >"$RUN_DIR/results/job.env"
 	printf '%s\n' "${FILES[@]}" >"$RUN_DIR/results/files"
 	local extra=()

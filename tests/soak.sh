@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# tests/soak.sh — N runs of mlrun, PARALLEL at a time, with what a leak would grow counted before
+# and after: the supervisor's RSS, open fds and mountinfo lines (sampled in a run that waits on a
+# FIFO, once before the soak and once after it), the caller's own fds and mountinfo lines, the
+# run's state files, cgroup leaves, zombies and leftover processes. Prints one table and exits 1
+# when anything did not come back to where it started (RSS may move by SOAK_RSS_SLACK kB: the
+# allocator, ASLR and page-cache sharing make it jitter), or when a run failed.
+#
+#   tests/soak.sh [N [PARALLEL]]     default 300 runs, 1 at a time
+#
+# Environment: MLRUN (binary, default ./mlrun), SOAK_POLICY (strict), SOAK_PROGRAM (/bin/true),
+# SOAK_RSS_SLACK (512 kB), MLRUN_SLOW (scales the one bounded wait, as in the BATS suites).
+# Each run's stdout is a regular file (so the supervisor's relay of it, runtime/relay.c, is part
+# of the soak). Runs are named soak-<pid>-<i>, so only this soak's state files and leaves are counted: other
+# users of the machine may run mlrun beside it.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+N=${1:-300}
+PAR=${2:-1}
+MLRUN=${MLRUN:-$PWD/mlrun}
+POLICY=${SOAK_POLICY:-strict}
+PROGRAM=${SOAK_PROGRAM:-/bin/true}
+RSS_SLACK=${SOAK_RSS_SLACK:-512}
+SLOW=${MLRUN_SLOW:-3}
+TAG=soak-$$
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlrun-soak.XXXXXX") || exit 1
+trap 'rm -rf "$WORK"' EXIT
+
+if [ "$(id -u)" = 0 ]; then
+	STATE_DIR=/run/mlrun
+elif [[ ${XDG_RUNTIME_DIR:-} == /* ]]; then
+	STATE_DIR=$XDG_RUNTIME_DIR/mlrun
+else
+	STATE_DIR=/tmp/mlrun-$(id -u)
+fi
+
+count() { grep -c . || true; }
+state_files() { find "$STATE_DIR" -maxdepth 1 -name "*$TAG*" 2>/dev/null | count; }
+cgroup_leaves() { find /sys/fs/cgroup -type d -name "*$TAG*" 2>/dev/null | count; }
+# Zombies of the binary under test anywhere (a supervisor nobody reaped), and processes still
+# running it.
+zombies() { ps -eo stat=,comm= 2>/dev/null | awk -v c="${MLRUN##*/}" '$1 ~ /^Z/ && $2 == substr(c, 1, 15) { n++ } END { print n + 0 }'; }
+leftovers() {
+	local p n=0 exe
+	exe=$(readlink -f "$MLRUN")
+	for p in /proc/[0-9]*; do
+		[ "${p#/proc/}" != "$$" ] || continue
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+program_runs() { # supervisor pid: is a descendant /bin/cat yet?
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		[ "$(cat /proc/"$c"/comm 2>/dev/null)" = cat ] && return 0
+		program_runs "$c" && return 0
+	done
+	return 1
+}
+
+# The supervisor of one run, sampled while its program blocks on a FIFO: "RSS HWM FDS MOUNTS".
+sample_supervisor() {
+	local fifo=$WORK/fifo pid tries=$((100 * SLOW)) out
+	rm -f "$fifo" && mkfifo "$fifo" || return 1
+	exec 7<>"$fifo" # read-write: opening it never blocks, whether or not the run starts
+	"$MLRUN" -q --policy "$POLICY" --name "$TAG-sample-$1" -- /bin/cat <"$fifo" >/dev/null 7>&- &
+	pid=$!
+	# the supervisor is settled when the program runs (blocked on the FIFO)
+	while ! program_runs "$pid"; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			exec 7>&-; kill "$pid" 2>/dev/null; wait "$pid"; echo "the sampling run did not start" >&2; return 1
+		fi
+		sleep 0.1
+	done
+	out="$(awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {print r, h}' /proc/$pid/status) \
+$(ls /proc/$pid/fd | count) $(count </proc/$pid/mountinfo)"
+	exec 7>&-
+	wait "$pid" || { echo "the sampling run failed" >&2; return 1; }
+	echo "$out"
+}
+
+snapshot() { # label
+	local s
+	s=$(sample_supervisor "$1") || return 1
+	echo "$s $(ls /proc/$$/fd | count) $(count </proc/$$/mountinfo) $(state_files) $(cgroup_leaves) \
+$(zombies) $(leftovers)"
+}
+
+# Each run's peak RSS, when GNU time is there (package "time").
+TIME=""
+[ ! -x /usr/bin/time ] || TIME="/usr/bin/time -f %M -a -o $WORK/maxrss"
+one_run() { # i
+	# shellcheck disable=SC2086 # TIME is words (an array cannot be exported to xargs' shells)
+	$TIME "$MLRUN" -q --policy "$POLICY" --name "$TAG-$1" -- "$PROGRAM" >>"$WORK/stdout" 2>>"$WORK/errors" ||
+		echo "$1" >>"$WORK/failed"
+}
+export -f one_run
+export MLRUN POLICY PROGRAM TAG WORK TIME
+
+before=$(snapshot before) || exit 1
+start=$SECONDS
+seq 1 "$N" | xargs -P "$PAR" -I{} bash -c 'one_run {}'
+elapsed=$((SECONDS - start))
+after=$(snapshot after) || exit 1
+
+failed=$(cat "$WORK"/failed 2>/dev/null | count)
+read -r -a B <<<"$before"
+read -r -a A <<<"$after"
+names=("supervisor VmRSS (kB)" "supervisor VmHWM (kB)" "supervisor open fds" "supervisor mountinfo lines"
+	"caller open fds" "caller mountinfo lines" "state files left" "cgroup leaves left" "zombies"
+	"mlrun processes left")
+rc=0
+printf '%-30s %10s %10s\n' "$N runs, $PAR at a time" before after
+for i in "${!names[@]}"; do
+	flag=""
+	if [ "$i" -le 1 ]; then
+		[ $((A[i] - B[i])) -le "$RSS_SLACK" ] || flag="  <- grew"
+	elif [ "${A[i]}" != "${B[i]}" ]; then
+		flag="  <- changed"
+	fi
+	[ -z "$flag" ] || rc=1
+	printf '%-30s %10s %10s%s\n' "${names[i]}" "${B[i]}" "${A[i]}" "$flag"
+done
+maxrss=$(grep -E '^[0-9]+$' "$WORK"/maxrss 2>/dev/null | sort -n) # time(1) adds a line for a failed run
+[ -z "$TIME" ] || printf '%-30s %10s %10s\n' "max RSS per run (kB) min/max" "$(head -1 <<<"$maxrss")" "$(tail -1 <<<"$maxrss")"
+printf '%-30s %10s\n' "runs failed" "$failed"
+printf '%-30s %10s\n' "wall time (s)" "$elapsed"
+if [ "$failed" -gt 0 ]; then
+	rc=1
+	echo "first errors:"; head -5 "$WORK/errors"
+fi
+exit $rc

@@ -28,7 +28,7 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 BUILD    ?= build
 PROBE    := $(BUILD)/tests/probe
-MODULES  := runtime cgroup ns policy rootfs security
+MODULES  := lib policy cgroup ns rootfs security runtime tools
 SRCS     := $(sort $(wildcard $(addsuffix /*.c,$(MODULES))))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/runtime/main.o,$(OBJS))
@@ -51,7 +51,7 @@ $(BUILD)/%.o: %.c
 # generator linked from this build's own profile and compiler objects and its static libseccomp
 # writes them as C arrays. Valid for this build's libseccomp and architecture only, which is
 # the only binary that embeds them.
-GEN_OBJS := $(BUILD)/security/filter.o $(BUILD)/security/syscalls.o $(BUILD)/runtime/error.o
+GEN_OBJS := $(BUILD)/security/filter.o $(BUILD)/policy/syscalls.o $(BUILD)/lib/error.o
 
 $(BUILD)/gen/builtin_filters: security/gen/builtin_filters.c $(GEN_OBJS)
 	@mkdir -p $(dir $@)

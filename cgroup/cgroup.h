@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "../policy/policy.h"
-#include "../runtime/error.h"
+#include "../lib/error.h"
 
 #define CGROUP_REASON_MAX 512
 #define CGROUP_DRAIN_TIMEOUT_MS 2000 /* how long destroy waits for killed processes to exit */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 
 const char *const cgroup_ctrl_name[CG_NCTRL] = {
 	[CG_MEMORY] = "memory",

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 
 #define KILL_FALLBACK_ROUNDS 100 /* freeze + SIGKILL passes before giving up (kernel < 5.14) */
 

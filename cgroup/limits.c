@@ -16,7 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 
 static void not_enforced(struct cgroup_leaf *leaf, const char *what, const char *why)
 {

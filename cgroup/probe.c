@@ -23,7 +23,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 
 #define UNIFIED_HYBRID CGROUP_MOUNT "/unified"
 #define SYSTEMD_FIX "systemd-run --user --scope -p Delegate=yes mlrun ..."

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 
 struct key_slot {
 	const char *key;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 #include "ns.h"
 
 static int write_proc_file(pid_t pid, const char *name, const char *text, struct error *err)

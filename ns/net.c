@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 #include "ns.h"
 
 #define LO_IFINDEX 1 /* the kernel creates lo first in every network namespace */

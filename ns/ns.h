@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../runtime/error.h"
+#include "../lib/error.h"
 
 /* Namespaces every sandbox gets; CLONE_NEWNET is added unless the network is the host's.
  * CLONE_NEWCGROUP is unshared by the child itself once it sits in its leaf, so that the

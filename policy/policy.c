@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/cleanup.h"
-#include "../security/syscalls.h"
+#include "../lib/cleanup.h"
+#include "syscalls.h"
 #include "internal.h"
 
 #define HOSTNAME_MAX 64	     /* HOST_NAME_MAX: what sethostname() accepts */

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../runtime/error.h"
+#include "../lib/error.h"
 
 #define POLICY_MAX_BINDS 256
 #define POLICY_MAX_ENV 128

@@ -6,7 +6,7 @@
  * value that means "unlimited" here. */
 #include "policy.h"
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "../policy/policy.h"
-#include "../runtime/error.h"
+#include "../lib/error.h"
 
 #define ROOTFS_MAX_OPS (POLICY_MAX_BINDS + 64)
 

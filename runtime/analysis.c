@@ -18,7 +18,7 @@
 
 #include "../rootfs/rootfs.h"
 #include "analysis.h"
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "run.h"
 #include "scan.h"
 

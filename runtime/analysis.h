@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "../policy/policy.h"
-#include "error.h"
+#include "../lib/error.h"
 
 struct run_options;
 struct run_result;

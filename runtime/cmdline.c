@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "sandbox.h"
 
 #define INIT_TITLE "mlrun-init"

@@ -7,12 +7,12 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "batch.h"
+#include "../tools/audit.h"
+#include "../tools/batch.h"
 #include "exitcodes.h"
-#include "features.h"
-#include "monitor.h"
-#include "profile.h"
+#include "../tools/features.h"
+#include "../tools/monitor.h"
+#include "../tools/profile.h"
 #include "scan.h"
 #include "run.h"
 

@@ -18,7 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "pty.h"
 
 #define PTY_BACKGROUND_RECHECK_MS 200 /* in the background: how often to look for `fg` */

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "error.h"
+#include "../lib/error.h"
 
 #define PTY_BUF_BYTES 4096
 #define PTY_POLLFDS 3

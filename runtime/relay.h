@@ -14,7 +14,7 @@
 #include <poll.h>
 #include <stdbool.h>
 
-#include "error.h"
+#include "../lib/error.h"
 
 #define RELAY_POLLFDS 2
 

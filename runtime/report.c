@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "paths.h"
+#include "../lib/cleanup.h"
+#include "../lib/paths.h"
 #include "run.h"
 
 static json_object *num_or_null(uint64_t v)

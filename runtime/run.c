@@ -14,15 +14,15 @@
 #include <unistd.h>
 
 #include "analysis.h"
-#include "paths.h"
-#include "cleanup.h"
+#include "../lib/paths.h"
+#include "../lib/cleanup.h"
 #include "prepare.h"
 #include "pty.h"
 #include "run.h"
 #include "scan.h"
 #include "state.h"
 #include "supervisor.h"
-#include "trace.h"
+#include "../lib/trace.h"
 
 extern char **environ;
 

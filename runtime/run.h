@@ -7,7 +7,7 @@
 
 #include "../cgroup/cgroup.h"
 #include "../policy/policy.h"
-#include "error.h"
+#include "../lib/error.h"
 #include "exitcodes.h"
 
 #define RUN_MAX_SETS 256

@@ -17,10 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "paths.h"
-#include "cleanup.h"
+#include "../lib/paths.h"
+#include "../lib/cleanup.h"
 #include "exitcodes.h"
-#include "error.h"
+#include "../lib/error.h"
 #include "scan.h"
 
 #define ANALYZER "mlrun_scan.py"

@@ -1,7 +1,7 @@
 /* scan.h - `mlrun scan FILE.py [--json]` (argv[0] is "scan"). */
 #pragma once
 
-#include "error.h"
+#include "../lib/error.h"
 
 int scan_main(int argc, char **argv);
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "state.h"
 
 #define STATE_FILE_MAX 65536 /* a state file is a few hundred bytes */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "../cgroup/cgroup.h"
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "state.h"
 
 int state_open_leaf(const struct state_entry *e, struct cgroup_leaf *leaf)

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "pty.h"
 #include "relay.h"
 #include "state.h"

@@ -4,7 +4,7 @@
 
 #include "run.h"
 #include "sandbox.h"
-#include "trace.h"
+#include "../lib/trace.h"
 
 /* Returns 0 when the program ran (res filled, whatever its fate), or -errno when the sandbox
  * could not be set up (err filled; res->exit_code is 125, 126 or 127). Nothing is left

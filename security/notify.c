@@ -25,8 +25,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../runtime/cleanup.h"
-#include "../runtime/trace.h"
+#include "../lib/cleanup.h"
+#include "../lib/trace.h"
 #include "security.h"
 
 /* Storm throttle: mlrun spends at most 1/STORM_CPU_SHARE of the wall time answering, after a

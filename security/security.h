@@ -15,7 +15,7 @@
 #include "../policy/policy.h"
 #include "../rootfs/rootfs.h"
 #include "../runtime/run.h"
-#include "syscalls.h"
+#include "../policy/syscalls.h"
 
 #define LANDLOCK_MAX_RULES (ROOTFS_MAX_OPS + 1)
 

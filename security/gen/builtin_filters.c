@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../runtime/cleanup.h"
+#include "../../lib/cleanup.h"
 #include "../security.h"
 
 static const char *const names[] = { "strict", "default" };

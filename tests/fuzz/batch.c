@@ -2,7 +2,7 @@
  * check that a job does not loosen the batch's limits (batch_check_tighten, built-in policy). */
 #include "fuzz.h"
 
-#include "../../runtime/batch.h"
+#include "../../tools/batch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
  * does not see) faults at once. */
 #include "fuzz.h"
 
-#include "../../runtime/snapshot.h"
+#include "../../tools/snapshot.h"
 
 #define PAGE 4096
 

@@ -2,7 +2,7 @@
  * policy's allow_syscalls/deny_syscalls adjustments on top as a run applies them. */
 #include "fuzz.h"
 
-#include "../../security/syscalls.h"
+#include "../../policy/syscalls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

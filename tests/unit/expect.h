@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 #include "tap.h"
 
 /* The call succeeded and left no message. */

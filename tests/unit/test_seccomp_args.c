@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 #include "security/security.h"
 
 #include "tap.h"

@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "../cgroup/cgroup.h"
-#include "cleanup.h"
-#include "exitcodes.h"
+#include "../lib/cleanup.h"
+#include "../runtime/exitcodes.h"
 #include "monitor.h"
 #include "snapshot.h"
-#include "state.h"
+#include "../runtime/state.h"
 
 static uint64_t now_ms(void)
 {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../runtime/error.h"
+#include "../lib/error.h"
 
 /* Syscall numbers of the native architecture the profiles cover; above the kernel's table a
  * syscall fails with ENOSYS anyway. */

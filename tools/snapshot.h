@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "../cgroup/cgroup.h"
-#include "state.h"
+#include "../runtime/state.h"
 
 struct snapshot {
 	bool from_cgroup;

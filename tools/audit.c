@@ -24,12 +24,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "paths.h"
+#include "../lib/paths.h"
 #include "../policy/policy.h"
 #include "audit.h"
-#include "cleanup.h"
-#include "error.h"
-#include "exitcodes.h"
+#include "../lib/cleanup.h"
+#include "../lib/error.h"
+#include "../runtime/exitcodes.h"
 
 #define PROBE_TIMEOUT "20s" /* a bound for every probe; limit probes set their own */
 #define MAX_ARGV 96

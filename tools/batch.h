@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "exitcodes.h"
+#include "../lib/error.h"
+#include "../runtime/exitcodes.h"
 
 #define BATCH_MAX_PARALLEL 256	 /* --jobs ceiling: a pidfd and a report fd per running job */
 #define BATCH_NAME_MAX 48	 /* "b-<12 hex>-NAME" must stay a valid sandbox id (< 64) */

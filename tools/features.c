@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "../cgroup/cgroup.h"
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "features.h"
 
 static long read_long(const char *path, long dflt)

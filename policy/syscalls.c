@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../runtime/cleanup.h"
+#include "../lib/cleanup.h"
 #include "syscalls.h"
 
 /* Syscalls newer than libseccomp 2.5.4's table (one number on every architecture since the

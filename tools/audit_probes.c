@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "exitcodes.h"
+#include "../runtime/exitcodes.h"
 
 static void first_line(const char *text, char *obs, size_t len)
 {

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "paths.h"
+#include "../lib/paths.h"
 #include "batch.h"
-#include "cleanup.h"
-#include "run.h"
+#include "../lib/cleanup.h"
+#include "../runtime/run.h"
 
 extern char **environ;
 

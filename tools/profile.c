@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "paths.h"
+#include "../lib/cleanup.h"
+#include "../lib/paths.h"
 #include "profile.h"
-#include "run.h"
+#include "../runtime/run.h"
 #include "snapshot.h"
 
 #define INTERVAL_DEFAULT_MS 50

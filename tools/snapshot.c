@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "../lib/cleanup.h"
 #include "snapshot.h"
 
 #define MAX_WALK 4096 /* processes of one sandbox walked through /proc */

@@ -21,11 +21,11 @@
 #include <unistd.h>
 
 #include "batch.h"
-#include "cleanup.h"
-#include "paths.h"
-#include "run.h"
-#include "state.h"
-#include "trace.h"
+#include "../lib/cleanup.h"
+#include "../lib/paths.h"
+#include "../runtime/run.h"
+#include "../runtime/state.h"
+#include "../lib/trace.h"
 
 #define BATCH_USAGE "mlrun batch [--jobs N] [--policy P] [--trust-jobs] [--report-dir D] [--json] FILE|-"
 

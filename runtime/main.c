@@ -13,7 +13,7 @@
 #include "../tools/features.h"
 #include "../tools/monitor.h"
 #include "../tools/profile.h"
-#include "scan.h"
+#include "../tools/scan.h"
 #include "run.h"
 
 /* If mlrun is started with fd 0, 1 or 2 closed, the pipes it creates must not land there

@@ -109,19 +109,19 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "enforced", enforced_obj(e));
 	json_object_object_add(o, "not_enforced_reason", not_enforced_reason(e));
 	json_object *v = json_object_new_array();
-	for (size_t i = 0; i < r->n_violations; i++) {
+	for (size_t i = 0; i < r->violations.n; i++) {
 		json_object *x = json_object_new_object();
 		json_object_object_add(x, "kind", json_object_new_string("seccomp"));
-		json_object_object_add(x, "syscall", json_object_new_string(r->violations[i].syscall));
-		json_object_object_add(x, "count", json_object_new_int64((int64_t)r->violations[i].count));
-		json_object_object_add(x, "action", json_object_new_string(r->violations[i].action));
-		json_object_object_add(x, "first_ms", ms(r->violations[i].first_ms));
+		json_object_object_add(x, "syscall", json_object_new_string(r->violations.v[i].syscall));
+		json_object_object_add(x, "count", json_object_new_int64((int64_t)r->violations.v[i].count));
+		json_object_object_add(x, "action", json_object_new_string(r->violations.v[i].action));
+		json_object_object_add(x, "first_ms", ms(r->violations.v[i].first_ms));
 		json_object_array_add(v, x);
 	}
 	json_object_object_add(o, "violations", v);
 	/* A throttled storm: every call answered was counted, one still waiting at the end may not. */
-	json_object_object_add(o, "violations_lower_bound", json_object_new_boolean(r->violations_lower_bound));
-	json_object_object_add(o, "violations_throttled_ms", ms(r->violations_throttled_ms));
+	json_object_object_add(o, "violations_lower_bound", json_object_new_boolean(r->violations.lower_bound));
+	json_object_object_add(o, "violations_throttled_ms", ms(r->violations.throttled_ms));
 	json_object_object_add(o, "supervisor_cpu_ms", ms(r->supervisor_cpu_ms));
 	json_object_object_add(o, "samples", json_object_new_int64((int64_t)r->samples));
 	json_object_object_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
@@ -256,7 +256,7 @@ void report_summary(FILE *f, const struct run_result *r, const struct run_enforc
 	} else {
 		fprintf(f, "mlrun: memory      peak %s (max RSS of one process; no cgroup here)\n", peak);
 	}
-	fprintf(f, "mlrun: violations  %zu\n", r->n_violations);
+	fprintf(f, "mlrun: violations  %zu\n", r->violations.n);
 	for (size_t i = 0; i < r->n_env; i++)
 		fprintf(f, "mlrun: from env    %s=%s\n", r->env_names[i], r->env_values[i]);
 	fprintf(f, "mlrun: enforced    memory=%s cpu=%s pids=%s seccomp=%s landlock=%s network=%s\n",

@@ -248,7 +248,7 @@ int run_main(const struct run_options *o)
 	if (o->summary)
 		report_summary(stderr, &res, &enf);
 	if (!o->quiet)
-		violations_print(stderr, &res);
+		violations_print(stderr, &res.violations);
 	hint_memory_fallback(o, &p, &enf, &res);
 	sandbox_release(&sb);
 	policy_free(&p);

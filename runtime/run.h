@@ -7,13 +7,11 @@
 
 #include "../cgroup/cgroup.h"
 #include "../policy/policy.h"
+#include "../security/security.h"
 #include "../lib/error.h"
 #include "exitcodes.h"
 
 #define RUN_MAX_SETS 256
-/* One entry per native syscall number (SYSCALL_NR_MAX), one "other" for every number above
- * the table, one "foreign-abi": junk numbers can never push a real attempt out. */
-#define RUN_MAX_VIOLATIONS (512 + 2)
 
 /* A setting from a flag, applied through policy_set() after the file and the environment. */
 struct run_set {
@@ -34,13 +32,6 @@ struct run_options {
 	int argc;
 };
 
-struct run_violation {
-	char syscall[32];
-	uint64_t count;
-	const char *action; /* the policy's on_violation: errno, kill or log */
-	double first_ms;    /* first occurrence, since the sandbox was cloned */
-};
-
 #define RUN_MAX_ENV_SETTINGS 16 /* more than there are MLRUN_<KEY> variables */
 
 struct run_result {
@@ -58,10 +49,7 @@ struct run_result {
 	uint64_t cpu_throttled_count, cpu_throttled_ms;
 	uint64_t samples;
 	bool cgroup_stats; /* pids, io, memory average came from the cgroup (else unmeasured) */
-	struct run_violation violations[RUN_MAX_VIOLATIONS];
-	size_t n_violations;
-	bool violations_lower_bound; /* the storm throttle held calls back: counts are at least these */
-	double violations_throttled_ms; /* how long denied calls waited for the supervisor's budget */
+	struct violation_log violations; /* denied syscalls (security/notify.c) */
 	double supervisor_cpu_ms;	/* mlrun's own CPU during the run (answers, samples) */
 	char error[ERROR_MSG_MAX]; /* status "error": why */
 	int output_errno, output_fd; /* copying the program's output to the caller's file failed (relay.h) */

@@ -1,8 +1,9 @@
-/* scan.c - `mlrun scan FILE.py [--json]`: static analysis of Python source.
+/* scan.c - running the Python analyzer: for `mlrun run`'s [analysis] gate (analysis.c) and
+ * for `mlrun scan` (tools/scan.c).
  *
  * The analyzer (tools/scan/mlrun_scan.py, docs/scan.md) parses hostile input, so it runs in a
- * strict sandbox of its own, without the file system: mlrun opens FILE itself and pipes it in
- * as the analyzer's stdin. The analyzer's JSON (or table) goes straight to stdout. */
+ * strict sandbox of its own, without the file system: mlrun hands it the source as its stdin
+ * (an fd it opened itself, or a sealed memfd of the bytes the run will execute). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -140,41 +141,10 @@ int scan_bytes_json(const char *name, const char *src, size_t len, char **json, 
 	return r;
 }
 
-int scan_main(int argc, char **argv)
+int scan_run_fd(const char *name, int in_fd, int out_fd, bool json, struct error *err)
 {
-	const char *file = NULL;
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (argv[i][0] == '-' || file) {
-			fprintf(stderr, "mlrun: scan: unexpected argument '%s' (usage: mlrun scan FILE.py [--json])\n", argv[i]);
-			return EXIT_MLRUN_ERROR;
-		} else
-			file = argv[i];
-	}
-	if (!file) {
-		fprintf(stderr, "mlrun: scan: no file given (usage: mlrun scan FILE.py [--json])\n");
-		return EXIT_MLRUN_ERROR;
-	}
-	struct error err = { 0 };
-	/* O_NONBLOCK: a FIFO at the path must not hang the open; only a regular file is read (the
-	 * analyzer reads it as its stdin, and Python aborts on a directory with a core dump text). */
-	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "mlrun: %s: %s\n", file, strerror(errno));
-		return EXIT_MLRUN_ERROR;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "mlrun: scan: %s is %s, not a file (usage: mlrun scan FILE.py [--json])\n", file,
-			S_ISDIR(st.st_mode) ? "a directory" : "a special file");
-		return EXIT_MLRUN_ERROR;
-	}
-	pid_t pid = spawn_analyzer(file, fd, 1, json, &err);
-	if (pid < 0 || wait_analyzer(pid, &err) < 0) {
-		fprintf(stderr, "mlrun: %s\n", err.msg);
-		return EXIT_MLRUN_ERROR;
-	}
-	return 0;
+	pid_t pid = spawn_analyzer(name, in_fd, out_fd, json, err);
+	if (pid < 0)
+		return pid;
+	return wait_analyzer(pid, err);
 }

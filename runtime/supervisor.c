@@ -465,7 +465,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 		res->exit_code = EXIT_MLRUN_ERROR;
 		goto out;
 	}
-	violation_monitor_init(&s.vm, &sb->sec, p->on_violation, s.start_ns, res);
+	violation_monitor_init(&s.vm, &sb->sec, p->on_violation, s.start_ns, &res->violations);
 	if (p->timeout_ms != POLICY_UNLIMITED)
 		s.deadline_ns = s.start_ns + p->timeout_ms * 1000000ull;
 	if (leaf && leaf->dirfd >= 0)
@@ -496,7 +496,12 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	account(&s, res, end);
 	r = 0;
 out:
-	violation_monitor_finish(&s.vm, res);
+	/* Killed for a violation: say so the way a seccomp kill always has, SIGSYS (159). */
+	if (violation_monitor_finish(&s.vm, &res->supervisor_cpu_ms) && res->status == RUN_SIGNALED &&
+	    res->signal == SIGKILL) {
+		res->signal = SIGSYS;
+		res->exit_code = EXIT_MLRUN_SIGNAL_BASE + SIGSYS;
+	}
 	pty_close(&s.pty);
 	relay_close(&s.out);
 	if (s.registered)

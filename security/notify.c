@@ -101,14 +101,14 @@ static int alloc_buffers(struct violation_monitor *m)
 }
 
 void violation_monitor_init(struct violation_monitor *m, struct security_plan *sec, enum on_violation action,
-			    uint64_t start_ns, struct run_result *res)
+			    uint64_t start_ns, struct violation_log *log)
 {
 	memset(m, 0, sizeof(*m));
 	m->sock_fd = TAKE_FD(sec->monitor_fd);
 	m->listener_fd = -1;
 	m->action = action;
 	m->start_ns = start_ns;
-	m->res = res;
+	m->log = log;
 	m->cpu_start_ns = process_cpu_ns();
 	if (sec->notify_fd >= 0)
 		close(TAKE_FD(sec->notify_fd)); /* the payload's end lives on in the child only */
@@ -162,14 +162,14 @@ static void receive_listener(struct violation_monitor *m)
 /* The run's violation table has one entry per key: a native syscall number, every number
  * above the table in one "other", and calls through another ABI in "foreign-abi". */
 enum { KEY_OTHER = SYSCALL_NR_MAX, KEY_FOREIGN_ABI };
-_Static_assert(RUN_MAX_VIOLATIONS >= KEY_FOREIGN_ABI + 1, "a slot for every key");
+_Static_assert(VIOLATION_MAX >= KEY_FOREIGN_ABI + 1, "a slot for every key");
 
 static void record(struct violation_monitor *m, int key, int nr, uint64_t now_ns)
 {
-	struct run_result *res = m->res;
+	struct violation_log *log = m->log;
 	int16_t *slot = &m->slot[key];
 	if (!*slot) { /* named once, on its first call: later ones cost an increment */
-		struct run_violation *v = &res->violations[res->n_violations];
+		struct violation *v = &log->v[log->n];
 		if (key == KEY_OTHER)
 			snprintf(v->syscall, sizeof(v->syscall), "other");
 		else if (key == KEY_FOREIGN_ABI)
@@ -178,9 +178,9 @@ static void record(struct violation_monitor *m, int key, int nr, uint64_t now_ns
 			syscall_name(nr, v->syscall, sizeof(v->syscall));
 		v->action = policy_on_violation_name(m->action);
 		v->first_ms = (double)(now_ns - m->start_ns) / 1e6;
-		*slot = (int16_t)++res->n_violations;
+		*slot = (int16_t)++log->n;
 	}
-	res->violations[*slot - 1].count++;
+	log->v[*slot - 1].count++;
 }
 
 /* The filter is compiled for the native ABI only; libseccomp sends the others (int 0x80,
@@ -213,7 +213,7 @@ static void throttle(struct violation_monitor *m, uint64_t now_ns)
 	uint64_t resume = m->start_ns + (used - STORM_GRACE_NS) * STORM_CPU_SHARE;
 	m->paused_until_ns = resume > now_ns + STORM_MIN_PAUSE_NS ? resume : now_ns + STORM_MIN_PAUSE_NS;
 	m->pause_start_ns = now_ns;
-	m->res->violations_lower_bound = true;
+	m->log->lower_bound = true;
 }
 
 /* One denied syscall: count it, then answer it (errno or log), or leave it waiting for the
@@ -279,7 +279,7 @@ int violation_monitor_handle(struct violation_monitor *m, short revents, uint64_
 	return 0;
 }
 
-void violation_monitor_finish(struct violation_monitor *m, struct run_result *res)
+bool violation_monitor_finish(struct violation_monitor *m, double *cpu_ms)
 {
 	close_fd(&m->sock_fd);
 	close_fd(&m->listener_fd);
@@ -288,28 +288,23 @@ void violation_monitor_finish(struct violation_monitor *m, struct run_result *re
 	m->notif = m->resp = NULL;
 	if (m->paused_until_ns)
 		m->throttled_ns += trace_now_ns() - m->pause_start_ns;
-	res->violations_throttled_ms = (double)m->throttled_ns / 1e6;
+	m->log->throttled_ms = (double)m->throttled_ns / 1e6;
 	if (m->cpu_start_ns) /* the answers are most of what the supervisor does during a run */
-		res->supervisor_cpu_ms = (double)(process_cpu_ns() - m->cpu_start_ns) / 1e6;
-	/* Killed for a violation: say so the way a seccomp kill always has, SIGSYS (159). */
-	if (m->killed && res->status == RUN_SIGNALED && res->signal == SIGKILL) {
-		res->signal = SIGSYS;
-		res->exit_code = EXIT_MLRUN_SIGNAL_BASE + SIGSYS;
-	}
+		*cpu_ms = (double)(process_cpu_ns() - m->cpu_start_ns) / 1e6;
+	return m->killed;
 }
 
-void violations_print(FILE *f, const struct run_result *res)
+void violations_print(FILE *f, const struct violation_log *log)
 {
 	uint64_t total = 0;
-	for (size_t i = 0; i < res->n_violations; i++)
-		total += res->violations[i].count;
+	for (size_t i = 0; i < log->n; i++)
+		total += log->v[i].count;
 	if (!total)
 		return;
-	bool logged = strcmp(res->violations[0].action, "log") == 0;
+	bool logged = strcmp(log->v[0].action, "log") == 0;
 	fprintf(f, "mlrun: %llu %s syscall%s:", (unsigned long long)total, logged ? "logged" : "denied",
 		total == 1 ? "" : "s");
-	for (size_t i = 0; i < res->n_violations; i++)
-		fprintf(f, "%s %s x%llu", i ? "," : "", res->violations[i].syscall,
-			(unsigned long long)res->violations[i].count);
+	for (size_t i = 0; i < log->n; i++)
+		fprintf(f, "%s %s x%llu", i ? "," : "", log->v[i].syscall, (unsigned long long)log->v[i].count);
 	fputc('\n', f);
 }

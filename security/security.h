@@ -14,7 +14,6 @@
 
 #include "../policy/policy.h"
 #include "../rootfs/rootfs.h"
-#include "../runtime/run.h"
 #include "../policy/syscalls.h"
 
 #define LANDLOCK_MAX_RULES (ROOTFS_MAX_OPS + 1)
@@ -72,6 +71,25 @@ int landlock_create(struct security_plan *sec, int *failed);
 int landlock_enforce(const struct security_plan *sec);
 int seccomp_enforce(const struct security_plan *sec);
 
+/* The denied syscalls of one run, as the report lists them: one entry per native syscall
+ * number (SYSCALL_NR_MAX), one "other" for every number above the table, one "foreign-abi":
+ * junk numbers can never push a real attempt out. */
+#define VIOLATION_MAX (SYSCALL_NR_MAX + 2)
+
+struct violation {
+	char syscall[32];
+	uint64_t count;
+	const char *action; /* the policy's on_violation: errno, kill or log */
+	double first_ms;    /* first occurrence, since the sandbox was cloned */
+};
+
+struct violation_log {
+	struct violation v[VIOLATION_MAX];
+	size_t n;
+	bool lower_bound;    /* the storm throttle held calls back: counts are at least these */
+	double throttled_ms; /* how long denied calls waited for the supervisor's budget */
+};
+
 /* Supervisor side: receives the listener fd from the payload, then answers every denied
  * syscall. Cost only on denied calls: allowed ones never leave the kernel's filter. */
 struct violation_monitor {
@@ -80,10 +98,10 @@ struct violation_monitor {
 	enum on_violation action;
 	uint64_t start_ns;
 	bool killed; /* on_violation = kill fired */
-	struct run_result *res;
+	struct violation_log *log;
 	void *notif, *resp; /* kernel-sized buffers for SECCOMP_IOCTL_NOTIF_RECV/SEND */
 	size_t notif_size, resp_size;
-	int16_t slot[SYSCALL_NR_MAX + 2]; /* 1 + index in res->violations by key, 0 for none */
+	int16_t slot[SYSCALL_NR_MAX + 2]; /* 1 + index in log->v by key, 0 for none */
 	uint64_t cpu_start_ns;		   /* mlrun's CPU when the run started */
 	uint64_t paused_until_ns;	   /* storm throttle: the listener is not read until then */
 	uint64_t pause_start_ns, throttled_ns;
@@ -93,7 +111,7 @@ enum { MONITOR_KILL = 1 };
 
 /* Takes over sec->monitor_fd and closes the child's end (call after the clone). */
 void violation_monitor_init(struct violation_monitor *m, struct security_plan *sec, enum on_violation action,
-			    uint64_t start_ns, struct run_result *res);
+			    uint64_t start_ns, struct violation_log *log);
 /* The fd to poll for POLLIN, -1 when there is none or while the storm throttle holds the
  * denied calls back (until violation_monitor_wake_ns, UINT64_MAX if not paused). */
 int violation_monitor_fd(struct violation_monitor *m, uint64_t now_ns);
@@ -102,7 +120,9 @@ uint64_t violation_monitor_wake_ns(const struct violation_monitor *m);
 void violation_monitor_drain(struct violation_monitor *m, uint64_t now_ns);
 /* Handle what is readable; MONITOR_KILL when the sandbox must be killed now. */
 int violation_monitor_handle(struct violation_monitor *m, short revents, uint64_t now_ns);
-/* After the sandbox is gone: close, and a kill for a violation reads as SIGSYS. */
-void violation_monitor_finish(struct violation_monitor *m, struct run_result *res);
+/* After the sandbox is gone: close, record the throttled time, and mlrun's CPU since the
+ * monitor started in *cpu_ms. True when on_violation = kill fired (the caller reports that
+ * kill as SIGSYS). */
+bool violation_monitor_finish(struct violation_monitor *m, double *cpu_ms);
 /* "mlrun: 3 denied syscalls: ptrace x1, bpf x2" (nothing when there were none). */
-void violations_print(FILE *f, const struct run_result *res);
+void violations_print(FILE *f, const struct violation_log *log);

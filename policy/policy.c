@@ -640,7 +640,7 @@ int policy_validate_each(const struct policy *p, policy_problem_fn fn, void *ctx
 		fn(ctx, "allow_syscalls", "deny_syscalls", msg);
 		n++;
 	}
-	/* A misspelt name would silently filter nothing (security/syscalls.c knows the names). */
+	/* A misspelt name would silently filter nothing (policy/syscalls.c knows the names). */
 	for (size_t i = 0; i < p->n_allow_syscalls + p->n_deny_syscalls; i++) {
 		bool allow = i < p->n_allow_syscalls;
 		const char *key = allow ? "allow_syscalls" : "deny_syscalls";

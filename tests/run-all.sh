@@ -19,6 +19,9 @@ for t in "$BUILD"/tests/unit/*; do
 	"$t" 2>&1 | tee -a "$log" || rc=1
 done
 
+section "layers (tests/check-layers.sh: no include points up, docs/design.md)"
+tests/check-layers.sh 2>&1 | tee -a "$log" || rc=1
+
 section "python (pytest: tests/python)"
 if /usr/bin/python3 -c 'import pytest' 2>/dev/null; then
 	# pytest's -rA summary, one line per test, as TAP

@@ -219,6 +219,44 @@ socketpair unix seqpacket 0"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
 }
 
+# OpenBLAS calls mbind on its buffers (NUMA placement of its own memory). Selected through
+# LD_LIBRARY_PATH, whatever BLAS alternative this host has selected. --memory 1G --cpus 2: see above.
+OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
+@test "strict: numpy on OpenBLAS (linear algebra, training) runs without a single violation" {
+	[ -e "$OPENBLAS_DIR/libblas.so.3" ] || skip "libopenblas0-pthread is not installed"
+	run ml --cpus 2 --memory 1G --timeout 60s --env LD_LIBRARY_PATH="$OPENBLAS_DIR" -- "$PY" /ml/openblas.py
+	assert_success
+	assert_line "linalg ok"
+	assert_line --partial "train ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+# PyTorch asks for its memory policy (get_mempolicy) when it starts its thread pool; its peak is
+# near strict's 256M, so --memory 1G.
+@test "strict: PyTorch trains a small network without a single violation" {
+	"$PY" -c 'import torch' 2>/dev/null || skip "python3-torch is not installed"
+	run ml --cpus 2 --memory 1G --timeout 120s -- "$PY" /ml/torch_train.py
+	assert_success
+	assert_output --partial "torch train ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+@test "strict: a PyTorch DataLoader with two worker processes runs without a single violation" {
+	"$PY" -c 'import torch' 2>/dev/null || skip "python3-torch is not installed"
+	run ml --cpus 2 --memory 1G --timeout 120s -- "$PY" /ml/torch_loader.py
+	assert_success
+	assert_output "torch loader ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+@test "strict: pandas writes and reads back a CSV file without a single violation" {
+	"$PY" -c 'import pandas' 2>/dev/null || skip "python3-pandas is not installed"
+	run ml --timeout 60s -- "$PY" /ml/pandas_csv.py
+	assert_success
+	assert_output "pandas ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
 @test "strict: process pools, threads, subprocesses and socketpairs work without a violation" {
 	run ml --cpus 2 --timeout 60s -- "$PY" /ml/procs.py
 	assert_success

@@ -74,6 +74,7 @@ static const char *const strict_allow[] = {
 	"setrlimit", "prlimit64", "getrusage", "getpriority", "setpriority", "uname", "sysinfo", "times",
 	"membarrier", "getcpu", "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
 	"sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min", "sched_getattr",
+	"sched_rr_get_interval", "ioprio_get",
 	"getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
 	/* signals and time */
 	"kill", "tkill", "tgkill", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
@@ -84,6 +85,7 @@ static const char *const strict_allow[] = {
 	"pidfd_open", "pidfd_send_signal",
 	/* memory */
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "mincore", "msync", "mlock", "munlock", "mlock2",
+	"mlockall", "munlockall", /* bounded by RLIMIT_MEMLOCK like mlock: no CAP_IPC_LOCK in the sandbox */
 	"memfd_create", "pkey_alloc", "pkey_free", "pkey_mprotect",
 	/* NUMA policy of the caller's own memory (OpenBLAS, PyTorch): moving pages shared with others
 	 * (MPOL_MF_MOVE_ALL) needs CAP_SYS_NICE, which the sandbox never holds */

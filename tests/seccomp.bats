@@ -176,6 +176,15 @@ socketpair unix seqpacket 0"
 	done
 }
 
+# What Docker's default profile allows without a capability and an ML runtime may call on itself:
+# reading its own scheduling and I/O priority, locking its own memory (within RLIMIT_MEMLOCK).
+@test "strict: own-process scheduling queries and mlockall are allowed" {
+	run sb --seccomp strict --report r.json -- /probe sched
+	assert_success
+	assert_equal "$output" "$(printf '%s\n' 'sched_rr_get_interval ok' 'ioprio_get ok' 'mlockall ok' 'munlockall ok')"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
 @test "strict: what default allows but strict does not is denied too" {
 	# seccomp(317) msgget(68) sync(162) io_setup(206) landlock_create_ruleset(444) inotify is allowed
 	run sb --seccomp strict --report r.json -- /bin/sh -c '/probe syscall ptrace; /probe syscall seccomp; /probe syscall-nr 68; /probe syscall-nr 162; /probe syscall-nr 206; /probe syscall-nr 444 0 0 1'

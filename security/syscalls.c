@@ -2,9 +2,11 @@
  *
  * "default" is a deny-list at least as tight as Docker's default profile for a container
  * without capabilities (moby profiles/seccomp/default.json): every syscall Docker allows only
- * with a capability is denied here, and so are ptrace, process_vm_*, io_uring, the time
+ * with a capability is denied here (but the NUMA policy calls on the caller's own memory,
+ * which Docker gates behind CAP_SYS_NICE), and so are ptrace, process_vm_*, io_uring, the time
  * setters and the syscalls newer than libseccomp's table. "strict" is an allow-list: what
- * CPython with numpy, scipy and scikit-learn use for CPU work (tests/ml/ proves it). */
+ * CPython with numpy (reference BLAS or OpenBLAS), scipy, scikit-learn, pandas and PyTorch use
+ * for CPU work (tests/ml/ proves it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -185,6 +185,18 @@ socketpair unix seqpacket 0"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
 }
 
+# default allows sched_setscheduler and setpriority: a caller with RLIMIT_RTPRIO (desktops grant
+# it to the audio group) must not hand a real-time policy to the program (cpu.max does not hold a
+# SCHED_FIFO task), nor a nice value below its own. The kernel refuses, not the filter.
+@test "a caller's RLIMIT_RTPRIO and RLIMIT_NICE do not let the program take real-time or raised priority" {
+	prlimit --rtprio=10 --nice=30 true 2>/dev/null || skip "raising RLIMIT_RTPRIO needs CAP_SYS_RESOURCE (tests/vm/cgroup.bats runs this as root in the VM)"
+	run prlimit --rtprio=10 --nice=30 -- "$MLRUN" --ro-bind "$PROBE:/probe" --seccomp default --report r.json -- /probe sched-rt
+	assert_success
+	assert_line "sched_setscheduler errno EPERM"
+	assert_line --regexp '^setpriority errno (EACCES|EPERM)$'
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
 @test "strict: what default allows but strict does not is denied too" {
 	# seccomp(317) msgget(68) sync(162) io_setup(206) landlock_create_ruleset(444) inotify is allowed
 	run sb --seccomp strict --report r.json -- /bin/sh -c '/probe syscall ptrace; /probe syscall seccomp; /probe syscall-nr 68; /probe syscall-nr 162; /probe syscall-nr 206; /probe syscall-nr 444 0 0 1'

@@ -21,7 +21,7 @@
  *   probe exit N | probe raise SIG
  * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...), sockets.c
  * (socket FAMILY TYPE PROTO, socketpair ...), storm.c (storm, junk-then, thread-fork), the
- * /proc views of procview.c (strings FILE, unmask PATH), numa.c (numa) and sched.c (sched).
+ * /proc views of procview.c (strings FILE, unmask PATH), numa.c (numa) and sched.c (sched, sched-rt).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

@@ -242,3 +242,19 @@ dd_tenths() { # dd-output
 	report_check 'd["enforced"]["io"] and d["io_write_bytes"] >= 4 * 2**20'
 	assert_no_leaves
 }
+
+# A caller allowed real-time priority (RLIMIT_RTPRIO; desktops grant it to the audio group) must
+# not hand it to the program: a SCHED_FIFO task is not held by cpu.max. The default profile allows
+# sched_setscheduler and setpriority, so the kernel has to refuse them (RLIMIT_RTPRIO and
+# RLIMIT_NICE are 0 in the sandbox). The same test on the host (tests/seccomp.bats) needs
+# CAP_SYS_RESOURCE, which root in the VM has.
+@test "cgroup: a caller's RLIMIT_RTPRIO does not let the program take SCHED_FIFO past cpu.max" {
+	vm_require_root
+	run prlimit --rtprio=10 --nice=30 -- "$MLRUN" -q --name "$NAME" --seccomp default --cpus 0.5 \
+		--ro-bind "$MLRUN_VM_REPO/build/tests/probe:/probe" --report "$R" -- /probe sched-rt
+	assert_success
+	assert_line "sched_setscheduler errno EPERM"
+	assert_line --regexp '^setpriority errno (EACCES|EPERM)$'
+	report_check 'd["violations"] == [] and d["enforced"]["cpu"]'
+	assert_no_leaves
+}

@@ -2,9 +2,11 @@
  *
  * "default" is a deny-list at least as tight as Docker's default profile for a container
  * without capabilities (moby profiles/seccomp/default.json): every syscall Docker allows only
- * with a capability is denied here, and so are ptrace, process_vm_*, io_uring, the time
+ * with a capability is denied here (but the NUMA policy calls on the caller's own memory,
+ * which Docker gates behind CAP_SYS_NICE), and so are ptrace, process_vm_*, io_uring, the time
  * setters and the syscalls newer than libseccomp's table. "strict" is an allow-list: what
- * CPython with numpy, scipy and scikit-learn use for CPU work (tests/ml/ proves it). */
+ * CPython with numpy (reference BLAS or OpenBLAS), scipy, scikit-learn, pandas and PyTorch use
+ * for CPU work (tests/ml/ proves it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +76,7 @@ static const char *const strict_allow[] = {
 	"setrlimit", "prlimit64", "getrusage", "getpriority", "setpriority", "uname", "sysinfo", "times",
 	"membarrier", "getcpu", "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
 	"sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min", "sched_getattr",
+	"sched_rr_get_interval", "ioprio_get",
 	"getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
 	/* signals and time */
 	"kill", "tkill", "tgkill", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
@@ -84,6 +87,7 @@ static const char *const strict_allow[] = {
 	"pidfd_open", "pidfd_send_signal",
 	/* memory */
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "mincore", "msync", "mlock", "munlock", "mlock2",
+	"mlockall", "munlockall", /* bounded by RLIMIT_MEMLOCK like mlock: no CAP_IPC_LOCK in the sandbox */
 	"memfd_create", "pkey_alloc", "pkey_free", "pkey_mprotect",
 	/* NUMA policy of the caller's own memory (OpenBLAS, PyTorch): moving pages shared with others
 	 * (MPOL_MF_MOVE_ALL) needs CAP_SYS_NICE, which the sandbox never holds */

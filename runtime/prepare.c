@@ -162,6 +162,11 @@ static void add_rlimit(struct sandbox *sb, int resource, uint64_t value)
 static void build_rlimits(struct sandbox *sb, const struct policy *p, const struct sandbox_fallbacks *fb)
 {
 	add_rlimit(sb, RLIMIT_CORE, 0);
+	/* A caller allowed real-time priority (RLIMIT_RTPRIO, often granted to desktop users)
+	 * would hand it on: a SCHED_FIFO spinner is not held by cpu.max and starves the host, the
+	 * supervisor included. RLIMIT_NICE: no raising its priority above the caller's processes. */
+	add_rlimit(sb, RLIMIT_RTPRIO, 0);
+	add_rlimit(sb, RLIMIT_NICE, 0);
 	add_rlimit(sb, RLIMIT_FSIZE, p->file_size_bytes);
 	add_rlimit(sb, RLIMIT_NOFILE, p->open_files);
 	if (fb->memory)

@@ -49,3 +49,37 @@ teardown() { rm -rf "$WORK"; }
 	chmod 777 "$WORK"
 	run_blocks "$REPO/docs/guide-rootless.md" user
 }
+
+# The README's transcript is printed by today's mlrun (the labels of report.c's summary) in the VM,
+# where seccomp and Landlock are enforced: a transcript from before the filter says "NO".
+@test "README: the example run's summary is today's, with seccomp and Landlock enforced" {
+	awk '/^## A realistic run/ {on=1} /^## / && !/A realistic/ {on=0} on' "$REPO/README.md" >run.md
+	for label in status wall cpu memory pids violations enforced; do
+		grep -q "^mlrun: $label " run.md || fail "README: no 'mlrun: $label' line in the transcript"
+		grep -q "\"mlrun: $label " "$REPO/runtime/report.c" || fail "report.c no longer prints 'mlrun: $label'"
+	done
+	grep -q '^mlrun: enforced    memory=yes cpu=yes pids=yes seccomp=yes landlock=yes network=yes$' run.md ||
+		fail "README's transcript does not show everything enforced: $(grep enforced run.md)"
+	# the command shown is the one tests/vm/cgroup.bats runs (and prints the summary of)
+	cmd=$(sed -n 's/^\$ mlrun //p' run.md)
+	[ -n "$cmd" ] || fail "no '\$ mlrun' command in the README's transcript"
+	grep -q -- '--policy policies/strict.ini --timeout 120s --cpu-time 60s --summary' "$REPO/tests/vm/cgroup.bats"
+	[[ $cmd == "--policy strict --timeout 120s --cpu-time 60s --summary --report report.json examples/train_numpy.py" ]] ||
+		fail "README's command differs from the VM test's: $cmd"
+}
+
+# Every fix `mlrun features` can print (runtime/features.c, cgroup/probe.c) is in the README's
+# laptop section, so the section cannot fall behind the code.
+@test "README: every fix 'mlrun features' can print is in the laptop section" {
+	awk '/^## On a developer laptop/ {on=1; next} /^## / {on=0} on' "$REPO/README.md" >laptop.md
+	[ -s laptop.md ] || fail "README has no '## On a developer laptop' section"
+	grep -ohE 'sysctl -w [a-z_.]+=[0-9]+|systemd\.unified_cgroup_hierarchy=1' \
+		"$REPO/runtime/features.c" "$REPO/cgroup/probe.c" | sort -u >fixes
+	sed -n 's/^#define SYSTEMD_FIX "\(.*\)"$/\1/p' "$REPO/cgroup/probe.c" >>fixes
+	[ "$(wc -l <fixes)" -ge 5 ] || fail "found only $(wc -l <fixes) fixes in the sources: $(cat fixes)"
+	while IFS= read -r fix; do
+		grep -qF -- "$fix" laptop.md || fail "README's laptop section lacks the fix: $fix"
+	done <fixes
+	grep -qF 'Delegate=pids memory cpu io' laptop.md
+	grep -qF 'userns,' laptop.md
+}

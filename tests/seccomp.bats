@@ -176,6 +176,27 @@ socketpair unix seqpacket 0"
 	done
 }
 
+# What Docker's default profile allows without a capability and an ML runtime may call on itself:
+# reading its own scheduling and I/O priority, locking its own memory (within RLIMIT_MEMLOCK).
+@test "strict: own-process scheduling queries and mlockall are allowed" {
+	run sb --seccomp strict --report r.json -- /probe sched
+	assert_success
+	assert_equal "$output" "$(printf '%s\n' 'sched_rr_get_interval ok' 'ioprio_get ok' 'mlockall ok' 'munlockall ok')"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+# default allows sched_setscheduler and setpriority: a caller with RLIMIT_RTPRIO (desktops grant
+# it to the audio group) must not hand a real-time policy to the program (cpu.max does not hold a
+# SCHED_FIFO task), nor a nice value below its own. The kernel refuses, not the filter.
+@test "a caller's RLIMIT_RTPRIO and RLIMIT_NICE do not let the program take real-time or raised priority" {
+	prlimit --rtprio=10 --nice=30 true 2>/dev/null || skip "raising RLIMIT_RTPRIO needs CAP_SYS_RESOURCE (tests/vm/cgroup.bats runs this as root in the VM)"
+	run prlimit --rtprio=10 --nice=30 -- "$MLRUN" --ro-bind "$PROBE:/probe" --seccomp default --report r.json -- /probe sched-rt
+	assert_success
+	assert_line "sched_setscheduler errno EPERM"
+	assert_line --regexp '^setpriority errno (EACCES|EPERM)$'
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
 @test "strict: what default allows but strict does not is denied too" {
 	# seccomp(317) msgget(68) sync(162) io_setup(206) landlock_create_ruleset(444) inotify is allowed
 	run sb --seccomp strict --report r.json -- /bin/sh -c '/probe syscall ptrace; /probe syscall seccomp; /probe syscall-nr 68; /probe syscall-nr 162; /probe syscall-nr 206; /probe syscall-nr 444 0 0 1'
@@ -216,6 +237,44 @@ socketpair unix seqpacket 0"
 	run ml --cpus 2 --memory 1G --timeout $((60 * SLOW))s -- "$PY" /ml/sklearn_fit.py
 	assert_success
 	assert_output "sklearn ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+# OpenBLAS calls mbind on its buffers (NUMA placement of its own memory). Selected through
+# LD_LIBRARY_PATH, whatever BLAS alternative this host has selected. --memory 1G --cpus 2: see above.
+OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
+@test "strict: numpy on OpenBLAS (linear algebra, training) runs without a single violation" {
+	[ -e "$OPENBLAS_DIR/libblas.so.3" ] || skip "libopenblas0-pthread is not installed"
+	run ml --cpus 2 --memory 1G --timeout 60s --env LD_LIBRARY_PATH="$OPENBLAS_DIR" -- "$PY" /ml/openblas.py
+	assert_success
+	assert_line "linalg ok"
+	assert_line --partial "train ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+# PyTorch asks for its memory policy (get_mempolicy) when it starts its thread pool; its peak is
+# near strict's 256M, so --memory 1G.
+@test "strict: PyTorch trains a small network without a single violation" {
+	"$PY" -c 'import torch' 2>/dev/null || skip "python3-torch is not installed"
+	run ml --cpus 2 --memory 1G --timeout 120s -- "$PY" /ml/torch_train.py
+	assert_success
+	assert_output --partial "torch train ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+@test "strict: a PyTorch DataLoader with two worker processes runs without a single violation" {
+	"$PY" -c 'import torch' 2>/dev/null || skip "python3-torch is not installed"
+	run ml --cpus 2 --memory 1G --timeout 120s -- "$PY" /ml/torch_loader.py
+	assert_success
+	assert_output "torch loader ok"
+	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
+}
+
+@test "strict: pandas writes and reads back a CSV file without a single violation" {
+	"$PY" -c 'import pandas' 2>/dev/null || skip "python3-pandas is not installed"
+	run ml --timeout 60s -- "$PY" /ml/pandas_csv.py
+	assert_success
+	assert_output "pandas ok"
 	[ "$(jfield r.json 'r["violations"]')" = "[]" ]
 }
 

@@ -21,7 +21,7 @@
  *   probe exit N | probe raise SIG
  * and the escape attempts of attacks.c (syscall NAME, userns, mount, ...), sockets.c
  * (socket FAMILY TYPE PROTO, socketpair ...), storm.c (storm, junk-then, thread-fork), the
- * /proc views of procview.c (strings FILE, unmask PATH) and numa.c (numa).
+ * /proc views of procview.c (strings FILE, unmask PATH), numa.c (numa) and sched.c (sched, sched-rt).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -239,6 +239,7 @@ int probe_sockets(int argc, char **argv);
 int probe_storm(int argc, char **argv);
 int probe_proc(int argc, char **argv);
 int probe_numa(int argc, char **argv);
+int probe_sched(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -291,7 +292,8 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "raise"))
 		return raise(atoi(a1)), 0;
 	int r = probe_attack(argc, argv);
-	if (r >= 0 || (r = probe_sockets(argc, argv)) >= 0 || (r = probe_numa(argc, argv)) >= 0)
+	if (r >= 0 || (r = probe_sockets(argc, argv)) >= 0 || (r = probe_numa(argc, argv)) >= 0 ||
+	    (r = probe_sched(argc, argv)) >= 0)
 		return r;
 	if ((r = probe_storm(argc, argv)) >= 0)
 		return r;

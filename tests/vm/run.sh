@@ -39,8 +39,9 @@ TIMEOUT=${MLRUN_VM_TIMEOUT:-600}
 MAX_TIME=$((SECONDS + ${MLRUN_VM_MAX_TIME:-3600}))
 PASSES=${MLRUN_VM_PASSES:-root rootless}
 # Modules the VM loads (their dependencies are added automatically, in order): 9p over virtio for
-# the shares, overlay for a writable /etc, virtio_blk for the scratch disk, veth for netns tests.
-MODULES="virtio_pci 9pnet_virtio 9p overlay virtio_blk veth"
+# the shares, overlay for a writable /etc, virtio_blk for the scratch disk, ext4 (which mounts ext2)
+# for a file system on it, veth for netns tests.
+MODULES="virtio_pci 9pnet_virtio 9p overlay virtio_blk crc32c_generic ext4 veth"
 # Bump to force an initramfs rebuild when the way it is built changes.
 INITRAMFS_FORMAT=1
 # Deliberately not the caller's PATH: the python3 and others under /root are slow shims.

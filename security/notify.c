@@ -288,7 +288,8 @@ bool violation_monitor_finish(struct violation_monitor *m, double *cpu_ms)
 	m->notif = m->resp = NULL;
 	if (m->paused_until_ns)
 		m->throttled_ns += trace_now_ns() - m->pause_start_ns;
-	m->log->throttled_ms = (double)m->throttled_ns / 1e6;
+	if (m->log) /* NULL when the run failed before the monitor started */
+		m->log->throttled_ms = (double)m->throttled_ns / 1e6;
 	if (m->cpu_start_ns) /* the answers are most of what the supervisor does during a run */
 		*cpu_ms = (double)(process_cpu_ns() - m->cpu_start_ns) / 1e6;
 	return m->killed;

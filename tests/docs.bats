@@ -68,13 +68,13 @@ teardown() { rm -rf "$WORK"; }
 		fail "README's command differs from the VM test's: $cmd"
 }
 
-# Every fix `mlrun features` can print (runtime/features.c, cgroup/probe.c) is in the README's
+# Every fix `mlrun features` can print (tools/features.c, cgroup/probe.c) is in the README's
 # laptop section, so the section cannot fall behind the code.
 @test "README: every fix 'mlrun features' can print is in the laptop section" {
 	awk '/^## On a developer laptop/ {on=1; next} /^## / {on=0} on' "$REPO/README.md" >laptop.md
 	[ -s laptop.md ] || fail "README has no '## On a developer laptop' section"
 	grep -ohE 'sysctl -w [a-z_.]+=[0-9]+|systemd\.unified_cgroup_hierarchy=1' \
-		"$REPO/runtime/features.c" "$REPO/cgroup/probe.c" | sort -u >fixes
+		"$REPO/tools/features.c" "$REPO/cgroup/probe.c" | sort -u >fixes
 	sed -n 's/^#define SYSTEMD_FIX "\(.*\)"$/\1/p' "$REPO/cgroup/probe.c" >>fixes
 	[ "$(wc -l <fixes)" -ge 5 ] || fail "found only $(wc -l <fixes) fixes in the sources: $(cat fixes)"
 	while IFS= read -r fix; do

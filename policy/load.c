@@ -410,14 +410,16 @@ static char *join_policy_path(const char *dir, const char *name)
 
 /* A policy found by name is trusted for what its name says: it must belong to root or to the
  * caller and be writable by no one else, so no other user (or a sandbox running as another
- * uid) can have rewritten "strict". */
+ * uid) can have rewritten "strict". Group write counts only for a group other than root's and
+ * the caller's own: a checkout made under umask 002 (user-private groups) stays usable. */
 static int check_trusted(int fd, const char *path, struct error *err)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return error_set(err, errno, "cannot open policy %s", path);
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+	bool group_ok = !(st.st_mode & S_IWGRP) || st.st_gid == 0 || st.st_gid == getegid();
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & S_IWOTH) || !group_ok)
 		return error_set(err, 0, "refusing policy %s: it must belong to root or uid %u and be writable by "
 				 "no one else", path, (unsigned)geteuid());
 	return 0;

@@ -56,6 +56,15 @@ copy_mlrun() {
 	run "$WORK/tree/mlrun" -q -p strict -- /bin/true
 	assert_equal "$status" 125
 	assert_output "mlrun: refusing policy $WORK/tree/policies/strict.ini: it must belong to root or uid 0 and be writable by no one else"
+	# group-writable for another user's group: refused; for the caller's own group (umask 002): fine
+	ensure_test_user2
+	chmod 664 "$WORK/tree/policies/strict.ini"
+	chgrp "$TEST_USER2" "$WORK/tree/policies/strict.ini"
+	run "$WORK/tree/mlrun" -q -p strict -- /bin/true
+	assert_equal "$status" 125
+	chgrp 0 "$WORK/tree/policies/strict.ini"
+	run "$WORK/tree/mlrun" -q -p strict -- /bin/true
+	assert_success
 }
 
 @test "setuid: a setuid-root mlrun started by a user refuses before doing anything" {

@@ -78,7 +78,7 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 	assert_output "py 3 ['a', 'b']"
 }
 
-@test "a bare policy name is looked up in ./policies" {
+@test "a bare policy name is looked up in mlrun's own policies/ (next to the binary in a build tree)" {
 	cd "$REPO"
 	run "$MLRUN" -q --policy strict --workdir none -- /bin/true
 	assert_success

@@ -28,7 +28,8 @@ copy_mlrun() {
 	mkdir repo && chown "$TEST_USER" repo
 	cd repo
 	# run 1: the untrusted program, rw in its repository, plants a weaker "strict"
-	run as_user "$WORK/bin/mlrun" -q --policy "$REPO/policies/permissive.ini" --workdir rw -- /bin/sh -c \
+	install -m 644 "$REPO/policies/permissive.ini" "$WORK/permissive.ini" # the checkout may be closed to the user
+	run as_user "$WORK/bin/mlrun" -q --policy "$WORK/permissive.ini" --workdir rw -- /bin/sh -c \
 		'mkdir -p policies && printf "[security]\nseccomp = off\n[filesystem]\nro_bind = /etc:/hostetc\n" > policies/strict.ini'
 	assert_success
 	[ -f policies/strict.ini ]

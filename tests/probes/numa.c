@@ -21,15 +21,8 @@
 #define SYS_set_mempolicy_home_node 450
 #endif
 
-static int report(const char *name, long r)
-{
-	if (r < 0) {
-		printf("%s errno %s\n", name, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-		return 1;
-	}
-	printf("%s ok\n", name);
-	return 0;
-}
+/* "NAME ok" or "NAME errno ENAME"; 1 on failure (probe.c) */
+int probe_report(const char *name, long r);
 
 int probe_numa(int argc, char **argv);
 
@@ -40,13 +33,13 @@ int probe_numa(int argc, char **argv)
 	long page = sysconf(_SC_PAGESIZE);
 	void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
-		return report("mmap", -1);
+		return probe_report("mmap", -1);
 	unsigned long node0 = 1;
 	int mode = -1, bad = 0;
-	bad |= report("mbind", syscall(SYS_mbind, p, page, MPOL_BIND, &node0, 64, 0));
-	bad |= report("set_mempolicy_home_node", syscall(SYS_set_mempolicy_home_node, p, page, 0, 0));
-	bad |= report("set_mempolicy", syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0));
-	bad |= report("get_mempolicy", syscall(SYS_get_mempolicy, &mode, NULL, 0, NULL, 0));
-	report("mbind-move-all", syscall(SYS_mbind, p, page, MPOL_BIND, &node0, 64, MPOL_MF_MOVE_ALL));
+	bad |= probe_report("mbind", syscall(SYS_mbind, p, page, MPOL_BIND, &node0, 64, 0));
+	bad |= probe_report("set_mempolicy_home_node", syscall(SYS_set_mempolicy_home_node, p, page, 0, 0));
+	bad |= probe_report("set_mempolicy", syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0));
+	bad |= probe_report("get_mempolicy", syscall(SYS_get_mempolicy, &mode, NULL, 0, NULL, 0));
+	probe_report("mbind-move-all", syscall(SYS_mbind, p, page, MPOL_BIND, &node0, 64, MPOL_MF_MOVE_ALL));
 	return bad;
 }

@@ -241,6 +241,19 @@ int probe_proc(int argc, char **argv);
 int probe_numa(int argc, char **argv);
 int probe_sched(int argc, char **argv);
 
+/* One line per call for the probe files that test syscalls one by one: "NAME ok" or
+ * "NAME errno ENAME"; returns 1 on failure. */
+int probe_report(const char *name, long r);
+int probe_report(const char *name, long r)
+{
+	if (r < 0) {
+		printf("%s errno %s\n", name, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+		return 1;
+	}
+	printf("%s ok\n", name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -18,15 +18,8 @@
 
 #define IOPRIO_WHO_PROCESS 1 /* uapi/linux/ioprio.h */
 
-static int report(const char *name, long r)
-{
-	if (r < 0) {
-		printf("%s errno %s\n", name, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-		return 1;
-	}
-	printf("%s ok\n", name);
-	return 0;
-}
+/* "NAME ok" or "NAME errno ENAME"; 1 on failure (probe.c) */
+int probe_report(const char *name, long r);
 
 int probe_sched(int argc, char **argv);
 
@@ -34,17 +27,17 @@ int probe_sched(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "sched-rt")) {
 		struct sched_param sp = { .sched_priority = 1 };
-		int taken = !report("sched_setscheduler", sched_setscheduler(0, SCHED_FIFO, &sp));
-		taken |= !report("setpriority", setpriority(PRIO_PROCESS, 0, -5));
+		int taken = !probe_report("sched_setscheduler", sched_setscheduler(0, SCHED_FIFO, &sp));
+		taken |= !probe_report("setpriority", setpriority(PRIO_PROCESS, 0, -5));
 		return taken;
 	}
 	if (argc != 2 || strcmp(argv[1], "sched"))
 		return -1;
 	struct timespec ts;
 	int bad = 0;
-	bad |= report("sched_rr_get_interval", syscall(SYS_sched_rr_get_interval, 0, &ts));
-	bad |= report("ioprio_get", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0));
-	bad |= report("mlockall", mlockall(MCL_FUTURE));
-	bad |= report("munlockall", munlockall());
+	bad |= probe_report("sched_rr_get_interval", syscall(SYS_sched_rr_get_interval, 0, &ts));
+	bad |= probe_report("ioprio_get", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0));
+	bad |= probe_report("mlockall", mlockall(MCL_FUTURE));
+	bad |= probe_report("munlockall", munlockall());
 	return bad;
 }

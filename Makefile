@@ -118,7 +118,7 @@ check-asan: deps
 DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3-dev libinih-dev libjson-c-dev
 DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
              python3-pandas python3-torch libopenblas0-pthread \
-             util-linux mount iproute2 procps valgrind \
+             util-linux mount e2fsprogs iproute2 procps valgrind \
              qemu-system-x86 busybox-static cpio xz-utils
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 

@@ -188,7 +188,6 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_WARN    := $(WARN) -Wno-format-nonliteral -Wno-format-zero-length
 FUZZ_NAMES   := $(sort $(basename $(notdir $(wildcard tests/fuzz/*.c))))
 # state: the state file reaches state.c through json-c's readers, which the harness replaces.
-FUZZ_LDFLAGS_state := -Wl,--wrap=json_object_from_file,--wrap=json_object_from_fd
 
 deps-fuzz:
 	$(Q)if dpkg-query -W -f='$${Status}\n' $(DEB_FUZZ) 2>/dev/null | grep -c 'install ok installed' \

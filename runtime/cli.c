@@ -143,7 +143,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *er
 	memset(o, 0, sizeof(*o));
 	o->report_fd = -1;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: 0 also resets the scan inside a grouped option ("-qv") an earlier parse left */
 	/* '+': stop at PROGRAM, so its own options are left alone. */
 	while ((li = -1, c = getopt_long(argc, argv, "+:p:vq", long_opts, &li)) != -1) {
 		/* `--memory -- true`: getopt takes "--" as the value; the caller forgot one. */

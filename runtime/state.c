@@ -298,6 +298,11 @@ static int read_entry(int dfd, const char *name, struct state_entry *e)
 	if (n != st.st_size)
 		return -EIO;
 	text[n] = '\0';
+	return state_entry_parse(text, name, e);
+}
+
+int state_entry_parse(const char *text, const char *name, struct state_entry *e)
+{
 	json_object *o = json_tokener_parse(text);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);

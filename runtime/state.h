@@ -47,6 +47,9 @@ size_t state_remove_orphan_tmp(void);
 /* Every entry (malloc'd array in *out, count in *n). */
 int state_list(struct state_entry **out, size_t *n, struct error *err);
 int state_find(const char *id, struct state_entry *e, struct error *err);
+/* The content of one state file NAME ("ID.json"), already checked as a private file of ours:
+ * 0, or -EINVAL unless it is a JSON object whose id is NAME's. Pure: fuzzed by tests/fuzz/state.c. */
+int state_entry_parse(const char *text, const char *name, struct state_entry *e);
 /* The supervisor recorded in e is still the same live process. */
 bool state_alive(const struct state_entry *e);
 uint64_t state_proc_starttime(pid_t pid);

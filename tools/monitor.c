@@ -105,6 +105,17 @@ static void print_table(FILE *f, struct state_entry *v, size_t n)
 	}
 }
 
+/* The state directory's entries, or the one error line ps, top and gc all print. */
+static int list_or_fail(struct state_entry **v, size_t *n)
+{
+	struct error err = { 0 };
+	if (state_list(v, n, &err) < 0) {
+		fprintf(stderr, "mlrun: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int monitor_ps(int argc, char **argv)
 {
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
@@ -112,13 +123,10 @@ int monitor_ps(int argc, char **argv)
 		fprintf(stderr, "mlrun: ps: unknown argument '%s' (usage: mlrun ps [--json])\n", argv[json ? 2 : 1]);
 		return EXIT_MLRUN_ERROR;
 	}
-	struct error err = { 0 };
 	struct state_entry *v;
 	size_t n;
-	if (state_list(&v, &n, &err) < 0) {
-		fprintf(stderr, "mlrun: %s\n", err.msg);
+	if (list_or_fail(&v, &n) < 0)
 		return EXIT_MLRUN_ERROR;
-	}
 	if (json) {
 		json_object *a = json_object_new_array();
 		for (size_t i = 0; i < n; i++) {
@@ -219,13 +227,10 @@ int monitor_gc(int argc, char **argv)
 		fprintf(stderr, "mlrun: gc: takes no arguments\n");
 		return EXIT_MLRUN_ERROR;
 	}
-	struct error err = { 0 };
 	struct state_entry *v;
 	size_t n, removed = 0;
-	if (state_list(&v, &n, &err) < 0) {
-		fprintf(stderr, "mlrun: %s\n", err.msg);
+	if (list_or_fail(&v, &n) < 0)
 		return EXIT_MLRUN_ERROR;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (state_alive(&v[i]))
 			continue;
@@ -275,13 +280,10 @@ int monitor_top(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (;;) {
-		struct error err = { 0 };
 		struct state_entry *v;
 		size_t n;
-		if (state_list(&v, &n, &err) < 0) {
-			fprintf(stderr, "mlrun: %s\n", err.msg);
+		if (list_or_fail(&v, &n) < 0)
 			return EXIT_MLRUN_ERROR;
-		}
 		printf("\033[H\033[2Jmlrun top - %zu sandboxes - q to quit\n\n", n);
 		print_table(stdout, v, n);
 		fflush(stdout);

@@ -46,6 +46,7 @@ OUT=$(realpath "$OUT")
 cd "$ROOT"
 
 die() { echo "bench: $*" >&2; exit 1; }
+devnull_before=$(stat -c '%u:%g %a' /dev/null)
 note() { echo "$*" >>"$OUT/notes.txt"; echo "bench: note: $*" >&2; }
 section() { printf '\n== %s ==\n' "$*" >&2; }
 
@@ -126,7 +127,12 @@ FIREJAIL="firejail --quiet --noprofile --net=none --ipc-namespace --private-tmp 
 # crun refuses this host's hybrid cgroup layout even with --cgroup-manager=disabled ("cgroups in
 # hybrid mode not supported"), so its benchmark runs in a private mount namespace where an empty
 # read-only tmpfs hides /sys/fs/cgroup (nothing is written to the cgroup tree, ever).
-CRUN_NS=(unshare -m --propagation private sh -c 'mount -t tmpfs -o ro,size=4k bench-nocgroup /sys/fs/cgroup && exec "$@"' sh)
+# crun also fchown()s its stdin, stdout and stderr to the container's root (host uid 60000 here)
+# whatever they are (runc skips /dev/null; crun 1.8 does not): given hyperfine's /dev/null it
+# would hand the host's /dev/null to uid 60000. In that namespace /dev/null is a scratch file of
+# ours, and the probe run below gets no stream of the caller's.
+CRUN_NS=(unshare -m --propagation private sh -c 'mount -t tmpfs -o ro,size=4k bench-nocgroup /sys/fs/cgroup &&
+	: >"$0" && mount --bind "$0" /dev/null && exec "$@"' "$TMP/crun-null")
 CRUN="crun --cgroup-manager=disabled --root=$OUT/crun/state run -b $OUT/crun/bundle"
 
 declare -A WORKLOAD=([true]='/bin/true' [pass]='/usr/bin/python3 -c pass' [numpy]='/usr/bin/python3 -c "import numpy"')
@@ -137,7 +143,8 @@ if command -v crun >/dev/null; then
 	mkdir -p "$OUT/crun/state"
 	$PY "$BENCH/crun_bundle.py" "$OUT/crun/bundle" "true=${WORKLOAD_JSON[true]}" "pass=${WORKLOAD_JSON[pass]}" \
 		"numpy=${WORKLOAD_JSON[numpy]}" >/dev/null
-	if "${CRUN_NS[@]}" $CRUN -f "$OUT/crun/bundle/config-true.json" bench-probe-$$ 2>"$TMP/crun.err"; then
+	if "${CRUN_NS[@]}" sh -c 'exec "$@" </dev/null' sh $CRUN -f "$OUT/crun/bundle/config-true.json" bench-probe-$$ \
+		>"$TMP/crun.err" 2>&1; then
 		HAVE_CRUN=1
 	else
 		note "crun: skipped, it cannot run here: $(head -c 300 "$TMP/crun.err")"
@@ -258,3 +265,5 @@ $PY "$BENCH/breakdown.py" "$OUT" "$BREAKDOWN_N" "$MLRUN" "$STRICT" "$BWRAP_BASE"
 section "report"
 $PY "$BENCH/report.py" "$OUT"
 echo "bench: results in $OUT (results.md, startup.svg, *.json)" >&2
+[ "$(stat -c '%u:%g %a' /dev/null)" = "$devnull_before" ] ||
+	die "the host's /dev/null changed during the bench ($devnull_before -> $(stat -c '%u:%g %a' /dev/null)): a peer was given it as stdio"

@@ -13,6 +13,13 @@ rc=0
 
 section() { printf '# ---- %s\n' "$*" | tee -a "$log"; }
 
+# The suites must leave the host's devices alone (crun, for one, fchown()s its stdio to the
+# container's user, /dev/null included): a change fails the run, naming what changed.
+devnull() { stat -c '%F %t,%T owner %u:%g mode %a' /dev/null; }
+devnull_before=$(devnull)
+[[ $devnull_before == "character special file 1,3 owner 0:0 mode 666" ]] ||
+	echo "# warning: the host's /dev/null is not root's 0666 null device before the tests: $devnull_before"
+
 section "unit tests"
 for t in "$BUILD"/tests/unit/*; do
 	[ -x "$t" ] || continue
@@ -50,6 +57,10 @@ fi
 if [ "${MLRUN_SKIP_VM:-0}" != 1 ]; then
 	section "cgroup v2 VM suites"
 	tests/vm/run.sh 2>&1 | tee -a "$log" || rc=1
+fi
+
+if [ "$(devnull)" != "$devnull_before" ]; then
+	echo "not ok 0 the host's /dev/null changed during the tests: $devnull_before -> $(devnull)" | tee -a "$log"
 fi
 
 passed=$(grep -cE '^ok [0-9]+' "$log" | head -1)

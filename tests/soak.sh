@@ -38,9 +38,28 @@ fi
 count() { grep -c . || true; }
 state_files() { find "$STATE_DIR" -maxdepth 1 -name "*$TAG*" 2>/dev/null | count; }
 cgroup_leaves() { find /sys/fs/cgroup -type d -name "*$TAG*" 2>/dev/null | count; }
-# Zombies of the binary under test anywhere (a supervisor nobody reaped), and processes still
-# running it.
-zombies() { ps -eo stat=,comm= 2>/dev/null | awk -v c="${MLRUN##*/}" '$1 ~ /^Z/ && $2 == substr(c, 1, 15) { n++ } END { print n + 0 }'; }
+# Zombies this soak left: one of its supervisors nobody reaped (a zombie of the binary whose
+# parent descends from this shell), or a child its supervisor did not reap. Other users' runs of
+# mlrun on the machine have zombies of their own for a moment, which are not this soak's.
+descends_from_us() { # pid
+	local p=$1
+	while [ "$p" -gt 1 ]; do
+		[ "$p" != "$$" ] || return 0
+		p=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || return 1
+		[ -n "$p" ] || return 1
+	done
+	return 1
+}
+zombies() {
+	local pid parent comm c=${MLRUN##*/}
+	ps -eo pid=,ppid=,stat=,comm= 2>/dev/null | awk '$3 ~ /^Z/ { print $1, $2, $4 }' |
+		while read -r pid parent comm; do
+			if tr '\0' ' ' <"/proc/$parent/cmdline" 2>/dev/null | grep -q -- "--name $TAG-" ||
+				{ [ "$comm" = "${c:0:15}" ] && descends_from_us "$parent"; }; then
+				echo "$pid"
+			fi
+		done | count
+}
 leftovers() {
 	local p n=0 exe
 	exe=$(readlink -f "$MLRUN")

@@ -136,8 +136,11 @@ static int walk_procs(pid_t init, struct snapshot *s)
 	queue[tail++] = init;
 	while (head < tail) {
 		pid_t p = queue[head++];
+		uint64_t rss_before = s->memory_bytes;
 		char state = proc_usage(p, &s->cpu_usec, &s->memory_bytes);
-		if (p == init && (state == 0 || state == 'Z' || state == 'X'))
+		/* pid 1 exiting has released its memory before it is a zombie: a sample with RSS 0
+		 * would be a point of the timeline that never was */
+		if (p == init && (state == 0 || state == 'Z' || state == 'X' || s->memory_bytes == rss_before))
 			return -ESRCH;
 		s->pids += state != 0;
 		tail = queue_children(p, queue, tail);

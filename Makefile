@@ -93,13 +93,15 @@ check-host: test-deps
 	$(Q)MLRUN_SKIP_VM=1 tests/run-all.sh
 
 # soak: the long soak (docs/testing.md): SOAK_RUNS sequential runs on the host, then
-# SOAK_VM_RUNS runs 8 at a time in the cgroup v2 VM (root and rootless passes). The short form
+# SOAK_VM_RUNS runs 8 at a time in the cgroup v2 VM (root and rootless passes; one soak test is
+# one TAP line, so the VM's no-progress limit grows with the runs). The short form
 # is part of check (tests/soak.bats, tests/vm/soak.bats).
 SOAK_RUNS ?= 10000
 SOAK_VM_RUNS ?= 1000
 soak: test-deps
 	$(Q)tests/soak.sh $(SOAK_RUNS) 1
-	$(Q)MLRUN_SOAK_VM_RUNS=$(SOAK_VM_RUNS) tests/vm/run.sh tests/vm/soak.bats
+	$(Q)MLRUN_SOAK_VM_RUNS=$(SOAK_VM_RUNS) MLRUN_VM_TIMEOUT=$$(($(SOAK_VM_RUNS) * 6)) \
+		MLRUN_VM_MAX_TIME=$$(($(SOAK_VM_RUNS) * 12 + 600)) tests/vm/run.sh tests/vm/soak.bats
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \

@@ -32,6 +32,14 @@ struct ns_idmap {
 };
 int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);
 
+/* Whether this process holds what root mode needs: CAP_SETUID and CAP_SETGID (to map the
+ * sandbox to another uid/gid) and CAP_SYS_ADMIN, effective in its own user namespace. Root in
+ * a container with fewer capabilities (crun's default spec) has euid 0 without them, and runs
+ * as a rootless caller would: its own ids mapped to themselves. */
+bool ns_have_root_caps(void);
+/* Whether capability cap is in this process's effective set. */
+bool ns_have_cap(int cap);
+
 /* A prebuilt RTM_NEWLINK request that sets lo (ifindex 1 in every new netns) up: built with
  * libnl-route-3 in the parent, so the child only sends bytes and allocates nothing. */
 struct ns_lo_request {

@@ -31,7 +31,7 @@ bool ns_have_cap(int cap)
 
 bool ns_have_root_caps(void)
 {
-	return ns_have_cap(CAP_SETUID) && ns_have_cap(CAP_SETGID) && ns_have_cap(CAP_SYS_ADMIN);
+	return ns_have_cap(CAP_SETUID) && ns_have_cap(CAP_SETGID);
 }
 
 static int write_proc_file(pid_t pid, const char *name, const char *text, bool own_id, struct error *err)

@@ -10,6 +10,17 @@
 /* Namespaces every sandbox gets; CLONE_NEWNET is added unless the network is the host's.
  * CLONE_NEWCGROUP is unshared by the child itself once it sits in its leaf, so that the
  * leaf (not the supervisor's cgroup) is the root of its cgroup view. */
+/* The fixes mlrun names, in its errors, reports and `mlrun features`, when the container it runs
+ * in keeps it from building a sandbox (docs/containers.md has the table). */
+#define NS_FIX_UNMASK_PROC                                                                            \
+	"fix: give the container an unmasked /proc (podman/Docker: --security-opt systempaths=unconfined; " \
+	"Kubernetes: securityContext.procMount: Unmasked), see docs/containers.md"
+#define NS_FIX_CONTAINER                                                                                 \
+	"fix: run the container with --security-opt seccomp=unconfined --security-opt systempaths=unconfined " \
+	"(podman/Docker), or with securityContext.seccompProfile.type: Unconfined and procMount: Unmasked "    \
+	"(Kubernetes), or make mlrun the container's runtime (mlrun-oci, the OCI runtime mode); see "          \
+	"docs/containers.md"
+
 #define NS_CLONE_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
 
 struct ns_clone_args {
@@ -32,10 +43,11 @@ struct ns_idmap {
 };
 int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);
 
-/* Whether this process holds what root mode needs: CAP_SETUID and CAP_SETGID (to map the
- * sandbox to another uid/gid) and CAP_SYS_ADMIN, effective in its own user namespace. Root in
- * a container with fewer capabilities (crun's default spec) has euid 0 without them, and runs
- * as a rootless caller would: its own ids mapped to themselves. */
+/* Whether this process holds what root mode needs: CAP_SETUID and CAP_SETGID, effective in its
+ * own user namespace, to map the sandbox to another uid/gid (CAP_SYS_ADMIN is not needed: Docker's
+ * set lacks it, and root mode works there). Root in a container with fewer capabilities (crun's
+ * default spec) has euid 0 without them, and runs as a rootless caller would: its own ids mapped
+ * to themselves. */
 bool ns_have_root_caps(void);
 /* Whether capability cap is in this process's effective set. */
 bool ns_have_cap(int cap);
@@ -51,3 +63,4 @@ int ns_build_lo_up(struct ns_lo_request *req, struct error *err);
 /* Child side: send the request on a NETLINK_ROUTE socket and check the kernel's ack.
  * Returns 0 or -errno. No allocation. */
 int ns_send_lo_up(const struct ns_lo_request *req);
+

@@ -89,7 +89,24 @@ static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy
 		e->seccomp_why = SECCOMP_LOG_WHY;
 	e->landlock = security_landlock_enforced(p);
 	e->network = p->net != NET_HOST;
+	e->proc = true; /* until the child says it fell back to the container's (note_proc_fallback) */
 	snprintf(e->why, sizeof(e->why), "%s", leaf->reason);
+}
+
+#define PROC_CONTAINER_WHY                                                                                 \
+	"proc: the kernel refused a fresh /proc (the container's /proc has masked files), so the sandbox "  \
+	"has the container's /proc, read-only ([sandbox] proc = container): the program sees the "          \
+	"container's processes; " NS_FIX_UNMASK_PROC
+
+/* [sandbox] proc = container fell back: the report and stderr say so. */
+static void note_proc_fallback(const struct run_options *o, const struct run_result *res, struct run_enforced *e)
+{
+	if (!res->proc_container)
+		return;
+	e->proc = false;
+	e->proc_why = PROC_CONTAINER_WHY;
+	if (!o->quiet)
+		fprintf(stderr, "mlrun: warning: not enforced here: %s\n", PROC_CONTAINER_WHY);
 }
 
 static void warn_degraded(const struct run_options *o, const struct run_enforced *e)
@@ -225,6 +242,7 @@ int run_main(const struct run_options *o)
 	/* The caller's terminal settings and fd flags are theirs again before mlrun writes. */
 	term_restore();
 	trace_step(&tr, 0, "program ended");
+	note_proc_fallback(o, &res, &enf);
 	if (cgroup_leaf_destroy(&leaf, r < 0 ? NULL : &err) < 0 && r == 0) {
 		r = -EBUSY;
 		res.exit_code = EXIT_MLRUN_ERROR;

@@ -11,12 +11,18 @@ teardown_file() { unstage_for_user; }
 
 setup() {
 	require_root
-	command -v crun >/dev/null || skip "crun is not installed (Debian: apt-get install crun; make deps)"
-	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
 	cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"
 	WORK=$BATS_TEST_TMPDIR/work
 	mkdir -p "$WORK" && chmod 755 "$WORK"
 }
+
+need_crun() {
+	command -v crun >/dev/null || skip "crun is not installed (Debian: apt-get install crun; make deps)"
+	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+}
+
+# The JSON report at the end of the output (a run that ends with `cat REPORT`).
+report_tail() { sed -n '/^{/,$p' <<<"$output" >"$BATS_TEST_TMPDIR/report.json"; echo "$BATS_TEST_TMPDIR/report.json"; }
 
 # in_container KIND [bundle.py options] -- ARGV...: run ARGV in a fresh container of KIND
 # (tests/containers/bundle.py) with the staged mlrun and $WORK bound read-only; $WORK is the cwd.
@@ -31,6 +37,7 @@ in_container() {
 }
 
 @test "containers: root without CAP_SETUID/CAP_SETGID maps its own uid, as a rootless caller does" {
+	need_crun
 	run in_container nosetid --unmasked -- "$USER_MLRUN" -q -p "$USER_POLICIES/strict.ini" \
 		/usr/bin/python3 -c 'import os; print("uid", os.getuid())'
 	assert_success
@@ -38,9 +45,88 @@ in_container() {
 }
 
 @test "containers: root without CAP_SETUID and CAP_SETFCAP (crun's default spec) is told why, not about AppArmor" {
+	need_crun
 	run in_container fewcaps --unmasked -- "$USER_MLRUN" -q -p "$USER_POLICIES/strict.ini" /usr/bin/python3 -c 'print(1)'
 	assert_equal "$status" 125
 	assert_output --partial "without CAP_SETUID/CAP_SETGID and without CAP_SETFCAP"
 	assert_output --partial "Docker's default capabilities"
 	refute_output --partial "AppArmor"
+}
+
+@test "containers: a Kubernetes pod's masked /proc: strict (proc = fresh) refuses, naming the key and the fixes" {
+	need_crun
+	run in_container k8s -- "$USER_MLRUN" -q -p "$USER_POLICIES/strict.ini" /usr/bin/python3 -c 'print(1)'
+	assert_equal "$status" 125
+	assert_output --partial "mount_too_revealing"
+	assert_output --partial "[sandbox] proc = fresh"
+	assert_output --partial "proc = container"
+	assert_output --partial "systempaths=unconfined"
+	assert_output --partial "procMount: Unmasked"
+}
+
+@test "containers: a masked /proc with proc = container: Python runs under strict, the report says /proc is not enforced" {
+	need_crun
+	run in_container k8s -- sh -c "MLRUN_PROC=container '$USER_MLRUN' -p '$USER_POLICIES/strict.ini' --report /tmp/r.json \
+		/usr/bin/python3 -c 'import os; print(\"ran\", os.getuid())' 2>/tmp/err; echo \"exit \$?\"; cat /tmp/err /tmp/r.json"
+	assert_success
+	assert_line "ran 60000"
+	assert_line "exit 0"
+	assert_output --partial "mlrun: warning: not enforced here: proc: the kernel refused a fresh /proc"
+	local r; r=$(report_tail)
+	assert_equal "$(jfield "$r" 'r["status"], r["enforced"]["proc"], r["enforced"]["seccomp"], r["enforced"]["landlock"]')" \
+		"('exited', False, True, True)"
+	assert_equal "$(jfield "$r" '"container\x27s /proc" in r["not_enforced_reason"] and "systempaths=unconfined" in r["not_enforced_reason"]')" True
+}
+
+@test "containers: the container's /proc is read-only in the sandbox and keeps every mask (proc = container)" {
+	need_crun
+	run in_container k8s -- env MLRUN_PROC=container "$USER_MLRUN" -q -p "$USER_POLICIES/strict.ini" /usr/bin/python3 -c '
+import os
+for f in ("interrupts", "timer_list", "keys", "sched_debug", "kallsyms"):
+    try:
+        data = open("/proc/" + f, "rb").read()
+    except OSError:
+        data = b""
+    print(f, len(data))
+for f in ("/proc/self/comm", "/proc/sys/kernel/hostname", "/proc/self/oom_score_adj"):
+    try:
+        with open(f, "w") as o:
+            o.write("x\n")
+        print("wrote", f)
+    except OSError as e:
+        print("refused", f, e.errno)
+'
+	assert_success
+	assert_line "interrupts 0"
+	assert_line "timer_list 0"
+	assert_line "keys 0"
+	assert_line "sched_debug 0"
+	assert_line "kallsyms 0"
+	refute_output --partial "wrote"
+	assert_line "refused /proc/self/comm 30"
+	assert_line "refused /proc/sys/kernel/hostname 30"
+}
+
+@test "containers: proc = none: no /proc at all, and the run works" {
+	need_crun
+	run in_container k8s -- env MLRUN_PROC=none "$USER_MLRUN" -q -p "$USER_POLICIES/strict.ini" /usr/bin/python3 -c '
+import os; print("entries", len(os.listdir("/proc")))'
+	assert_success
+	assert_output "entries 0"
+}
+
+@test "containers: an unmasked /proc (procMount: Unmasked): strict runs with a fresh /proc, everything it can enforce enforced" {
+	need_crun
+	run in_container k8s --unmasked -- sh -c "'$USER_MLRUN' -q -p '$USER_POLICIES/strict.ini' --report /tmp/r.json \
+		/usr/bin/python3 -c 'import os; print(\"pid\", os.getpid(), sorted(p for p in os.listdir(\"/proc\") if p.isdigit()))'; echo \"exit \$?\"; cat /tmp/r.json"
+	assert_success
+	assert_line "pid 2 ['1', '2']"
+	local r; r=$(report_tail)
+	assert_equal "$(jfield "$r" 'r["enforced"]["proc"], r["enforced"]["seccomp"]')" "(True, True)"
+}
+
+@test "proc = container on a host that allows a fresh /proc uses the fresh one (enforced.proc true)" {
+	MLRUN_PROC=container run sb -p "$REPO/policies/strict.ini" --report "$BATS_TEST_TMPDIR/r.json" -- /probe ls /proc/1
+	assert_success
+	assert_equal "$(jfield "$BATS_TEST_TMPDIR/r.json" 'r["enforced"]["proc"], r["not_enforced_reason"] is None or "proc" not in r["not_enforced_reason"]')" "(True, True)"
 }

@@ -64,3 +64,21 @@ int ns_build_lo_up(struct ns_lo_request *req, struct error *err);
  * Returns 0 or -errno. No allocation. */
 int ns_send_lo_up(const struct ns_lo_request *req);
 
+/* What the container mlrun runs in lets it do (probe.c). An *_err is 0 when allowed, the errno
+ * of a refusal, -1 when it could not be asked (the namespaces could not be created). */
+struct ns_probe {
+	bool filtered;	  /* this process runs under a seccomp filter (an outer profile) */
+	int clone_err;	  /* creating new user, pid, mount and UTS namespaces */
+	int unshare_err;  /* unshare(0): only a filter refuses it */
+	int mount_err;	  /* mount(2) reaching the kernel: only a filter refuses it */
+	int hostname_err; /* sethostname in a UTS namespace of our own */
+	int proc_err;	  /* a fresh proc in a pid namespace of our own (EPERM: a masked /proc) */
+};
+bool ns_seccomp_filtered(void);
+/* Ask; with_proc also tries a fresh proc (`mlrun features`: a run simply tries it). Forks once. */
+void ns_probe(struct ns_probe *pr, bool with_proc);
+/* The calls an outer filter denies, as words ("unshare, mount and sethostname") in buf; returns
+ * how many (0 without a filter: then a refusal has another cause, reported where it happens). */
+size_t ns_probe_denied(const struct ns_probe *pr, char *buf, size_t len);
+/* 0, or the one error naming what the filter denies and the fixes (NS_FIX_CONTAINER). */
+int ns_check_container(const struct ns_probe *pr, struct error *err);

@@ -140,6 +140,19 @@ static void hint_memory_fallback(const struct run_options *o, const struct polic
 		sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?", size);
 }
 
+/* Inside a container whose seccomp profile denies what every sandbox needs (Docker's default
+ * denies unshare, mount and sethostname without CAP_SYS_ADMIN), fail before anything is created
+ * with the cause and the fixes, rather than at the first step that hits the filter. Asked only
+ * under a filter: nothing else refuses these calls (ns/probe.c). */
+static int check_container(struct error *err)
+{
+	struct ns_probe pr;
+	if (!ns_seccomp_filtered())
+		return 0;
+	ns_probe(&pr, false);
+	return ns_check_container(&pr, err);
+}
+
 /* A state directory another user made (or opened up) refuses the run: its files would be
  * trusted by the next mlrun ps/kill/gc. One that cannot be made at all (read-only /run) only
  * costs the run's visibility to those commands, as before. */
@@ -199,7 +212,7 @@ int run_main(const struct run_options *o)
 	if (!o->name)
 		run_make_id(id, sizeof(id));
 
-	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_state_dir(&err)) < 0)
+	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_container(&err)) < 0 || (r = check_state_dir(&err)) < 0)
 		goto fail;
 	struct run_options quiet_o; /* [sandbox] quiet (or MLRUN_QUIET) is -q */
 	if (p.quiet && !o->quiet) {

@@ -130,3 +130,73 @@ import os; print("entries", len(os.listdir("/proc")))'
 	assert_success
 	assert_equal "$(jfield "$BATS_TEST_TMPDIR/r.json" 'r["enforced"]["proc"], r["not_enforced_reason"] is None or "proc" not in r["not_enforced_reason"]')" "(True, True)"
 }
+
+# The one message a container whose seccomp profile denies DENIED gets, with every fix.
+assert_no_sandbox_message() {
+	assert_output --partial "mlrun: no sandbox can be built in this container: its seccomp filter denies $1 ("
+	assert_output --partial "--security-opt seccomp=unconfined --security-opt systempaths=unconfined (podman/Docker)"
+	assert_output --partial "securityContext.seccompProfile.type: Unconfined and procMount: Unmasked (Kubernetes)"
+	assert_output --partial "mlrun-oci, the OCI runtime mode"
+}
+
+@test "containers: Docker/podman default (containers-common seccomp profile): one message with the cause and the fixes, before anything" {
+	need_crun
+	[ -r /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (apt-get install golang-github-containers-common)"
+	run in_container docker -- sh -c "'$USER_MLRUN' -p '$USER_POLICIES/strict.ini' /usr/bin/python3 -c 'print(1)'; echo \"exit \$?\"; ls -A /run"
+	assert_success
+	assert_no_sandbox_message sethostname
+	assert_line "exit 125"
+	# before anything: only the message (no warning about limits first), no state directory
+	assert_regex "${lines[0]}" "^mlrun: no sandbox can be built in this container: "
+	refute_output --partial "mlrun: warning"
+	refute_line "mlrun"
+}
+
+@test "containers: a Docker-like profile that also denies mount and unshare is named as such" {
+	need_crun
+	[ -r /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (apt-get install golang-github-containers-common)"
+	run in_container docker --deny mount --deny unshare -- "$USER_MLRUN" -q -p "$USER_POLICIES/default.ini" /usr/bin/python3 -c 'print(1)'
+	assert_equal "$status" 125
+	assert_no_sandbox_message "unshare, mount and sethostname"
+}
+
+@test "containers: mlrun features names each case and prints the same fixes" {
+	need_crun
+	[ -r /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (apt-get install golang-github-containers-common)"
+	run in_container docker -- "$USER_MLRUN" features
+	assert_success
+	assert_line --partial "container           no sandbox possible - its seccomp filter denies sethostname; fix: run the container with --security-opt seccomp=unconfined --security-opt systempaths=unconfined (podman/Docker), or with securityContext.seccompProfile.type: Unconfined and procMount: Unmasked (Kubernetes), or make mlrun the container's runtime (mlrun-oci, the OCI runtime mode)"
+	assert_line "  namespaces        NONE (cannot run)"
+
+	run in_container k8s -- "$USER_MLRUN" features --json
+	assert_success
+	assert_equal "$(jfield /dev/stdin 'r["container"]["fresh_proc"], r["container"]["can_run"], r["container"]["identity"], "systempaths=unconfined" in r["container"]["fix"]' <<<"$output")" \
+		"(False, True, 'root', True)"
+
+	run in_container fewcaps -- "$USER_MLRUN" features
+	assert_success
+	assert_line --partial "identity            root without CAP_SETUID/CAP_SETGID/CAP_SETFCAP: no user namespace can be mapped; fix: give the container Docker's default capabilities"
+
+	run in_container k8s --unmasked -- "$USER_MLRUN" features --json
+	assert_success
+	assert_equal "$(jfield /dev/stdin 'r["container"]["fresh_proc"], r["container"]["can_run"], r["container"]["fix"]' <<<"$output")" \
+		"(True, True, None)"
+}
+
+@test "containers: USER 1000 in a pod with a masked /proc runs as rootless would (its own uid), with the fallback" {
+	need_crun
+	run in_container k8s --user 1000 -- sh -c "MLRUN_PROC=container '$USER_MLRUN' -q -p '$USER_POLICIES/strict.ini' --report /tmp/r.json \
+		/usr/bin/python3 -c 'import os; print(\"uid\", os.getuid())'; echo \"exit \$?\"; cat /tmp/r.json"
+	assert_success
+	assert_line "uid 1000"
+	assert_line "exit 0"
+	local r; r=$(report_tail)
+	assert_equal "$(jfield "$r" 'r["enforced"]["proc"], r["enforced"]["seccomp"], r["enforced"]["network"]')" "(False, True, True)"
+}
+
+@test "containers: USER 1000 under strict in a pod with a masked /proc is refused with the proc key named" {
+	need_crun
+	run in_container k8s --user 1000 -- "$USER_MLRUN" -q -p "$USER_POLICIES/strict.ini" /usr/bin/python3 -c 'print(1)'
+	assert_equal "$status" 125
+	assert_output --partial "[sandbox] proc = fresh"
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write an OCI bundle for crun that looks like the containers CI and clusters run us in.
 
-usage: bundle.py DIR KIND [--user UID] [--bind PATH]... [--cwd DIR] [--unmasked] -- ARGV...
+usage: bundle.py DIR KIND [--user UID] [--bind PATH]... [--cwd DIR] [--unmasked] [--deny NAME]... -- ARGV...
 
 KIND is one of
   k8s       a Kubernetes pod's default: Docker's capability set, the standard maskedPaths and
@@ -14,7 +14,9 @@ KIND is one of
   unmasked  k8s with procMount: Unmasked (no maskedPaths/readonlyPaths)
 
 --unmasked drops maskedPaths/readonlyPaths from any KIND (procMount: Unmasked,
---security-opt systempaths=unconfined).
+--security-opt systempaths=unconfined). --deny NAME (docker only) makes the profile deny
+syscall NAME with EPERM, as Docker's own profile (moby) denies mount, unshare and clone with
+namespace flags to a container without CAP_SYS_ADMIN.
 
 The root is the bundle's empty rootfs/ with the host's /usr, /etc (read-only) and the merged-/usr
 links; every --bind PATH is bound read-only at the same path. Private pid, net, ipc, uts and
@@ -34,7 +36,7 @@ SECCOMP_JSON = "/usr/share/containers/seccomp.json"
 GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
-def seccomp_for(caps):
+def seccomp_for(caps, deny):
     """containers-common's profile as the engines apply it: a rule counts when all of its
     includes.caps are granted, none of its excludes.caps is, and the arch matches."""
     with open(SECCOMP_JSON) as f:
@@ -54,12 +56,17 @@ def seccomp_for(caps):
             continue
         if exc.get("arches") and GO_ARCH in exc["arches"]:
             continue
-        rule = {"names": r["names"], "action": r["action"]}
+        names = [n for n in r["names"] if n not in deny]
+        if not names:
+            continue
+        rule = {"names": names, "action": r["action"]}
         if r.get("args"):
             rule["args"] = r["args"]
         if r.get("errnoRet") is not None:
             rule["errnoRet"] = r["errnoRet"]
         out.append(rule)
+    if deny:
+        out.append({"names": deny, "action": "SCMP_ACT_ERRNO", "errnoRet": 1})
     seccomp = {"defaultAction": prof["defaultAction"], "architectures": arches, "syscalls": out}
     if prof.get("defaultErrnoRet") is not None:
         seccomp["defaultErrnoRet"] = prof["defaultErrnoRet"]
@@ -71,7 +78,7 @@ def main():
     sep = args.index("--")
     opts, argv = args[:sep], args[sep + 1:]
     bundle, kind = opts[0], opts[1]
-    uid, binds, cwd, unmasked = 0, [], "/", kind == "unmasked"
+    uid, binds, cwd, unmasked, deny = 0, [], "/", kind == "unmasked", []
     i = 2
     while i < len(opts):
         if opts[i] == "--unmasked":
@@ -82,6 +89,8 @@ def main():
             uid = int(opts[i + 1])
         elif opts[i] == "--bind":
             binds.append(opts[i + 1])
+        elif opts[i] == "--deny":
+            deny.append(opts[i + 1])
         elif opts[i] == "--cwd":
             cwd = opts[i + 1]
         else:
@@ -139,7 +148,7 @@ def main():
         proc["capabilities"] = {k: caps for k in ("bounding", "effective", "permitted")}
         proc["capabilities"].update({"inheritable": [], "ambient": []})
     if kind == "docker":
-        lin["seccomp"] = seccomp_for(caps)
+        lin["seccomp"] = seccomp_for(caps, deny)
     with open(cfg, "w") as f:
         json.dump(spec, f, indent=1)
 

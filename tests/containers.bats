@@ -200,3 +200,33 @@ assert_no_sandbox_message() {
 	assert_equal "$status" 125
 	assert_output --partial "[sandbox] proc = fresh"
 }
+
+@test "containers: through the container's /proc the program reaches nothing of the container's processes, not even its caller's (USER 1000, same uid)" {
+	need_crun
+	run in_container k8s --user 1000 -- env MLRUN_TEST_SECRET=hunter2-in-the-caller MLRUN_PROC=container \
+		"$USER_MLRUN" -q -p "$USER_POLICIES/default.ini" /usr/bin/python3 -c '
+import os
+me = os.readlink("/proc/self")
+pids = [p for p in os.listdir("/proc") if p.isdigit() and p != me]
+print("others", len(pids) > 0)
+def attempts(p):
+    yield "environ", lambda: b"hunter2" in open("/proc/%s/environ" % p, "rb").read()
+    yield "mem", lambda: open("/proc/%s/mem" % p, "rb").read(1) is not None
+    yield "root", lambda: os.listdir("/proc/%s/root/" % p) is not None
+    yield "cwd", lambda: os.listdir("/proc/%s/cwd/" % p) is not None
+    yield "exe", lambda: open("/proc/%s/exe" % p, "rb").read(1) is not None
+    for fd in os.listdir("/proc/%s/fd" % p) if os.access("/proc/%s/fd" % p, os.R_OK) else []:
+        yield "fd/" + fd, lambda: os.readlink("/proc/%s/fd/%s" % (p, fd)) is not None
+for p in pids:
+    for what, attempt in attempts(p):
+        try:
+            if attempt():
+                print("LEAK", p, what)
+        except OSError:
+            pass
+print("done")'
+	assert_success
+	assert_line "others True"
+	assert_line "done"
+	refute_output --partial "LEAK"
+}

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,12 +45,11 @@ static int filter_errno(long r, int expected)
 
 static int fresh_proc(void)
 {
-	int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	int fs = fsopen("proc", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return errno;
 	int m = -1, e = 0;
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-	    (m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0)
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 || (m = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
 		e = errno;
 	if (m >= 0)
 		close(m);

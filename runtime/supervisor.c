@@ -350,8 +350,8 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 				 "(the program's fds 0-2 and mlrun's own need more); raise open_files",
 				 (unsigned long long)s->p->open_files, sandbox_stage_name(m->stage));
 	/* [sandbox] proc = fresh where the container's /proc has masked files (mount_too_revealing). */
-	if (m->stage == STAGE_ASSEMBLE_ROOT && e == EPERM && (size_t)m->index < s->sb->plan.n &&
-	    s->sb->plan.ops[m->index].kind == ROOTFS_PROC)
+	if (m->stage == STAGE_ASSEMBLE_ROOT && e == EPERM && s->p->proc == PROC_FRESH &&
+	    (size_t)m->index < s->sb->plan.n && s->sb->plan.ops[m->index].kind == ROOTFS_PROC)
 		return error_set(err, 0, "cannot mount a fresh /proc: the kernel refuses one while the container's /proc "
 				 "has masked files (mount_too_revealing) and [sandbox] proc = %s requires it; set proc = "
 				 "container (MLRUN_PROC=container) to use the container's /proc read-only (the program "

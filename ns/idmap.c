@@ -29,9 +29,22 @@ bool ns_have_cap(int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-bool ns_have_root_caps(void)
+/* Whether id lies inside one extent of this process's own uid_map or gid_map ("inside outside
+ * count" lines): only such an id can be mapped into a child user namespace. */
+static bool id_mapped(const char *file, unsigned id)
 {
-	return ns_have_cap(CAP_SETUID) && ns_have_cap(CAP_SETGID);
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	unsigned long inside, outside, count;
+	while (f && fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3)
+		if (id >= inside && id - inside < count)
+			return true;
+	return false;
+}
+
+bool ns_can_map_ids(uid_t uid, gid_t gid)
+{
+	return ns_have_cap(CAP_SETUID) && ns_have_cap(CAP_SETGID) && id_mapped("/proc/self/uid_map", uid) &&
+	       id_mapped("/proc/self/gid_map", gid);
 }
 
 static int write_proc_file(pid_t pid, const char *name, const char *text, bool own_id, struct error *err)
@@ -57,7 +70,8 @@ static int write_proc_file(pid_t pid, const char *name, const char *text, bool o
 		if ((e == EPERM || e == EACCES) && !own_id)
 			return error_set(err, e,
 					 "cannot write '%.*s' to %s: mapping an id other than mlrun's own (uid %u, "
-					 "gid %u) needs CAP_SETUID and CAP_SETGID",
+					 "gid %u) needs CAP_SETUID and CAP_SETGID, and the id mapped in mlrun's own "
+					 "user namespace (/proc/self/uid_map, gid_map)",
 					 (int)strcspn(text, "\n"), text, path, (unsigned)geteuid(), (unsigned)getegid());
 		return error_set(err, e, "cannot write '%.*s' to %s", (int)strcspn(text, "\n"), text, path);
 	}

@@ -43,12 +43,12 @@ struct ns_idmap {
 };
 int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);
 
-/* Whether this process holds what root mode needs: CAP_SETUID and CAP_SETGID, effective in its
- * own user namespace, to map the sandbox to another uid/gid (CAP_SYS_ADMIN is not needed: Docker's
- * set lacks it, and root mode works there). Root in a container with fewer capabilities (crun's
- * default spec) has euid 0 without them, and runs as a rootless caller would: its own ids mapped
- * to themselves. */
-bool ns_have_root_caps(void);
+/* Whether root mode can map the sandbox to uid/gid: CAP_SETUID and CAP_SETGID, effective in this
+ * process's own user namespace, and both ids mapped there (one that maps only root, as `unshare
+ * -r` makes, has no uid 60000 to give). CAP_SYS_ADMIN is not needed: Docker's capability set
+ * lacks it, and root mode works there. Root that cannot (crun's default spec has neither cap)
+ * runs as a rootless caller would: its own ids mapped to themselves. */
+bool ns_can_map_ids(uid_t uid, gid_t gid);
 /* Whether capability cap is in this process's effective set. */
 bool ns_have_cap(int cap);
 

@@ -239,10 +239,11 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->hostname = p->hostname;
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
-	sb->as_root = geteuid() == 0 && ns_have_root_caps();
+	sb->as_root = geteuid() == 0 && ns_can_map_ids(p->uid, p->gid);
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless (and as a root
-	 * without the capabilities to map other ids, in a container), the caller's own ids map to
-	 * themselves. The inside ids equal the host ids either way. */
+	 * that cannot map other ids: no CAP_SETUID/CAP_SETGID in a container, or a user namespace
+	 * that maps only root), the caller's own ids map to themselves. The inside ids equal the
+	 * host ids either way. */
 	if (sb->as_root && (r = check_sandbox_ids(p, err)) < 0)
 		return r;
 	if (!sb->as_root && (r = check_own_root_map(err)) < 0)

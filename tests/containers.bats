@@ -230,3 +230,11 @@ print("done")'
 	assert_line "done"
 	refute_output --partial "LEAK"
 }
+
+@test "root in a user namespace that maps only uid 0 (unshare -r) runs as its own uid, not into a uid_map error" {
+	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+	run unshare --user --map-root-user "$USER_MLRUN" -q \
+		--ro-bind "$USER_PROBE:/probe" -- /probe ids
+	assert_success
+	assert_output "0 0 0 0"
+}

@@ -12,6 +12,7 @@
 
 #include "../cgroup/cgroup.h"
 #include "../lib/cleanup.h"
+#include "../policy/policy.h"
 #include "features.h"
 
 static long read_long(const char *path, long dflt)
@@ -57,8 +58,12 @@ void features_probe(struct features *ft)
 	ns_probe_denied(&ft->ns, ft->container_denied, sizeof(ft->container_denied));
 	if (!ft->ns.filtered)
 		ft->container_denied[0] = '\0';
+	struct policy dflt; /* the built-in [sandbox] uid and gid */
+	policy_init(&dflt);
+	bool root_mode = ns_can_map_ids(dflt.uid, dflt.gid);
+	policy_free(&dflt);
 	ft->root = geteuid() != 0	     ? ROOT_NOT
-		   : ns_have_root_caps()     ? ROOT_MODE
+		   : root_mode		     ? ROOT_MODE
 		   : ns_have_cap(CAP_SETFCAP) ? ROOT_OWN_UID
 					     : ROOT_IMPOSSIBLE;
 	if (ft->max_user_namespaces == 0)
@@ -83,7 +88,8 @@ static const char *root_text(enum features_root r)
 	case ROOT_MODE:
 		return "root: the sandbox runs as [sandbox] uid/gid (60000)";
 	case ROOT_OWN_UID:
-		return "root without CAP_SETUID/CAP_SETGID: the sandbox runs as uid 0 mapped to itself, as rootless";
+		return "root that cannot map uid 60000 (no CAP_SETUID/CAP_SETGID, or not mapped here): the sandbox runs "
+		       "as uid 0 mapped to itself, as rootless";
 	case ROOT_IMPOSSIBLE:
 		return "root without CAP_SETUID/CAP_SETGID/CAP_SETFCAP: no user namespace can be mapped; " ROOT_FIX;
 	default:

@@ -6,7 +6,7 @@
 #include "../cgroup/cgroup.h"
 #include "../ns/ns.h"
 
-/* As root: which identity a run takes (ns_have_root_caps, runtime/prepare.c). */
+/* As root: which identity a run takes (ns_can_map_ids, runtime/prepare.c). */
 enum features_root { ROOT_NOT, ROOT_MODE, ROOT_OWN_UID, ROOT_IMPOSSIBLE };
 
 struct features {

@@ -216,7 +216,7 @@ static int check_sandbox_ids(const struct policy *p, struct error *err)
 /* Root without the capabilities to map another uid maps its own uid 0, as a rootless caller
  * maps its own. The kernel allows a map of host uid 0 only to a writer holding CAP_SETFCAP
  * (Linux 5.12+: a mapped root could write file capabilities that count outside), so without
- * it no user namespace can be set up at all: say so before anything is created. */
+ * it no user namespace can be set up at all: say so before the clone. */
 static int check_own_root_map(struct error *err)
 {
 	if (geteuid() != 0 || ns_have_cap(CAP_SETFCAP))

@@ -121,7 +121,8 @@ DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3
 DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
              python3-pandas python3-torch libopenblas0-pthread \
              util-linux mount e2fsprogs iproute2 procps valgrind \
-             qemu-system-x86 busybox-static cpio xz-utils
+             qemu-system-x86 busybox-static cpio xz-utils \
+             crun golang-github-containers-common
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 deps:

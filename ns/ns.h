@@ -10,6 +10,17 @@
 /* Namespaces every sandbox gets; CLONE_NEWNET is added unless the network is the host's.
  * CLONE_NEWCGROUP is unshared by the child itself once it sits in its leaf, so that the
  * leaf (not the supervisor's cgroup) is the root of its cgroup view. */
+/* The fixes mlrun names, in its errors, reports and `mlrun features`, when the container it runs
+ * in keeps it from building a sandbox (docs/containers.md has the table). */
+#define NS_FIX_UNMASK_PROC                                                                            \
+	"fix: give the container an unmasked /proc (podman/Docker: --security-opt systempaths=unconfined; " \
+	"Kubernetes: securityContext.procMount: Unmasked), see docs/containers.md"
+#define NS_FIX_CONTAINER                                                                                 \
+	"fix: run the container with --security-opt seccomp=unconfined --security-opt systempaths=unconfined " \
+	"(podman/Docker), or with securityContext.seccompProfile.type: Unconfined and procMount: Unmasked "    \
+	"(Kubernetes), or make mlrun the container's runtime (mlrun-oci, the OCI runtime mode); see "          \
+	"docs/containers.md"
+
 #define NS_CLONE_FLAGS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS)
 
 struct ns_clone_args {
@@ -32,6 +43,15 @@ struct ns_idmap {
 };
 int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);
 
+/* Whether root mode can map the sandbox to uid/gid: CAP_SETUID and CAP_SETGID, effective in this
+ * process's own user namespace, and both ids mapped there (one that maps only root, as `unshare
+ * -r` makes, has no uid 60000 to give). CAP_SYS_ADMIN is not needed: Docker's capability set
+ * lacks it, and root mode works there. Root that cannot (crun's default spec has neither cap)
+ * runs as a rootless caller would: its own ids mapped to themselves. */
+bool ns_can_map_ids(uid_t uid, gid_t gid);
+/* Whether capability cap is in this process's effective set. */
+bool ns_have_cap(int cap);
+
 /* A prebuilt RTM_NEWLINK request that sets lo (ifindex 1 in every new netns) up: built with
  * libnl-route-3 in the parent, so the child only sends bytes and allocates nothing. */
 struct ns_lo_request {
@@ -43,3 +63,22 @@ int ns_build_lo_up(struct ns_lo_request *req, struct error *err);
 /* Child side: send the request on a NETLINK_ROUTE socket and check the kernel's ack.
  * Returns 0 or -errno. No allocation. */
 int ns_send_lo_up(const struct ns_lo_request *req);
+
+/* What the container mlrun runs in lets it do (probe.c). An *_err is 0 when allowed, the errno
+ * of a refusal, -1 when it could not be asked (the namespaces could not be created). */
+struct ns_probe {
+	bool filtered;	  /* this process runs under a seccomp filter (an outer profile) */
+	int clone_err;	  /* creating new user, pid, mount and UTS namespaces */
+	int unshare_err;  /* unshare(0): only a filter refuses it */
+	int mount_err;	  /* mount(2) reaching the kernel: only a filter refuses it */
+	int hostname_err; /* sethostname in a UTS namespace of our own */
+	int proc_err;	  /* a fresh proc in a pid namespace of our own (EPERM: a masked /proc) */
+};
+bool ns_seccomp_filtered(void);
+/* Ask; with_proc also tries a fresh proc (`mlrun features`: a run simply tries it). Forks once. */
+void ns_probe(struct ns_probe *pr, bool with_proc);
+/* The calls an outer filter denies, as words ("unshare, mount and sethostname") in buf; returns
+ * how many (0 without a filter: then a refusal has another cause, reported where it happens). */
+size_t ns_probe_denied(const struct ns_probe *pr, char *buf, size_t len);
+/* 0, or the one error naming what the filter denies and the fixes (NS_FIX_CONTAINER). */
+int ns_check_container(const struct ns_probe *pr, struct error *err);

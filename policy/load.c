@@ -63,7 +63,7 @@ static const struct {
 	{ "MLRUN_TMP_SIZE", "limits", "tmp_size" }, { "MLRUN_FILE_SIZE", "limits", "file_size" },
 	{ "MLRUN_NET", "network", "net" },	  { "MLRUN_WORKDIR", "filesystem", "workdir" },
 	{ "MLRUN_SECCOMP", "security", "seccomp" }, { "MLRUN_HOSTNAME", "sandbox", "hostname" },
-	{ "MLRUN_QUIET", "sandbox", "quiet" },
+	{ "MLRUN_QUIET", "sandbox", "quiet" },	  { "MLRUN_PROC", "sandbox", "proc" },
 };
 
 __attribute__((format(printf, 4, 5))) static void problem(struct parse_state *st, int line,

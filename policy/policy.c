@@ -58,6 +58,7 @@ struct key_spec {
 /* The enum setter writes through an int. */
 _Static_assert(sizeof(enum net_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum workdir_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum proc_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum on_violation) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum analysis_mode) == sizeof(int), "enum size");
 
@@ -65,6 +66,8 @@ static const char *const net_names[] = { [NET_NONE] = "none", [NET_LOOPBACK] = "
 					 [NET_HOST] = "host", NULL };
 static const char *const workdir_names[] = { [WORKDIR_NONE] = "none", [WORKDIR_RO] = "ro",
 					     [WORKDIR_RW] = "rw", NULL };
+static const char *const proc_names[] = { [PROC_FRESH] = "fresh", [PROC_CONTAINER] = "container",
+					  [PROC_NONE] = "none", NULL };
 static const char *const violation_names[] = { [VIOLATION_ERRNO] = "errno",
 					       [VIOLATION_KILL] = "kill",
 					       [VIOLATION_LOG] = "log", NULL };
@@ -86,6 +89,7 @@ static const struct {
 	{ "sandbox", "uid", "60000" },
 	{ "sandbox", "gid", "60000" },
 	{ "sandbox", "quiet", "false" },
+	{ "sandbox", "proc", "container" },
 	{ "limits", "memory", "1G" },
 	{ "limits", "swap", "0" },
 	{ "limits", "cpus", "1" },
@@ -456,6 +460,7 @@ static const struct key_spec keys[] = {
 	{ "sandbox", "uid", set_id, FIELD(uid), 0, 0, NULL },
 	{ "sandbox", "gid", set_id, FIELD(gid), 0, 0, NULL },
 	{ "sandbox", "quiet", set_bool, FIELD(quiet), 0, 0, NULL },
+	{ "sandbox", "proc", set_enum, FIELD(proc), 0, 0, proc_names },
 	{ "limits", "memory", set_size, FIELD(memory_bytes), 0, KF_NONZERO | KF_MIN_MEMORY, NULL },
 	{ "limits", "swap", set_size, FIELD(swap_bytes), 0, 0, NULL },
 	{ "limits", "cpus", set_cpus, FIELD(cpus), 0, 0, NULL },
@@ -683,6 +688,11 @@ const char *policy_net_name(enum net_mode net)
 const char *policy_workdir_name(enum workdir_mode workdir)
 {
 	return (unsigned)workdir < ARRAY_SIZE(workdir_names) - 1 ? workdir_names[workdir] : "?";
+}
+
+const char *policy_proc_name(enum proc_mode proc)
+{
+	return (unsigned)proc < ARRAY_SIZE(proc_names) - 1 ? proc_names[proc] : "?";
 }
 
 const char *policy_on_violation_name(enum on_violation v)

@@ -25,6 +25,10 @@
 
 enum net_mode { NET_NONE, NET_LOOPBACK, NET_HOST };
 enum workdir_mode { WORKDIR_NONE, WORKDIR_RO, WORKDIR_RW };
+/* [sandbox] proc: a fresh proc of the sandbox's pid namespace, required (fresh) or with the
+ * container's own /proc (bound read-only) where the kernel refuses a fresh one (container), or
+ * no /proc at all (none). */
+enum proc_mode { PROC_FRESH, PROC_CONTAINER, PROC_NONE };
 enum on_violation { VIOLATION_ERRNO, VIOLATION_KILL, VIOLATION_LOG };
 enum analysis_mode { ANALYSIS_OFF, ANALYSIS_WARN, ANALYSIS_REJECT_HIGH, ANALYSIS_REJECT_CRITICAL };
 
@@ -63,6 +67,7 @@ struct policy {
 	uint32_t uid;	     /* uid = 60000: host uid the sandbox runs as when mlrun is root; 0 refused */
 	uint32_t gid;	     /* gid = 60000 */
 	bool quiet;	     /* quiet = false: true is -q (no warnings, no notes; errors only) */
+	enum proc_mode proc; /* proc = container: fresh|container|none (docs/containers.md) */
 
 	/* [limits]; POLICY_UNLIMITED (or 0.0 for cpus) means "no limit", written "unlimited" or
 	 * "max". 0 is never "no limit": a real zero for swap and file_size, refused elsewhere. */
@@ -172,6 +177,7 @@ int policy_check_file(const char *path, FILE *out);
 /* The words the policy uses for each mode ("loopback", "ro", "kill"), for reports and -v. */
 const char *policy_net_name(enum net_mode net);
 const char *policy_workdir_name(enum workdir_mode workdir);
+const char *policy_proc_name(enum proc_mode proc);
 const char *policy_on_violation_name(enum on_violation v);
 
 /* Pure parsers, unit-tested: sizes are bytes or K/M/G/T (powers of 1024; "64M", "64MB",

@@ -194,8 +194,27 @@ static int make_entry(int rootfd, const struct rootfs_op *op)
 	return r;
 }
 
-static int apply_op(int rootfd, struct rootfs_op *op)
+/* [sandbox] proc = container, where the kernel refused a fresh proc (a container's /proc with
+ * masked files: mount_too_revealing): the container's own /proc, cloned with its masks (locked
+ * to it in our user namespace) and made read-only, nosuid, nodev, noexec on every submount
+ * before it is visible. The program sees the container's processes, not only its own: the
+ * parent reports it as not enforced. */
+static int container_proc(const struct rootfs_op *op)
 {
+	int src = open_source(op);
+	if (src < 0)
+		return src;
+	int m = open_tree(src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	int r = m < 0 ? -errno : 0;
+	close(src);
+	if (r == 0 && (r = set_attr(m, MOUNT_ATTR_RDONLY | op->attr, AT_RECURSIVE)) < 0)
+		close(m);
+	return r < 0 ? r : m;
+}
+
+static int apply_op(int rootfd, struct rootfs_op *op, bool *fell_back)
+{
+	bool plan_fell_back = false;
 	int m;
 
 	switch (op->kind) {
@@ -217,6 +236,8 @@ static int apply_op(int rootfd, struct rootfs_op *op)
 	}
 	case ROOTFS_PROC:
 		m = new_fs("proc", NULL, op->attr);
+		if (m == -EPERM && op->src && (m = container_proc(op)) >= 0)
+			plan_fell_back = true;
 		break;
 	case ROOTFS_DEVPTS: {
 		/* A private instance: the sandbox's ptys are not the host's. */
@@ -229,6 +250,7 @@ static int apply_op(int rootfd, struct rootfs_op *op)
 	}
 	if (m < 0)
 		return m;
+	*fell_back |= plan_fell_back;
 	return attach(m, rootfd, op, true);
 }
 
@@ -248,7 +270,7 @@ int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)
 		return r;
 	}
 	for (size_t i = 0; i < plan->n; i++) {
-		int r = apply_op(rootfd, &plan->ops[i]);
+		int r = apply_op(rootfd, &plan->ops[i], &plan->proc_fell_back);
 		if (r < 0) {
 			*failed = i;
 			close(rootfd);

@@ -248,6 +248,29 @@ static int add_dev(struct rootfs_plan *plan, const struct policy *p, const struc
 	return 0;
 }
 
+/* /proc as [sandbox] proc asks: a fresh proc; with "container", the container's /proc as the
+ * fallback where the kernel refuses a fresh one (mounts.c), its inode checked like any bind
+ * source; with "none", an empty directory. */
+static int add_proc(struct rootfs_plan *plan, enum proc_mode mode, struct error *err)
+{
+	struct stat st;
+	if (mode == PROC_NONE)
+		return add_simple(plan, ROOTFS_DIR, NULL, "proc", 0555, err);
+	struct rootfs_op *op = op_add(plan, ROOTFS_PROC, mode == PROC_CONTAINER ? "/proc" : NULL, "proc", err);
+	if (!op)
+		return -err->code;
+	op->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	if (mode != PROC_CONTAINER)
+		return 0;
+	_cleanup_close_ int fd = rootfs_openat2(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return error_set(err, fd < 0 ? -fd : errno, "cannot open /proc ([sandbox] proc = container)");
+	op->src_is_dir = true;
+	op->src_dev = st.st_dev;
+	op->src_ino = st.st_ino;
+	return 0;
+}
+
 static int add_workdir(struct rootfs_plan *plan, const struct policy *p, const struct rootfs_identity *id,
 		       struct error *err)
 {
@@ -474,12 +497,8 @@ int rootfs_plan_build(struct rootfs_plan *plan, const struct policy *p, const st
 			goto fail;
 	if ((r = add_etc_files(plan, id, err)) < 0 || (r = add_dev(plan, p, id, err)) < 0)
 		goto fail;
-	struct rootfs_op *proc = op_add(plan, ROOTFS_PROC, NULL, "proc", err);
-	if (!proc) {
-		r = -err->code;
+	if ((r = add_proc(plan, p->proc, err)) < 0)
 		goto fail;
-	}
-	proc->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	if ((r = add_tmpfs(plan, "tmp", p->tmp_bytes, MODE_STICKY_TMP, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err)) < 0)
 		goto fail;
 	if ((r = add_workdir(plan, p, id, err)) < 0 || (r = add_policy_binds(plan, p, id, err)) < 0 ||
@@ -521,7 +540,8 @@ void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, siz
 		snprintf(buf, len, "mount tmpfs (%llu bytes) on /%s", (unsigned long long)op->size_bytes, op->dst);
 		break;
 	case ROOTFS_PROC:
-		snprintf(buf, len, "mount proc on /%s", op->dst);
+		snprintf(buf, len, op->src ? "mount proc on /%s (or bind the container's %s)" : "mount proc on /%s",
+			 op->dst, op->src);
 		break;
 	case ROOTFS_DEVPTS:
 		snprintf(buf, len, "mount devpts on /%s", op->dst);

@@ -24,7 +24,8 @@
 enum rootfs_op_kind {
 	ROOTFS_BIND,	/* clone host tree src (recursively) onto dst, with attr */
 	ROOTFS_TMPFS,	/* a fresh tmpfs of size_bytes on dst */
-	ROOTFS_PROC,	/* a fresh proc for the sandbox's pid namespace */
+	ROOTFS_PROC,	/* a fresh proc for the sandbox's pid namespace; with src ("/proc"), where the
+			 * kernel refuses one, a read-only recursive clone of src instead */
 	ROOTFS_DEVPTS,	/* a private devpts instance */
 	ROOTFS_DIR,	/* mkdir dst */
 	ROOTFS_SYMLINK, /* dst -> src */
@@ -52,6 +53,7 @@ struct rootfs_plan {
 	struct rootfs_op ops[ROOTFS_MAX_OPS];
 	size_t n;
 	char *cwd; /* working directory inside the sandbox */
+	bool proc_fell_back; /* child: /proc is the container's (ROOTFS_PROC's fallback was used) */
 };
 
 struct rootfs_identity {

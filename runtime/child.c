@@ -346,6 +346,8 @@ void sandbox_child(struct sandbox *sb)
 		step(sb, STAGE_CGROUPNS, unshare_cgroupns(), 0);
 	r = rootfs_assemble(&sb->plan, &rootfd, &failed);
 	step(sb, STAGE_ASSEMBLE_ROOT, r, (int)failed);
+	if (sb->plan.proc_fell_back) /* always sent: the report must say so */
+		send_msg(sb, STAGE_PROC_CONTAINER, 0, 0);
 	r = rootfs_mask_proc(rootfd, &failed);
 	step(sb, STAGE_MASK_PROC, r, (int)failed);
 	step(sb, STAGE_PIVOT, rootfs_pivot(rootfd), 0);
@@ -390,6 +392,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_SECCOMP] = "load the seccomp filter",
 		[STAGE_EXEC] = "execute the program",
 		[STAGE_MASK_PROC] = "mask host details in /proc",
+		[STAGE_PROC_CONTAINER] = "bind the container's /proc (a fresh proc was refused)",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

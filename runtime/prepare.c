@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -212,6 +213,21 @@ static int check_sandbox_ids(const struct policy *p, struct error *err)
 	return 0;
 }
 
+/* Root without the capabilities to map another uid maps its own uid 0, as a rootless caller
+ * maps its own. The kernel allows a map of host uid 0 only to a writer holding CAP_SETFCAP
+ * (Linux 5.12+: a mapped root could write file capabilities that count outside), so without
+ * it no user namespace can be set up at all: say so before the clone. */
+static int check_own_root_map(struct error *err)
+{
+	if (geteuid() != 0 || ns_have_cap(CAP_SETFCAP))
+		return 0;
+	return error_set(err, 0, "running as root (uid 0) without CAP_SETUID/CAP_SETGID and without "
+			 "CAP_SETFCAP: the kernel lets it map neither another uid into the sandbox's user namespace "
+			 "(needs CAP_SETUID) nor its own uid 0 (needs CAP_SETFCAP), so no sandbox can be set up; run "
+			 "the container with Docker's default capabilities (or add CAP_SETUID and CAP_SETGID, or "
+			 "CAP_SETFCAP), or as a non-root user (USER 1000); see docs/containers.md");
+}
+
 int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run_options *o, const char *id,
 		    const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -223,10 +239,14 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->hostname = p->hostname;
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
-	sb->as_root = geteuid() == 0;
-	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless, the caller's
-	 * own ids map to themselves. The inside ids equal the host ids either way. */
+	sb->as_root = geteuid() == 0 && ns_can_map_ids(p->uid, p->gid);
+	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless (and as a root
+	 * that cannot map other ids: no CAP_SETUID/CAP_SETGID in a container, or a user namespace
+	 * that maps only root), the caller's own ids map to themselves. The inside ids equal the
+	 * host ids either way. */
 	if (sb->as_root && (r = check_sandbox_ids(p, err)) < 0)
+		return r;
+	if (!sb->as_root && (r = check_own_root_map(err)) < 0)
 		return r;
 	uid_t uid = sb->as_root ? p->uid : geteuid();
 	gid_t gid = sb->as_root ? p->gid : getegid();

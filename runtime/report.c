@@ -56,15 +56,17 @@ static json_object *enforced_obj(const struct run_enforced *e)
 	json_object_object_add(o, "seccomp", json_object_new_boolean(e->seccomp));
 	json_object_object_add(o, "landlock", json_object_new_boolean(e->landlock));
 	json_object_object_add(o, "network", json_object_new_boolean(e->network));
+	json_object_object_add(o, "proc", json_object_new_boolean(e->proc));
 	return o;
 }
 
-/* The cgroup's reason and the seccomp one, whichever apply; null when everything holds. */
+/* The cgroup's reason, the seccomp and the proc ones, whichever apply; null when everything holds. */
 static json_object *not_enforced_reason(const struct run_enforced *e)
 {
-	char buf[sizeof(e->why) + 128];
-	snprintf(buf, sizeof(buf), "%s%s%s", e->why, e->why[0] && e->seccomp_why ? "; " : "",
-		 e->seccomp_why ? e->seccomp_why : "");
+	char buf[sizeof(e->why) + 512];
+	snprintf(buf, sizeof(buf), "%s%s%s%s%s", e->why, e->why[0] && e->seccomp_why ? "; " : "",
+		 e->seccomp_why ? e->seccomp_why : "", (e->why[0] || e->seccomp_why) && e->proc_why ? "; " : "",
+		 e->proc_why ? e->proc_why : "");
 	return buf[0] ? json_object_new_string(buf) : NULL;
 }
 

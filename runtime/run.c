@@ -89,7 +89,24 @@ static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy
 		e->seccomp_why = SECCOMP_LOG_WHY;
 	e->landlock = security_landlock_enforced(p);
 	e->network = p->net != NET_HOST;
+	e->proc = true; /* until the child says it fell back to the container's (note_proc_fallback) */
 	snprintf(e->why, sizeof(e->why), "%s", leaf->reason);
+}
+
+#define PROC_CONTAINER_WHY                                                                                 \
+	"proc: the kernel refused a fresh /proc (the container's /proc has masked files), so the sandbox "  \
+	"has the container's /proc, read-only ([sandbox] proc = container): the program sees the "          \
+	"container's processes; " NS_FIX_UNMASK_PROC
+
+/* [sandbox] proc = container fell back: the report and stderr say so. */
+static void note_proc_fallback(const struct run_options *o, const struct run_result *res, struct run_enforced *e)
+{
+	if (!res->proc_container)
+		return;
+	e->proc = false;
+	e->proc_why = PROC_CONTAINER_WHY;
+	if (!o->quiet)
+		fprintf(stderr, "mlrun: warning: not enforced here: %s\n", PROC_CONTAINER_WHY);
 }
 
 static void warn_degraded(const struct run_options *o, const struct run_enforced *e)
@@ -121,6 +138,19 @@ static void hint_memory_fallback(const struct run_options *o, const struct polic
 			"(RLIMIT_DATA = %s, no memory cgroup here): running out of it ends a program this way; "
 			"raise --memory if it needs more\n",
 		sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?", size);
+}
+
+/* Inside a container whose seccomp profile denies what every sandbox needs (Docker's default
+ * denies unshare, mount and sethostname without CAP_SYS_ADMIN), fail before anything is created
+ * with the cause and the fixes, rather than at the first step that hits the filter. Asked only
+ * under a filter: nothing else refuses these calls (ns/probe.c). */
+static int check_container(struct error *err)
+{
+	struct ns_probe pr;
+	if (!ns_seccomp_filtered())
+		return 0;
+	ns_probe(&pr, false);
+	return ns_check_container(&pr, err);
 }
 
 /* A state directory another user made (or opened up) refuses the run: its files would be
@@ -182,7 +212,7 @@ int run_main(const struct run_options *o)
 	if (!o->name)
 		run_make_id(id, sizeof(id));
 
-	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_state_dir(&err)) < 0)
+	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_container(&err)) < 0 || (r = check_state_dir(&err)) < 0)
 		goto fail;
 	struct run_options quiet_o; /* [sandbox] quiet (or MLRUN_QUIET) is -q */
 	if (p.quiet && !o->quiet) {
@@ -225,6 +255,7 @@ int run_main(const struct run_options *o)
 	/* The caller's terminal settings and fd flags are theirs again before mlrun writes. */
 	term_restore();
 	trace_step(&tr, 0, "program ended");
+	note_proc_fallback(o, &res, &enf);
 	if (cgroup_leaf_destroy(&leaf, r < 0 ? NULL : &err) < 0 && r == 0) {
 		r = -EBUSY;
 		res.exit_code = EXIT_MLRUN_ERROR;

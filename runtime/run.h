@@ -49,6 +49,7 @@ struct run_result {
 	uint64_t cpu_throttled_count, cpu_throttled_ms;
 	uint64_t samples;
 	bool cgroup_stats; /* pids, io, memory average came from the cgroup (else unmeasured) */
+	bool proc_container; /* /proc is the container's, not the sandbox's own ([sandbox] proc) */
 	struct violation_log violations; /* denied syscalls (security/notify.c) */
 	double supervisor_cpu_ms;	/* mlrun's own CPU during the run (answers, samples) */
 	char error[ERROR_MSG_MAX]; /* status "error": why */
@@ -62,6 +63,8 @@ struct run_result {
 /* What the host could enforce for this run (the report's "enforced"). */
 struct run_enforced {
 	bool memory, cpu, pids, io, seccomp, landlock, network;
+	bool proc; /* /proc shows only the sandbox's own processes (or there is none) */
+	const char *proc_why; /* why not, or NULL */
 	char why[CGROUP_REASON_MAX]; /* "cgroup v2 not available: ..." */
 	const char *seccomp_why;     /* why a loaded filter does not count as enforced, or NULL */
 };

@@ -40,6 +40,7 @@ enum child_stage {
 	STAGE_SECCOMP,
 	STAGE_EXEC,
 	STAGE_MASK_PROC, /* cover host details in /proc (rootfs/proc_mask.c) */
+	STAGE_PROC_CONTAINER, /* not a failure: /proc is the container's ([sandbox] proc = container) */
 	STAGE_COUNT,
 };
 

@@ -53,6 +53,7 @@ struct sup {
 	struct cgroup_stats last;
 	bool have_stats;
 	bool registered; /* a state file exists */
+	bool proc_container; /* the child fell back to the container's /proc */
 	struct violation_monitor vm; /* denied syscalls (security/notify.c) */
 	struct pty_relay pty; /* the program's terminal (runtime/pty.c) */
 	struct out_relay out; /* the caller's regular-file stdout/stderr (runtime/relay.c) */
@@ -132,6 +133,8 @@ static void read_messages(struct sup *s)
 	while ((n = read(s->msg_fd, &m, sizeof(m))) == (ssize_t)sizeof(m)) {
 		if (m.err < 0 && s->failure.stage < 0)
 			s->failure = m;
+		if (m.err == 0 && m.stage == STAGE_PROC_CONTAINER)
+			s->proc_container = true;
 		if (m.err == 0 && s->tr->on)
 			trace_step(s->tr, m.t_ns, sandbox_stage_name(m.stage));
 	}
@@ -346,6 +349,16 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 		return error_set(err, e, "open_files = %llu is too low: the sandbox's set-up has no descriptor left to %s "
 				 "(the program's fds 0-2 and mlrun's own need more); raise open_files",
 				 (unsigned long long)s->p->open_files, sandbox_stage_name(m->stage));
+	/* [sandbox] proc = fresh where the container's /proc has masked files (mount_too_revealing). */
+	if (m->stage == STAGE_ASSEMBLE_ROOT && e == EPERM && s->p->proc == PROC_FRESH &&
+	    (size_t)m->index < s->sb->plan.n && s->sb->plan.ops[m->index].kind == ROOTFS_PROC)
+		return error_set(err, 0, "cannot mount a fresh /proc: the kernel refuses one while the container's /proc "
+				 "has masked files (mount_too_revealing) and [sandbox] proc = %s requires it; set proc = "
+				 "container (MLRUN_PROC=container) to use the container's /proc read-only (the program "
+				 "then sees its processes), or give the container an unmasked /proc (podman/Docker: "
+				 "--security-opt systempaths=unconfined; Kubernetes: procMount: Unmasked); see "
+				 "docs/containers.md",
+				 policy_proc_name(s->p->proc));
 	if (m->stage == STAGE_CLONE_SOURCES || m->stage == STAGE_ASSEMBLE_ROOT) {
 		char what[1024];
 		rootfs_describe_op(&s->sb->plan, (size_t)m->index, what, sizeof(what));
@@ -486,6 +499,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 	if (s.msg_fd >= 0)
 		read_messages(&s); /* the rest: every writer is gone with the pid namespace */
 	read_status(&s);
+	res->proc_container = s.proc_container;
 	if (s.failure.stage >= 0 && !s.timed_out) {
 		r = setup_failure(&s, res, err);
 		goto out;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <json.h>
+#include <linux/capability.h>
 #include <linux/landlock.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "../cgroup/cgroup.h"
 #include "../lib/cleanup.h"
+#include "../policy/policy.h"
 #include "features.h"
 
 static long read_long(const char *path, long dflt)
@@ -52,6 +54,18 @@ void features_probe(struct features *ft)
 	ft->seccomp = seccomp_available();
 	ft->landlock_abi = landlock_abi();
 	cgroup_probe(&ft->cg);
+	ns_probe(&ft->ns, true);
+	ns_probe_denied(&ft->ns, ft->container_denied, sizeof(ft->container_denied));
+	if (!ft->ns.filtered)
+		ft->container_denied[0] = '\0';
+	struct policy dflt; /* the built-in [sandbox] uid and gid */
+	policy_init(&dflt);
+	bool root_mode = ns_can_map_ids(dflt.uid, dflt.gid);
+	policy_free(&dflt);
+	ft->root = geteuid() != 0	     ? ROOT_NOT
+		   : root_mode		     ? ROOT_MODE
+		   : ns_have_cap(CAP_SETFCAP) ? ROOT_OWN_UID
+					     : ROOT_IMPOSSIBLE;
 	if (ft->max_user_namespaces == 0)
 		snprintf(ft->userns_fix, sizeof(ft->userns_fix), "sysctl -w user.max_user_namespaces=15000");
 	else if (geteuid() != 0 && ft->unprivileged_userns_clone == 0)
@@ -63,6 +77,44 @@ void features_probe(struct features *ft)
 }
 
 static const char *yes_no(bool b) { return b ? "yes" : "no"; }
+
+#define ROOT_FIX                                                                                   \
+	"fix: give the container Docker's default capabilities (CAP_SETUID and CAP_SETGID, or at least " \
+	"CAP_SETFCAP), or run it as a non-root user (USER 1000)"
+
+static const char *root_text(enum features_root r)
+{
+	switch (r) {
+	case ROOT_MODE:
+		return "root: the sandbox runs as [sandbox] uid/gid (60000)";
+	case ROOT_OWN_UID:
+		return "root that cannot map uid 60000 (no CAP_SETUID/CAP_SETGID, or not mapped here): the sandbox runs "
+		       "as uid 0 mapped to itself, as rootless";
+	case ROOT_IMPOSSIBLE:
+		return "root without CAP_SETUID/CAP_SETGID/CAP_SETFCAP: no user namespace can be mapped; " ROOT_FIX;
+	default:
+		return "not root: the sandbox runs as your own uid (rootless)";
+	}
+}
+
+/* "yes", or why not and what to do; NULL when it could not be asked (no namespaces). */
+static const char *fresh_proc_text(const struct features *ft)
+{
+	if (ft->ns.proc_err < 0)
+		return NULL;
+	if (ft->ns.proc_err == 0)
+		return "yes";
+	if (ft->ns.proc_err == EPERM)
+		return "no - the kernel refuses one while this container's /proc has masked files "
+		       "(mount_too_revealing): [sandbox] proc = fresh (strict) cannot run here, proc = container "
+		       "uses the container's /proc read-only; " NS_FIX_UNMASK_PROC;
+	return "no - the seccomp filter denies the new mount API; " NS_FIX_CONTAINER;
+}
+
+static bool can_run(const struct features *ft)
+{
+	return ft->userns && !ft->container_denied[0] && ft->root != ROOT_IMPOSSIBLE;
+}
 
 static void print_text(const struct features *ft)
 {
@@ -78,8 +130,17 @@ static void print_text(const struct features *ft)
 	printf("cgroup.kill         %s\n", yes_no(cg->cgroup_kill));
 	printf("seccomp             %s\n", yes_no(ft->seccomp));
 	printf("landlock            %s (ABI %d)\n", yes_no(ft->landlock_abi > 0), ft->landlock_abi);
+	if (ft->container_denied[0])
+		printf("container           no sandbox possible - its seccomp filter denies %s; %s\n", ft->container_denied,
+		       NS_FIX_CONTAINER);
+	else
+		printf("container           %s\n", ft->ns.filtered ? "a seccomp filter that allows what mlrun needs"
+								: "no outer seccomp filter");
+	const char *fp = fresh_proc_text(ft);
+	printf("fresh /proc         %s\n", fp ? fp : "unknown (no namespaces)");
+	printf("identity            %s\n", root_text(ft->root));
 	printf("\nmlrun would enforce here:\n");
-	printf("  namespaces        %s\n", ft->userns ? "user pid mount net ipc uts cgroup" : "NONE (cannot run)");
+	printf("  namespaces        %s\n", can_run(ft) ? "user pid mount net ipc uts cgroup" : "NONE (cannot run)");
 	printf("  memory limit      %s\n", leaves && cg->memory ? "cgroup memory.max" : "rlimit fallback (RLIMIT_DATA per process)");
 	printf("  cpu limit         %s\n", leaves && cg->cpu ? "cgroup cpu.max" : "not enforced (no cpu controller)");
 	printf("  pids limit        %s\n", leaves && cg->pids ? "cgroup pids.max" : "rlimit fallback (RLIMIT_NPROC)");
@@ -97,6 +158,19 @@ static void print_json(const struct features *ft)
 	json_object_object_add(o, "user_namespaces_fix", ft->userns_fix[0] ? json_object_new_string(ft->userns_fix) : NULL);
 	json_object_object_add(o, "seccomp", json_object_new_boolean(ft->seccomp));
 	json_object_object_add(o, "landlock_abi", json_object_new_int(ft->landlock_abi));
+	static const char *const roots[] = { "not-root", "root", "own-uid", "impossible" };
+	const char *fp = fresh_proc_text(ft);
+	json_object *k = json_object_new_object();
+	json_object_object_add(k, "seccomp_filter", json_object_new_boolean(ft->ns.filtered));
+	json_object_object_add(k, "denied", ft->container_denied[0] ? json_object_new_string(ft->container_denied) : NULL);
+	json_object_object_add(k, "fresh_proc", fp ? json_object_new_boolean(ft->ns.proc_err == 0) : NULL);
+	json_object_object_add(k, "identity", json_object_new_string(roots[ft->root]));
+	json_object_object_add(k, "can_run", json_object_new_boolean(can_run(ft)));
+	json_object_object_add(k, "fix", ft->container_denied[0] ? json_object_new_string(NS_FIX_CONTAINER)
+				  : ft->root == ROOT_IMPOSSIBLE ? json_object_new_string(ROOT_FIX)
+				  : ft->ns.proc_err == EPERM ? json_object_new_string(NS_FIX_UNMASK_PROC)
+							     : NULL);
+	json_object_object_add(o, "container", k);
 	json_object_object_add(c, "unified", json_object_new_boolean(cg->unified));
 	json_object_object_add(c, "hybrid", json_object_new_boolean(cg->hybrid));
 	json_object_object_add(c, "parent", leaves ? json_object_new_string(cg->parent_path) : NULL);

@@ -4,6 +4,10 @@
 #include <stdbool.h>
 
 #include "../cgroup/cgroup.h"
+#include "../ns/ns.h"
+
+/* As root: which identity a run takes (ns_can_map_ids, runtime/prepare.c). */
+enum features_root { ROOT_NOT, ROOT_MODE, ROOT_OWN_UID, ROOT_IMPOSSIBLE };
 
 struct features {
 	char kernel[128];
@@ -13,6 +17,9 @@ struct features {
 	bool seccomp;
 	int landlock_abi;
 	struct cgroup_host cg;
+	struct ns_probe ns;	    /* what the container we run in allows (ns/probe.c) */
+	char container_denied[128]; /* calls its seccomp filter denies, "" if none */
+	enum features_root root;
 };
 
 void features_probe(struct features *ft);

@@ -41,7 +41,8 @@ static void test_defaults(void)
 	policy_init(&p);
 	tap(strcmp(p.name, "builtin") == 0 && p.path == NULL, p.name, "defaults: name builtin, no path");
 	tap(strcmp(p.hostname, "mlrun") == 0 && strcmp(p.interpreter_py, "/usr/bin/python3") == 0 &&
-		    strcmp(p.interpreter_js, "/usr/bin/node") == 0 && p.uid == 60000 && p.gid == 60000,
+		    strcmp(p.interpreter_js, "/usr/bin/node") == 0 && p.uid == 60000 && p.gid == 60000 &&
+		    p.proc == PROC_CONTAINER,
 	    p.hostname, "defaults: [sandbox]");
 	tap(p.memory_bytes == GiB && p.swap_bytes == 0 && p.cpus == 1.0 && p.pids == 256 &&
 		    p.timeout_ms == 60000 && p.cpu_time_ms == 60000 && p.tmp_bytes == 256 * MiB &&
@@ -111,6 +112,12 @@ static void test_set_each_key(void)
 	tap(set(&p, "filesystem", "workdir", "rw") == 0 && p.workdir == WORKDIR_RW &&
 		    set(&p, "filesystem", "workdir", "none") == 0 && p.workdir == WORKDIR_NONE,
 	    NULL, "set [filesystem] workdir");
+	tap(set(&p, "sandbox", "proc", "fresh") == 0 && p.proc == PROC_FRESH &&
+		    set(&p, "sandbox", "proc", "none") == 0 && p.proc == PROC_NONE &&
+		    set(&p, "sandbox", "proc", "container") == 0 && p.proc == PROC_CONTAINER &&
+		    strcmp(policy_proc_name(PROC_FRESH), "fresh") == 0 &&
+		    strcmp(policy_proc_name((enum proc_mode)42), "?") == 0,
+	    NULL, "set [sandbox] proc");
 	tap(set(&p, "network", "net", "loopback") == 0 && p.net == NET_LOOPBACK, NULL,
 	    "set [network] net");
 	tap(set(&p, "network", "allow_host", "yes") == 0 && p.allow_host, NULL,
@@ -211,6 +218,7 @@ static const struct {
 	{ "limits", "io_read_bps", "fast", "bad size 'fast' for [limits] io_read_bps" },
 	{ "limits", "io_write_bps", "-1", "bad size '-1' for [limits] io_write_bps" },
 	{ "filesystem", "workdir", "rwx", "bad value 'rwx' for [filesystem] workdir (expected none, ro or rw)" },
+	{ "sandbox", "proc", "host", "bad value 'host' for [sandbox] proc (expected fresh, container or none)" },
 	{ "filesystem", "bind", "/a:b", "bad bind '/a:b' for [filesystem] bind (DST must be an absolute" },
 	{ "filesystem", "bind", "/a:/x/../etc", "(DST must not contain '..')" },
 	{ "filesystem", "bind", ":/x", "bad bind ':/x' for [filesystem] bind (SRC is empty" },

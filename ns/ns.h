@@ -15,6 +15,12 @@
 #define NS_FIX_UNMASK_PROC                                                                            \
 	"fix: give the container an unmasked /proc (podman/Docker: --security-opt systempaths=unconfined; " \
 	"Kubernetes: securityContext.procMount: Unmasked), see docs/containers.md"
+/* podman's default profile (containers-common) denies only sethostname (and setdomainname, which
+ * mlrun never calls) of what a sandbox needs: the run goes on keeping the container's hostname. */
+#define NS_SECCOMP_UNCONFINED                                                                           \
+	"run the container with --security-opt seccomp=unconfined (podman/Docker) or "                     \
+	"securityContext.seccompProfile.type: Unconfined (Kubernetes), or use mlrun-oci as its runtime"
+#define NS_FIX_HOSTNAME "fix: " NS_SECCOMP_UNCONFINED "; see docs/containers.md"
 #define NS_FIX_CONTAINER                                                                                 \
 	"fix: run the container with --security-opt seccomp=unconfined --security-opt systempaths=unconfined " \
 	"(podman/Docker), or with securityContext.seccompProfile.type: Unconfined and procMount: Unmasked "    \
@@ -80,5 +86,9 @@ void ns_probe(struct ns_probe *pr, bool with_proc);
 /* The calls an outer filter denies, as words ("unshare, mount and sethostname") in buf; returns
  * how many (0 without a filter: then a refusal has another cause, reported where it happens). */
 size_t ns_probe_denied(const struct ns_probe *pr, char *buf, size_t len);
-/* 0, or the one error naming what the filter denies and the fixes (NS_FIX_CONTAINER). */
+/* Whether sethostname is the only call the filter denies (podman's default profile): a sandbox can
+ * be built, in a UTS namespace of its own that keeps the container's hostname. */
+bool ns_probe_hostname_only(const struct ns_probe *pr);
+/* 0 (also when ns_probe_hostname_only: the caller decides), or the one error naming what the
+ * filter denies and the fixes (NS_FIX_CONTAINER). */
 int ns_check_container(const struct ns_probe *pr, struct error *err);

@@ -6,7 +6,9 @@
  * and mount(NULL, NULL, ...) never reach a permission check (the kernel answers 0 and EFAULT),
  * and sethostname in a user namespace of our own holds CAP_SYS_ADMIN there. A fresh proc is
  * tried in a child of its own (new user, pid and mount namespaces): the kernel refuses it
- * while the container's /proc has masked files (mount_too_revealing). */
+ * while the container's /proc has masked files (mount_too_revealing). A filter that denies only
+ * sethostname (podman's default profile) still lets a sandbox be built: the caller keeps the
+ * container's hostname ([sandbox] hostname_required decides, runtime/run.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -128,10 +130,16 @@ size_t ns_probe_denied(const struct ns_probe *pr, char *buf, size_t len)
 	return pr->filtered ? n : 0;
 }
 
+bool ns_probe_hostname_only(const struct ns_probe *pr)
+{
+	char denied[128];
+	return ns_probe_denied(pr, denied, sizeof(denied)) == 1 && pr->hostname_err > 0;
+}
+
 int ns_check_container(const struct ns_probe *pr, struct error *err)
 {
 	char denied[128];
-	if (ns_probe_denied(pr, denied, sizeof(denied)) == 0)
+	if (ns_probe_denied(pr, denied, sizeof(denied)) == 0 || ns_probe_hostname_only(pr))
 		return 0;
 	return error_set(err, 0, "no sandbox can be built in this container: its seccomp filter denies %s (Docker's "
 			 "and podman's default profiles do, to a process without CAP_SYS_ADMIN); " NS_FIX_CONTAINER,

@@ -64,6 +64,7 @@ static const struct {
 	{ "MLRUN_NET", "network", "net" },	  { "MLRUN_WORKDIR", "filesystem", "workdir" },
 	{ "MLRUN_SECCOMP", "security", "seccomp" }, { "MLRUN_HOSTNAME", "sandbox", "hostname" },
 	{ "MLRUN_QUIET", "sandbox", "quiet" },	  { "MLRUN_PROC", "sandbox", "proc" },
+	{ "MLRUN_HOSTNAME_REQUIRED", "sandbox", "hostname_required" },
 };
 
 __attribute__((format(printf, 4, 5))) static void problem(struct parse_state *st, int line,

@@ -90,6 +90,7 @@ static const struct {
 	{ "sandbox", "gid", "60000" },
 	{ "sandbox", "quiet", "false" },
 	{ "sandbox", "proc", "container" },
+	{ "sandbox", "hostname_required", "false" },
 	{ "limits", "memory", "1G" },
 	{ "limits", "swap", "0" },
 	{ "limits", "cpus", "1" },
@@ -231,13 +232,17 @@ static int set_id(struct policy *p, const struct key_spec *k, const char *value,
 	return 0;
 }
 
+bool policy_hostname_valid(const char *value)
+{
+	size_t len = strlen(value);
+	return len > 0 && len <= HOSTNAME_MAX && value[0] != '-' && value[0] != '.' &&
+	       strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == len;
+}
+
 static int set_hostname(struct policy *p, const struct key_spec *k, const char *value,
 			struct error *err)
 {
-	size_t len = strlen(value);
-
-	if (len == 0 || len > HOSTNAME_MAX || value[0] == '-' || value[0] == '.' ||
-	    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != len)
+	if (!policy_hostname_valid(value))
 		return bad(err, k, "hostname", value, -EINVAL,
 			   "expected up to 64 letters, digits, '-' and '.'");
 	return replace_str(AT(p, k, char *), value, err);
@@ -461,6 +466,7 @@ static const struct key_spec keys[] = {
 	{ "sandbox", "gid", set_id, FIELD(gid), 0, 0, NULL },
 	{ "sandbox", "quiet", set_bool, FIELD(quiet), 0, 0, NULL },
 	{ "sandbox", "proc", set_enum, FIELD(proc), 0, 0, proc_names },
+	{ "sandbox", "hostname_required", set_bool, FIELD(hostname_required), 0, 0, NULL },
 	{ "limits", "memory", set_size, FIELD(memory_bytes), 0, KF_NONZERO | KF_MIN_MEMORY, NULL },
 	{ "limits", "swap", set_size, FIELD(swap_bytes), 0, 0, NULL },
 	{ "limits", "cpus", set_cpus, FIELD(cpus), 0, 0, NULL },

@@ -68,6 +68,7 @@ struct policy {
 	uint32_t gid;	     /* gid = 60000 */
 	bool quiet;	     /* quiet = false: true is -q (no warnings, no notes; errors only) */
 	enum proc_mode proc; /* proc = container: fresh|container|none (docs/containers.md) */
+	bool hostname_required; /* hostname_required = false: refuse where sethostname is denied */
 
 	/* [limits]; POLICY_UNLIMITED (or 0.0 for cpus) means "no limit", written "unlimited" or
 	 * "max". 0 is never "no limit": a real zero for swap and file_size, refused elsewhere. */
@@ -178,6 +179,9 @@ int policy_check_file(const char *path, FILE *out);
 const char *policy_net_name(enum net_mode net);
 const char *policy_workdir_name(enum workdir_mode workdir);
 const char *policy_proc_name(enum proc_mode proc);
+/* A [sandbox] hostname the policy accepts: up to 64 letters, digits, '-' and '.', not starting
+ * with '-' or '.'. */
+bool policy_hostname_valid(const char *value);
 const char *policy_on_violation_name(enum on_violation v);
 
 /* Pure parsers, unit-tested: sizes are bytes or K/M/G/T (powers of 1024; "64M", "64MB",

@@ -146,8 +146,12 @@ static int die_with_parent(const struct sandbox *sb)
 	return p.revents & (POLLHUP | POLLERR) ? -ECHILD : 0;
 }
 
+/* No hostname (sb->hostname NULL) where the container's seccomp filter denies sethostname and
+ * the policy allows keeping the container's: the UTS namespace is still the sandbox's own. */
 static int set_hostname(const struct sandbox *sb)
 {
+	if (!sb->hostname)
+		return 0;
 	return sethostname(sb->hostname, strlen(sb->hostname)) < 0 ? -errno : 0;
 }
 

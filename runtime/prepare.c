@@ -236,7 +236,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	memset(sb, 0, sizeof(*sb));
 	sb->policy = p;
 	sb->id = id;
-	sb->hostname = p->hostname;
+	sb->hostname = fb->kept_hostname ? NULL : p->hostname; /* NULL: the child leaves it */
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
 	sb->as_root = geteuid() == 0 && ns_can_map_ids(p->uid, p->gid);
@@ -263,7 +263,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->unshare_cgroupns = true;
 
 	char state[PATH_MAX];
-	struct rootfs_identity ident = { uid, gid, p->hostname, isatty(0) || isatty(1) || isatty(2),
+	struct rootfs_identity ident = { uid, gid, fb->kept_hostname ? fb->kept_hostname : p->hostname, isatty(0) || isatty(1) || isatty(2),
 					 hidden_state_dir(state, sizeof(state)) };
 	if ((r = rootfs_plan_build(&sb->plan, p, &ident, err)) < 0)
 		return r;

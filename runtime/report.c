@@ -57,16 +57,20 @@ static json_object *enforced_obj(const struct run_enforced *e)
 	json_object_object_add(o, "landlock", json_object_new_boolean(e->landlock));
 	json_object_object_add(o, "network", json_object_new_boolean(e->network));
 	json_object_object_add(o, "proc", json_object_new_boolean(e->proc));
+	json_object_object_add(o, "hostname", json_object_new_boolean(e->hostname));
 	return o;
 }
 
-/* The cgroup's reason, the seccomp and the proc ones, whichever apply; null when everything holds. */
+/* The cgroup's reason, the seccomp, proc and hostname ones, whichever apply; null when everything holds. */
 static json_object *not_enforced_reason(const struct run_enforced *e)
 {
-	char buf[sizeof(e->why) + 512];
-	snprintf(buf, sizeof(buf), "%s%s%s%s%s", e->why, e->why[0] && e->seccomp_why ? "; " : "",
-		 e->seccomp_why ? e->seccomp_why : "", (e->why[0] || e->seccomp_why) && e->proc_why ? "; " : "",
-		 e->proc_why ? e->proc_why : "");
+	const char *parts[] = { e->why, e->seccomp_why, e->proc_why, e->hostname_why };
+	char buf[sizeof(e->why) + sizeof(e->hostname_why) + 1024];
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(parts) && used < sizeof(buf); i++)
+		if (parts[i] && parts[i][0])
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", used ? "; " : "", parts[i]);
 	return buf[0] ? json_object_new_string(buf) : NULL;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "analysis.h"
@@ -90,6 +91,7 @@ static void compute_enforced(const struct cgroup_leaf *leaf, const struct policy
 	e->landlock = security_landlock_enforced(p);
 	e->network = p->net != NET_HOST;
 	e->proc = true; /* until the child says it fell back to the container's (note_proc_fallback) */
+	e->hostname = true; /* unless the container's filter denies sethostname (note_hostname_kept) */
 	snprintf(e->why, sizeof(e->why), "%s", leaf->reason);
 }
 
@@ -143,14 +145,50 @@ static void hint_memory_fallback(const struct run_options *o, const struct polic
 /* Inside a container whose seccomp profile denies what every sandbox needs (Docker's default
  * denies unshare, mount and sethostname without CAP_SYS_ADMIN), fail before anything is created
  * with the cause and the fixes, rather than at the first step that hits the filter. Asked only
- * under a filter: nothing else refuses these calls (ns/probe.c). */
-static int check_container(struct error *err)
+ * under a filter: nothing else refuses these calls (ns/probe.c). Where it denies only
+ * sethostname (podman's default profile), the sandbox can be built in a UTS namespace of its own
+ * that keeps the container's hostname: *keep_hostname, unless [sandbox] hostname_required
+ * refuses that (strict, as bubblewrap's --hostname fails hard where sethostname fails). */
+static int check_container(const struct policy *p, bool *keep_hostname, struct error *err)
 {
 	struct ns_probe pr;
+	*keep_hostname = false;
 	if (!ns_seccomp_filtered())
 		return 0;
 	ns_probe(&pr, false);
-	return ns_check_container(&pr, err);
+	if (!ns_probe_hostname_only(&pr))
+		return ns_check_container(&pr, err);
+	if (p->hostname_required)
+		return error_set(err, 0, "cannot set the hostname '%s' ([sandbox] hostname, --hostname): the container's "
+				 "seccomp filter denies sethostname (podman's default profile does) and [sandbox] "
+				 "hostname_required = true requires it; set hostname_required = false "
+				 "(MLRUN_HOSTNAME_REQUIRED=false) to keep the container's hostname, or " NS_SECCOMP_UNCONFINED
+				 "; see docs/containers.md",
+				 p->hostname);
+	*keep_hostname = true;
+	return 0;
+}
+
+/* The container's hostname, which a sandbox that cannot set its own keeps: in /etc/hostname,
+ * /etc/hosts and messages only when the policy would accept it as a hostname (nothing odd
+ * reaches a file or a terminal); else NULL. */
+static const char *container_hostname(struct utsname *u)
+{
+	return uname(u) == 0 && policy_hostname_valid(u->nodename) ? u->nodename : NULL;
+}
+
+/* The hostname was not set (check_container): the report and stderr say so, naming the key. */
+static void note_hostname_kept(const struct run_options *o, const struct policy *p, const char *kept,
+			       struct run_enforced *e)
+{
+	e->hostname = false;
+	snprintf(e->hostname_why, sizeof(e->hostname_why),
+		 "hostname: the container's seccomp filter denies sethostname (podman's default profile does), so the "
+		 "sandbox keeps the container's hostname%s%s%s, not [sandbox] hostname = %s (hostname_required = false "
+		 "allows it); " NS_FIX_HOSTNAME,
+		 kept ? " '" : "", kept ? kept : "", kept ? "'" : "", p->hostname);
+	if (!o->quiet)
+		fprintf(stderr, "mlrun: warning: not enforced here: %s\n", e->hostname_why);
 }
 
 /* A state directory another user made (or opened up) refuses the run: its files would be
@@ -197,7 +235,8 @@ int run_main(const struct run_options *o)
 	struct report_dest out;
 	char id[64];
 	int r;
-	bool prepared = false;
+	bool prepared = false, keep_hostname = false;
+	struct utsname uts;
 
 	memset(&sb, 0, sizeof(sb));
 	/* The report's destination first: one that cannot be written stops the run before the
@@ -212,7 +251,7 @@ int run_main(const struct run_options *o)
 	if (!o->name)
 		run_make_id(id, sizeof(id));
 
-	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_container(&err)) < 0 || (r = check_state_dir(&err)) < 0)
+	if ((r = merge_policy(&p, o, &err)) < 0 || (r = check_container(&p, &keep_hostname, &err)) < 0 || (r = check_state_dir(&err)) < 0)
 		goto fail;
 	struct run_options quiet_o; /* [sandbox] quiet (or MLRUN_QUIET) is -q */
 	if (p.quiet && !o->quiet) {
@@ -234,7 +273,9 @@ int run_main(const struct run_options *o)
 	trace_step(&tr, 0, leaf.dirfd >= 0 ? "create cgroup leaf" : "probe cgroups (none usable)");
 	compute_enforced(&leaf, &p, &enf);
 
-	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0 };
+	const char *kept = keep_hostname ? container_hostname(&uts) : NULL;
+	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0,
+					keep_hostname ? (kept ? kept : p.hostname) : NULL };
 	prepared = true;
 	if ((r = sandbox_prepare(&sb, &p, o, id, &fb, &err)) < 0) {
 		if (sb.program_missing)
@@ -248,6 +289,8 @@ int run_main(const struct run_options *o)
 			   : sb.sec.prog_builtin ? "prepare sandbox (seccomp filter: built in at build time)"
 						 : "prepare sandbox (seccomp filter: compiled now)");
 	warn_degraded(o, &enf);
+	if (keep_hostname)
+		note_hostname_kept(o, &p, kept, &enf);
 	if (!o->quiet && p.landlock && !enf.landlock)
 		fprintf(stderr, "mlrun: warning: not enforced here: landlock (the kernel has no Landlock ABI)\n");
 

@@ -76,7 +76,7 @@ struct sandbox {
 	bool loopback;
 	struct ns_lo_request lo;
 	bool unshare_cgroupns;
-	const char *hostname;
+	const char *hostname; /* sethostname in the child; NULL keeps the container's (prepare.h) */
 
 	/* exec: candidate paths tried in order (PATH search done by the parent), argv, envp */
 	char *exec_paths[SANDBOX_MAX_EXEC_PATHS];

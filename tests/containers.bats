@@ -129,6 +129,8 @@ import os; print("entries", len(os.listdir("/proc")))'
 	MLRUN_PROC=container run sb -p "$REPO/policies/strict.ini" --report "$BATS_TEST_TMPDIR/r.json" -- /probe ls /proc/1
 	assert_success
 	assert_equal "$(jfield "$BATS_TEST_TMPDIR/r.json" 'r["enforced"]["proc"], r["not_enforced_reason"] is None or "proc" not in r["not_enforced_reason"]')" "(True, True)"
+	# and the hostname is the policy's (no outer filter here)
+	assert_equal "$(jfield "$BATS_TEST_TMPDIR/r.json" 'r["enforced"]["hostname"], r["not_enforced_reason"] is None or "hostname" not in r["not_enforced_reason"]')" "(True, True)"
 }
 
 # The one message a container whose seccomp profile denies DENIED gets, with every fix.
@@ -139,12 +141,16 @@ assert_no_sandbox_message() {
 	assert_output --partial "mlrun-oci, the OCI runtime mode"
 }
 
-@test "containers: Docker/podman default (containers-common seccomp profile): one message with the cause and the fixes, before anything" {
-	need_crun
+need_profile() {
 	[ -r /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (apt-get install golang-github-containers-common)"
-	run in_container docker -- sh -c "'$USER_MLRUN' -p '$USER_POLICIES/strict.ini' /usr/bin/python3 -c 'print(1)'; echo \"exit \$?\"; ls -A /run"
+}
+
+@test "containers: a profile that denies mount (Docker's, to a process without CAP_SYS_ADMIN): one message with the cause and the fixes, before anything" {
+	need_crun
+	need_profile
+	run in_container docker --deny mount -- sh -c "'$USER_MLRUN' -p '$USER_POLICIES/default.ini' /usr/bin/python3 -c 'print(1)'; echo \"exit \$?\"; ls -A /run"
 	assert_success
-	assert_no_sandbox_message sethostname
+	assert_no_sandbox_message "mount and sethostname"
 	assert_line "exit 125"
 	# before anything: only the message (no warning about limits first), no state directory
 	assert_regex "${lines[0]}" "^mlrun: no sandbox can be built in this container: "
@@ -152,9 +158,47 @@ assert_no_sandbox_message() {
 	refute_line "mlrun"
 }
 
+# podman's default profile (containers-common) denies sethostname and setdomainname to a process
+# without CAP_SYS_ADMIN, and nothing else a sandbox needs: mount, unshare and clone are allowed.
+@test "containers: podman's default profile (denies only sethostname): Python runs under default keeping the container's hostname, and the report and stderr say so" {
+	need_crun
+	need_profile
+	run in_container docker -- sh -c "'$USER_MLRUN' -p '$USER_POLICIES/default.ini' --report /tmp/r.json /usr/bin/python3 -c '
+import socket
+print(\"host\", socket.gethostname(), open(\"/etc/hostname\").read().strip(), \"ci-job\" in open(\"/etc/hosts\").read().split())' \
+		2>/tmp/err; echo \"exit \$?\"; cat /tmp/err /tmp/r.json"
+	assert_success
+	assert_line "host ci-job ci-job True"
+	assert_line "exit 0"
+	assert_line "mlrun: warning: not enforced here: hostname: the container's seccomp filter denies sethostname (podman's default profile does), so the sandbox keeps the container's hostname 'ci-job', not [sandbox] hostname = mlrun (hostname_required = false allows it); fix: run the container with --security-opt seccomp=unconfined (podman/Docker) or securityContext.seccompProfile.type: Unconfined (Kubernetes), or use mlrun-oci as its runtime; see docs/containers.md"
+	local r; r=$(report_tail)
+	assert_equal "$(jfield "$r" 'r["status"], r["exit_code"], r["enforced"]["hostname"], r["enforced"]["seccomp"], r["enforced"]["network"]')" \
+		"('exited', 0, False, True, True)"
+	assert_equal "$(jfield "$r" '"keeps the container\x27s hostname \x27ci-job\x27" in r["not_enforced_reason"] and "hostname_required" in r["not_enforced_reason"]')" True
+}
+
+@test "containers: podman's default profile under strict (hostname_required = true): refused before anything, naming the key; false runs" {
+	need_crun
+	need_profile
+	run in_container docker --unmasked -- sh -c "'$USER_MLRUN' -p '$USER_POLICIES/strict.ini' /usr/bin/python3 -c 'print(1)'; echo \"exit \$?\"; ls -A /run"
+	assert_success
+	assert_line "exit 125"
+	assert_equal "${lines[0]}" "mlrun: cannot set the hostname 'mlrun' ([sandbox] hostname, --hostname): the container's seccomp filter denies sethostname (podman's default profile does) and [sandbox] hostname_required = true requires it; set hostname_required = false (MLRUN_HOSTNAME_REQUIRED=false) to keep the container's hostname, or run the container with --security-opt seccomp=unconfined (podman/Docker) or securityContext.seccompProfile.type: Unconfined (Kubernetes), or use mlrun-oci as its runtime; see docs/containers.md"
+	refute_output --partial "mlrun: warning"
+	refute_line "mlrun" # no state directory: nothing was created
+
+	run in_container docker --unmasked -- sh -c "MLRUN_HOSTNAME_REQUIRED=false '$USER_MLRUN' -q -p '$USER_POLICIES/strict.ini' --report /tmp/r.json \
+		/usr/bin/python3 -c 'import socket; print(\"host\", socket.gethostname())'; echo \"exit \$?\"; cat /tmp/r.json"
+	assert_success
+	assert_line "host ci-job"
+	assert_line "exit 0"
+	local r; r=$(report_tail)
+	assert_equal "$(jfield "$r" 'r["enforced"]["hostname"], r["enforced"]["proc"], r["enforced"]["seccomp"]')" "(False, True, True)"
+}
+
 @test "containers: a Docker-like profile that also denies mount and unshare is named as such" {
 	need_crun
-	[ -r /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (apt-get install golang-github-containers-common)"
+	need_profile
 	run in_container docker --deny mount --deny unshare -- "$USER_MLRUN" -q -p "$USER_POLICIES/default.ini" /usr/bin/python3 -c 'print(1)'
 	assert_equal "$status" 125
 	assert_no_sandbox_message "unshare, mount and sethostname"
@@ -162,11 +206,25 @@ assert_no_sandbox_message() {
 
 @test "containers: mlrun features names each case and prints the same fixes" {
 	need_crun
-	[ -r /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (apt-get install golang-github-containers-common)"
+	need_profile
+	run in_container docker --deny mount -- "$USER_MLRUN" features
+	assert_success
+	assert_line --partial "container           no sandbox possible - its seccomp filter denies mount and sethostname; fix: run the container with --security-opt seccomp=unconfined --security-opt systempaths=unconfined (podman/Docker), or with securityContext.seccompProfile.type: Unconfined and procMount: Unmasked (Kubernetes), or make mlrun the container's runtime (mlrun-oci, the OCI runtime mode)"
+	assert_line "  namespaces        NONE (cannot run)"
+
+	# podman's default profile denies only sethostname: a sandbox runs, keeping the container's hostname
 	run in_container docker -- "$USER_MLRUN" features
 	assert_success
-	assert_line --partial "container           no sandbox possible - its seccomp filter denies sethostname; fix: run the container with --security-opt seccomp=unconfined --security-opt systempaths=unconfined (podman/Docker), or with securityContext.seccompProfile.type: Unconfined and procMount: Unmasked (Kubernetes), or make mlrun the container's runtime (mlrun-oci, the OCI runtime mode)"
-	assert_line "  namespaces        NONE (cannot run)"
+	assert_line "container           runs, but cannot set the hostname - its seccomp filter denies sethostname (podman's default profile does): the sandbox keeps the container's hostname and the report says enforced.hostname false; [sandbox] hostname_required = true (strict) refuses to run here; fix: run the container with --security-opt seccomp=unconfined (podman/Docker) or securityContext.seccompProfile.type: Unconfined (Kubernetes), or use mlrun-oci as its runtime; see docs/containers.md"
+	assert_line "  namespaces        user pid mount net ipc uts (the container's hostname) cgroup"
+	run in_container docker -- "$USER_MLRUN" features --json
+	assert_success
+	assert_equal "$(jfield /dev/stdin 'r["container"]["can_run"], r["container"]["hostname"], r["container"]["denied"], "systempaths=unconfined" in r["container"]["fix"]' <<<"$output")" \
+		"(True, False, 'sethostname', True)"
+	run in_container docker --unmasked -- "$USER_MLRUN" features --json
+	assert_success
+	assert_equal "$(jfield /dev/stdin 'r["container"]["can_run"], r["container"]["fresh_proc"], "seccomp=unconfined" in r["container"]["fix"], "systempaths" in r["container"]["fix"]' <<<"$output")" \
+		"(True, True, True, False)"
 
 	run in_container k8s -- "$USER_MLRUN" features --json
 	assert_success

@@ -58,6 +58,7 @@ void features_probe(struct features *ft)
 	ns_probe_denied(&ft->ns, ft->container_denied, sizeof(ft->container_denied));
 	if (!ft->ns.filtered)
 		ft->container_denied[0] = '\0';
+	ft->hostname_only = ft->container_denied[0] && ns_probe_hostname_only(&ft->ns);
 	struct policy dflt; /* the built-in [sandbox] uid and gid */
 	policy_init(&dflt);
 	bool root_mode = ns_can_map_ids(dflt.uid, dflt.gid);
@@ -113,7 +114,24 @@ static const char *fresh_proc_text(const struct features *ft)
 
 static bool can_run(const struct features *ft)
 {
-	return ft->userns && !ft->container_denied[0] && ft->root != ROOT_IMPOSSIBLE;
+	return ft->userns && (!ft->container_denied[0] || ft->hostname_only) && ft->root != ROOT_IMPOSSIBLE;
+}
+
+#define HOSTNAME_ONLY_TEXT                                                                              \
+	"runs, but cannot set the hostname - its seccomp filter denies sethostname (podman's default "  \
+	"profile does): the sandbox keeps the container's hostname and the report says enforced.hostname " \
+	"false; [sandbox] hostname_required = true (strict) refuses to run here"
+
+/* The one fix for everything this container keeps from a sandbox, or NULL. */
+static const char *container_fix(const struct features *ft)
+{
+	if (ft->container_denied[0] && !(ft->hostname_only && ft->ns.proc_err != EPERM))
+		return NS_FIX_CONTAINER; /* with a masked /proc too: seccomp and systempaths */
+	if (ft->root == ROOT_IMPOSSIBLE)
+		return ROOT_FIX;
+	if (ft->hostname_only)
+		return NS_FIX_HOSTNAME;
+	return ft->ns.proc_err == EPERM ? NS_FIX_UNMASK_PROC : NULL;
 }
 
 static void print_text(const struct features *ft)
@@ -130,7 +148,9 @@ static void print_text(const struct features *ft)
 	printf("cgroup.kill         %s\n", yes_no(cg->cgroup_kill));
 	printf("seccomp             %s\n", yes_no(ft->seccomp));
 	printf("landlock            %s (ABI %d)\n", yes_no(ft->landlock_abi > 0), ft->landlock_abi);
-	if (ft->container_denied[0])
+	if (ft->hostname_only)
+		printf("container           " HOSTNAME_ONLY_TEXT "; " NS_FIX_HOSTNAME "\n");
+	else if (ft->container_denied[0])
 		printf("container           no sandbox possible - its seccomp filter denies %s; %s\n", ft->container_denied,
 		       NS_FIX_CONTAINER);
 	else
@@ -140,7 +160,9 @@ static void print_text(const struct features *ft)
 	printf("fresh /proc         %s\n", fp ? fp : "unknown (no namespaces)");
 	printf("identity            %s\n", root_text(ft->root));
 	printf("\nmlrun would enforce here:\n");
-	printf("  namespaces        %s\n", can_run(ft) ? "user pid mount net ipc uts cgroup" : "NONE (cannot run)");
+	printf("  namespaces        %s\n", !can_run(ft)	    ? "NONE (cannot run)"
+					 : ft->hostname_only ? "user pid mount net ipc uts (the container's hostname) cgroup"
+							     : "user pid mount net ipc uts cgroup");
 	printf("  memory limit      %s\n", leaves && cg->memory ? "cgroup memory.max" : "rlimit fallback (RLIMIT_DATA per process)");
 	printf("  cpu limit         %s\n", leaves && cg->cpu ? "cgroup cpu.max" : "not enforced (no cpu controller)");
 	printf("  pids limit        %s\n", leaves && cg->pids ? "cgroup pids.max" : "rlimit fallback (RLIMIT_NPROC)");
@@ -166,10 +188,9 @@ static void print_json(const struct features *ft)
 	json_object_object_add(k, "fresh_proc", fp ? json_object_new_boolean(ft->ns.proc_err == 0) : NULL);
 	json_object_object_add(k, "identity", json_object_new_string(roots[ft->root]));
 	json_object_object_add(k, "can_run", json_object_new_boolean(can_run(ft)));
-	json_object_object_add(k, "fix", ft->container_denied[0] ? json_object_new_string(NS_FIX_CONTAINER)
-				  : ft->root == ROOT_IMPOSSIBLE ? json_object_new_string(ROOT_FIX)
-				  : ft->ns.proc_err == EPERM ? json_object_new_string(NS_FIX_UNMASK_PROC)
-							     : NULL);
+	json_object_object_add(k, "hostname", ft->ns.hostname_err < 0 ? NULL : json_object_new_boolean(ft->ns.hostname_err == 0));
+	const char *fix = container_fix(ft);
+	json_object_object_add(k, "fix", fix ? json_object_new_string(fix) : NULL);
 	json_object_object_add(o, "container", k);
 	json_object_object_add(c, "unified", json_object_new_boolean(cg->unified));
 	json_object_object_add(c, "hybrid", json_object_new_boolean(cg->hybrid));

@@ -19,6 +19,7 @@ struct features {
 	struct cgroup_host cg;
 	struct ns_probe ns;	    /* what the container we run in allows (ns/probe.c) */
 	char container_denied[128]; /* calls its seccomp filter denies, "" if none */
+	bool hostname_only;	    /* ...and that is only sethostname (podman's profile): runs, keeps the hostname */
 	enum features_root root;
 };
 

@@ -42,7 +42,7 @@ static void test_defaults(void)
 	tap(strcmp(p.name, "builtin") == 0 && p.path == NULL, p.name, "defaults: name builtin, no path");
 	tap(strcmp(p.hostname, "mlrun") == 0 && strcmp(p.interpreter_py, "/usr/bin/python3") == 0 &&
 		    strcmp(p.interpreter_js, "/usr/bin/node") == 0 && p.uid == 60000 && p.gid == 60000 &&
-		    p.proc == PROC_CONTAINER,
+		    p.proc == PROC_CONTAINER && !p.hostname_required,
 	    p.hostname, "defaults: [sandbox]");
 	tap(p.memory_bytes == GiB && p.swap_bytes == 0 && p.cpus == 1.0 && p.pids == 256 &&
 		    p.timeout_ms == 60000 && p.cpu_time_ms == 60000 && p.tmp_bytes == 256 * MiB &&
@@ -118,6 +118,11 @@ static void test_set_each_key(void)
 		    strcmp(policy_proc_name(PROC_FRESH), "fresh") == 0 &&
 		    strcmp(policy_proc_name((enum proc_mode)42), "?") == 0,
 	    NULL, "set [sandbox] proc");
+	tap(set(&p, "sandbox", "hostname_required", "true") == 0 && p.hostname_required &&
+		    set(&p, "sandbox", "hostname_required", "no") == 0 && !p.hostname_required &&
+		    policy_hostname_valid("ci-job.example") && !policy_hostname_valid("ci_job") &&
+		    !policy_hostname_valid("-x") && !policy_hostname_valid(""),
+	    NULL, "set [sandbox] hostname_required; policy_hostname_valid");
 	tap(set(&p, "network", "net", "loopback") == 0 && p.net == NET_LOOPBACK, NULL,
 	    "set [network] net");
 	tap(set(&p, "network", "allow_host", "yes") == 0 && p.allow_host, NULL,

@@ -231,7 +231,7 @@ static void test_check_file(void)
 /* Every key a shipped policy must spell out (the repeatable binds stay commented). */
 static const char *const all_keys[] = {
 	"sandbox.hostname",	  "sandbox.interpreter.py",  "sandbox.interpreter.js",
-	"sandbox.uid",		  "sandbox.gid",	     "sandbox.proc",	"limits.memory",
+	"sandbox.uid",		  "sandbox.gid",	     "sandbox.proc",	"sandbox.hostname_required", "limits.memory",
 	"limits.swap",		  "limits.cpus",	     "limits.pids",
 	"limits.timeout",	  "limits.cpu_time",	     "limits.tmp_size",
 	"limits.shm_size",	  "limits.file_size",	     "limits.open_files",
@@ -258,6 +258,7 @@ static bool same_policy(const struct policy *a, const struct policy *b)
 {
 	bool same = !strcmp(a->hostname, b->hostname) && !strcmp(a->interpreter_py, b->interpreter_py) &&
 		    !strcmp(a->interpreter_js, b->interpreter_js) && a->uid == b->uid && a->gid == b->gid && a->proc == b->proc &&
+		    a->hostname_required == b->hostname_required &&
 		    a->memory_bytes == b->memory_bytes && a->swap_bytes == b->swap_bytes &&
 		    a->cpus == b->cpus && a->pids == b->pids && a->timeout_ms == b->timeout_ms &&
 		    a->cpu_time_ms == b->cpu_time_ms && a->tmp_bytes == b->tmp_bytes &&

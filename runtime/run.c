@@ -159,11 +159,10 @@ static int check_container(const struct policy *p, bool *keep_hostname, struct e
 	if (!ns_probe_hostname_only(&pr))
 		return ns_check_container(&pr, err);
 	if (p->hostname_required)
-		return error_set(err, 0, "cannot set the hostname '%s' ([sandbox] hostname, --hostname): the container's "
-				 "seccomp filter denies sethostname (podman's default profile does) and [sandbox] "
-				 "hostname_required = true requires it; set hostname_required = false "
-				 "(MLRUN_HOSTNAME_REQUIRED=false) to keep the container's hostname, or " NS_SECCOMP_UNCONFINED
-				 "; see docs/containers.md",
+		return error_set(err, 0, "cannot set the hostname '%s': the container's seccomp filter "
+				 "denies sethostname (podman's default profile does) and [sandbox] hostname_required = "
+				 "true; set hostname_required = false (MLRUN_HOSTNAME_REQUIRED=false) to keep the "
+				 "container's hostname, or " NS_SECCOMP_UNCONFINED "; see docs/containers.md",
 				 p->hostname);
 	*keep_hostname = true;
 	return 0;

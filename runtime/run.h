@@ -66,7 +66,7 @@ struct run_enforced {
 	bool proc; /* /proc shows only the sandbox's own processes (or there is none) */
 	const char *proc_why; /* why not, or NULL */
 	bool hostname; /* the sandbox has [sandbox] hostname (not the container's, kept) */
-	char hostname_why[512]; /* why not, or "" */
+	char hostname_why[768]; /* why not, or "": room for two 64-byte names and the fix */
 	char why[CGROUP_REASON_MAX]; /* "cgroup v2 not available: ..." */
 	const char *seccomp_why;     /* why a loaded filter does not count as enforced, or NULL */
 };

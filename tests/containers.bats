@@ -183,9 +183,14 @@ print(\"host\", socket.gethostname(), open(\"/etc/hostname\").read().strip(), \"
 	run in_container docker --unmasked -- sh -c "'$USER_MLRUN' -p '$USER_POLICIES/strict.ini' /usr/bin/python3 -c 'print(1)'; echo \"exit \$?\"; ls -A /run"
 	assert_success
 	assert_line "exit 125"
-	assert_equal "${lines[0]}" "mlrun: cannot set the hostname 'mlrun' ([sandbox] hostname, --hostname): the container's seccomp filter denies sethostname (podman's default profile does) and [sandbox] hostname_required = true requires it; set hostname_required = false (MLRUN_HOSTNAME_REQUIRED=false) to keep the container's hostname, or run the container with --security-opt seccomp=unconfined (podman/Docker) or securityContext.seccompProfile.type: Unconfined (Kubernetes), or use mlrun-oci as its runtime; see docs/containers.md"
+	assert_equal "${lines[0]}" "mlrun: cannot set the hostname 'mlrun': the container's seccomp filter denies sethostname (podman's default profile does) and [sandbox] hostname_required = true; set hostname_required = false (MLRUN_HOSTNAME_REQUIRED=false) to keep the container's hostname, or run the container with --security-opt seccomp=unconfined (podman/Docker) or securityContext.seccompProfile.type: Unconfined (Kubernetes), or use mlrun-oci as its runtime; see docs/containers.md"
 	refute_output --partial "mlrun: warning"
 	refute_line "mlrun" # no state directory: nothing was created
+	# the longest hostname still leaves the whole message, fixes included
+	local long; long=$(printf 'h%.0s' {1..64})
+	run in_container docker --unmasked -- "$USER_MLRUN" -p "$USER_POLICIES/strict.ini" --hostname "$long" /usr/bin/python3 -c 'print(1)'
+	assert_equal "$status" 125
+	assert_output --regexp "^mlrun: cannot set the hostname '$long': .* use mlrun-oci as its runtime; see docs/containers.md\$"
 
 	run in_container docker --unmasked -- sh -c "MLRUN_HOSTNAME_REQUIRED=false '$USER_MLRUN' -q -p '$USER_POLICIES/strict.ini' --report /tmp/r.json \
 		/usr/bin/python3 -c 'import socket; print(\"host\", socket.gethostname())'; echo \"exit \$?\"; cat /tmp/r.json"

@@ -194,7 +194,7 @@ static const char *hidden_state_dir(char *buf, size_t len)
 /* As root the sandbox runs as the policy's uid/gid on the host. An id some account or group
  * holds would hand the program that account's files (gid 42 = shadow reads /etc/shadow through
  * a bind), or the caller's own: refuse it, naming the key. */
-static int check_sandbox_ids(const struct policy *p, struct error *err)
+int sandbox_check_ids(const struct policy *p, struct error *err)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -223,10 +223,11 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->hostname = p->hostname;
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
+	sb->ready_fd = sb->start_fd = sb->oci_stdio[0] = sb->oci_stdio[1] = sb->oci_stdio[2] = -1;
 	sb->as_root = geteuid() == 0;
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless, the caller's
 	 * own ids map to themselves. The inside ids equal the host ids either way. */
-	if (sb->as_root && (r = check_sandbox_ids(p, err)) < 0)
+	if (sb->as_root && (r = sandbox_check_ids(p, err)) < 0)
 		return r;
 	uid_t uid = sb->as_root ? p->uid : geteuid();
 	gid_t gid = sb->as_root ? p->gid : getegid();

@@ -141,8 +141,10 @@ static int open_mountpoint(int rootfd, const struct rootfs_op *op, bool is_dir)
 	if (!op->in_host && is_dir)
 		r = mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST ? -errno : 0;
 	if (!op->in_host && !is_dir) {
-		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-		r = fd < 0 ? -errno : close(fd);
+		/* O_EXCL: an existing mount point (one an OCI bundle's root already has, owned by an
+		 * id the sandbox does not map) is used as it is, never opened for writing. */
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		r = fd < 0 ? (errno == EEXIST ? 0 : -errno) : close(fd);
 	}
 	if (r == 0)
 		r = rootfs_openat2(dirfd, name, O_PATH | (is_dir ? O_DIRECTORY : 0), RESOLVE_STRICT);

@@ -117,8 +117,8 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 	const char *field = s->memory_limit && !e->memory ? "linux.resources.memory.limit"
 			    : s->pids_limit && !e->pids	  ? "linux.resources.pids.limit"
 			    : s->cpu_quota && !e->cpu	  ? "linux.resources.cpu.quota"
-			    : s->policy && !e->memory && p->memory_bytes != POLICY_UNLIMITED ? "annotations.run.mlrun.policy (memory)"
-											     : NULL;
+							  : NULL;
+	(void)p; /* the annotation's own limits degrade as in `mlrun run` (rlimits, enforced: false) */
 	if (field)
 		return error_set(err, EOPNOTSUPP, "%s: cannot be enforced on this host (%s); mlrun-oci has no fallback", field,
 				 e->why[0] ? e->why : "no cgroup v2 leaf");
@@ -274,8 +274,35 @@ static int build_exec(struct sandbox *sb, const struct oci_spec *s, struct error
 	return 0;
 }
 
+/* The config's rlimits; with the annotation, merged with the policy's (and its fallbacks for
+ * limits no cgroup enforces here, as `mlrun run` applies them): the lower of the two. */
+static int build_rlimits(struct sandbox *sb, const struct policy *p, const struct oci_spec *s,
+			 const struct sandbox_fallbacks *fb, struct error *err)
+{
+	if (s->policy)
+		sandbox_policy_rlimits(sb, p, fb);
+	for (size_t i = 0; i < s->n_rlimits; i++) {
+		const struct oci_rlimit *c = &s->rlimits[i];
+		size_t j = 0;
+		while (j < sb->n_rlimits && sb->rlimits[j].resource != c->resource)
+			j++;
+		if (j == sb->n_rlimits) {
+			if (j >= ARRAY_SIZE(sb->rlimits))
+				return error_set(err, E2BIG, "process.rlimits: too many with the policy's own");
+			sb->rlimits[sb->n_rlimits++] = (struct sandbox_rlimit){ c->resource, c->soft, c->hard };
+			continue;
+		}
+		struct sandbox_rlimit *m = &sb->rlimits[j];
+		m->soft = c->soft < m->soft ? c->soft : m->soft;
+		m->hard = c->hard < m->hard ? c->hard : m->hard;
+		if (m->soft > m->hard)
+			m->soft = m->hard;
+	}
+	return 0;
+}
+
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
-			struct error *err)
+			const struct sandbox_fallbacks *fb, struct error *err)
 {
 	const struct oci_spec *s = oci->spec;
 	int r;
@@ -308,9 +335,8 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	if (s->seccomp && (r = seccomp_compile_oci(s->seccomp, &sb->sec.oci_prog, err)) < 0)
 		return r;
-	for (size_t i = 0; i < s->n_rlimits && i < ARRAY_SIZE(sb->rlimits); i++)
-		sb->rlimits[sb->n_rlimits++] =
-			(struct sandbox_rlimit){ s->rlimits[i].resource, s->rlimits[i].soft, s->rlimits[i].hard };
+	if ((r = build_rlimits(sb, p, s, fb, err)) < 0)
+		return r;
 	sb->set_umask = s->has_umask;
 	sb->umask = (mode_t)s->umask;
 	return sandbox_find_cmdline(&sb->cmdline, err);

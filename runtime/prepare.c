@@ -159,7 +159,7 @@ static void add_rlimit(struct sandbox *sb, int resource, uint64_t value)
 /* rlimits always set, plus the fallbacks for limits no cgroup enforces. RLIMIT_AS is never
  * used: it breaks JITs and ML runtimes that reserve large ranges (nsjail#76); RLIMIT_DATA
  * counts only writable private memory, so PROT_NONE reservations are unaffected. */
-static void build_rlimits(struct sandbox *sb, const struct policy *p, const struct sandbox_fallbacks *fb)
+void sandbox_policy_rlimits(struct sandbox *sb, const struct policy *p, const struct sandbox_fallbacks *fb)
 {
 	add_rlimit(sb, RLIMIT_CORE, 0);
 	/* A caller allowed real-time priority (RLIMIT_RTPRIO, often granted to desktop users)
@@ -252,7 +252,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
 		return r;
-	build_rlimits(sb, p, fb);
+	sandbox_policy_rlimits(sb, p, fb);
 	return sandbox_find_cmdline(&sb->cmdline, err);
 }
 

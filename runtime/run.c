@@ -212,7 +212,7 @@ int run_main(const struct run_options *o)
 
 	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0 };
 	prepared = true;
-	if ((r = o->oci ? sandbox_prepare_oci(&sb, &p, o->oci, id, &err) : sandbox_prepare(&sb, &p, o, id, &fb, &err)) <
+	if ((r = o->oci ? sandbox_prepare_oci(&sb, &p, o->oci, id, &fb, &err) : sandbox_prepare(&sb, &p, o, id, &fb, &err)) <
 	    0) {
 		if (sb.program_missing)
 			res.exit_code = r == -ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC;

@@ -794,6 +794,7 @@ int oci_main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' }, { "systemd-cgroup", no_argument, NULL, 's' },
 		{ "debug", no_argument, NULL, 'D' },	      { "rootless", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },	      { "version", no_argument, NULL, 'v' },
+		{ "cgroup-manager", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -820,6 +821,7 @@ int oci_main(int argc, char **argv)
 			g.log_json = strcmp(optarg, "json") == 0;
 			break;
 		case 's': /* accepted: mlrun places the cgroup itself (docs/oci.md) */
+		case 'C': /* crun's spelling of the same, which podman passes to a runtime named crun */
 		case 'D':
 		case 'R':
 			break;

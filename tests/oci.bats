@@ -104,6 +104,33 @@ file_has() { grep -q "$2" "$1"; }
 	[ ! -e "$OCI_ROOT/k2" ]
 }
 
+@test "oci: run in the foreground relays its signals to the program; delete removes a half-created container" {
+	local b=$BATS_TEST_TMPDIR/b out=$BATS_TEST_TMPDIR/out
+	mkbundle "$b" 'trap "echo got TERM; exit 7" TERM; echo up; while :; do sleep 0.1; done'
+	"$OCI" --root "$OCI_ROOT" run --bundle "$b" f1 >"$out" 2>&1 &
+	local runner=$!
+	wait_for 50 file_has "$out" up
+	kill -TERM "$runner"
+	run wait "$runner"
+	assert_equal "$status" 7
+	run cat "$out"
+	assert_output --partial "got TERM"
+	[ ! -e "$OCI_ROOT/f1" ]
+	# a create killed before it wrote its state leaves only its directory: delete takes it
+	mkdir -p -m 700 "$OCI_ROOT/half"
+	oci delete half
+	[ ! -e "$OCI_ROOT/half" ]
+}
+
+@test "oci: make install links mlrun-oci to mlrun" {
+	local prefix=$BATS_TEST_TMPDIR/prefix
+	run make -C "$REPO" -s install PREFIX="$prefix"
+	assert_success
+	[ "$(readlink "$prefix/bin/mlrun-oci")" = mlrun ]
+	run "$prefix/bin/mlrun-oci" --version
+	assert_output --partial "mlrun-oci version"
+}
+
 @test "oci: a field mlrun-oci cannot honour fails create naming it, and leaves nothing behind" {
 	local b=$BATS_TEST_TMPDIR/b
 	local -A edits=(

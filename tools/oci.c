@@ -196,24 +196,25 @@ static int open_private(int dfd, const char *name, int flags)
 	return fd;
 }
 
-static int read_state(int dfd, const char *id, struct oci_state *s)
+/* 0, or -errno without a message (-ENOENT: create has not written it, or died first). */
+static int load_state(int dfd, struct oci_state *s)
 {
 	char buf[STATE_MAX];
+	struct stat st;
 	memset(s, 0, sizeof(*s));
 	_cleanup_close_ int fd = open_private(dfd, "state.json", O_RDONLY);
 	if (fd < 0)
-		return fail("container %s: no usable state file (%s)", id, strerror(-fd)) ? fd : fd;
-	struct stat st;
+		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return -fail("container %s: the state file is not a regular file", id);
+		return -EPERM;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0)
-		return -fail("container %s: cannot read its state: %s", id, strerror(errno));
+		return -errno;
 	buf[n] = '\0';
 	json_object *o = json_tokener_parse(buf), *v;
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
-		return -fail("container %s: its state file is not JSON", id);
+		return -EINVAL;
 	}
 	if (json_object_object_get_ex(o, "pid", &v))
 		s->pid = json_object_get_int(v);
@@ -229,6 +230,20 @@ static int read_state(int dfd, const char *id, struct oci_state *s)
 		s->annotations = json_object_get(v);
 	json_object_put(o);
 	return 0;
+}
+
+static int state_error(const char *id, int r)
+{
+	if (r == -EPERM)
+		return -fail("container %s: its state file is not a private regular file of uid %u: refusing it", id,
+			     (unsigned)geteuid());
+	return -fail("container %s: no usable state file (%s)", id, strerror(-r));
+}
+
+static int read_state(int dfd, const char *id, struct oci_state *s)
+{
+	int r = load_state(dfd, s);
+	return r < 0 ? state_error(id, r) : 0;
 }
 
 /* The supervisor recorded is still the same process, and has not ended (a zombie waiting for
@@ -331,6 +346,9 @@ static int write_pid_file(const char *path, pid_t pid)
 __attribute__((noreturn)) static void supervisor_main(struct run_oci *oci, const char *report, const char *mlrun_id,
 						     int memfd)
 {
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* `run` blocks what it relays; the program gets nothing blocked */
 	setsid();
 	for (int fd = 0; fd < 3; fd++)
 		oci->stdio[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 10);
@@ -653,8 +671,15 @@ static int delete_container(const char *id, bool force)
 	_cleanup_close_ int dfd = open_container_dir(id, false, &rootfd);
 	if (dfd < 0)
 		return 1;
-	if (read_state(dfd, id, &s) < 0) {
+	int r = load_state(dfd, &s);
+	if (r == -ENOENT) { /* a create that never finished: nothing runs that it recorded */
+		remove_container_dir(rootfd, dfd, id);
 		close(rootfd);
+		return 0;
+	}
+	if (r < 0) {
+		close(rootfd);
+		state_error(id, r);
 		return 1;
 	}
 	json_object_put(s.annotations);
@@ -666,7 +691,7 @@ static int delete_container(const char *id, bool force)
 			return fail("container %s is running: stop it first, or delete --force", id);
 		}
 		syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-		int r = wait_gone(pfd);
+		r = wait_gone(pfd);
 		close(pfd);
 		if (r < 0) {
 			close(rootfd);
@@ -694,6 +719,16 @@ static int cmd_delete(int argc, char **argv)
 	return delete_container(argv[i], force);
 }
 
+/* `run` in the foreground stands for the container: the signals it gets go to the supervisor,
+ * which relays them to the program (or, SIGKILL aside, ends with it). */
+static volatile pid_t run_pid;
+static const int run_forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static void forward_to_run(int sig)
+{
+	if (run_pid > 0)
+		kill(run_pid, sig);
+}
+
 /* run = create + start, then (without --detach) wait for the program and delete. */
 static int cmd_run(int argc, char **argv)
 {
@@ -702,6 +737,12 @@ static int cmd_run(int argc, char **argv)
 	pid_t pid;
 	if (parse_create_args(argc, argv, &a, &detach))
 		return 1;
+	/* Held from before the container exists, delivered to it once it runs. */
+	sigset_t fwd, old;
+	sigemptyset(&fwd);
+	for (size_t i = 0; !detach && i < ARRAY_SIZE(run_forwarded); i++)
+		sigaddset(&fwd, run_forwarded[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
 	if (do_create(&a, &pid))
 		return 1;
 	if (start_container(a.id)) {
@@ -711,6 +752,12 @@ static int cmd_run(int argc, char **argv)
 	if (detach)
 		return 0;
 	int status;
+	run_pid = pid;
+	struct sigaction sa = { .sa_handler = forward_to_run };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(run_forwarded); i++)
+		sigaction(run_forwarded[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	delete_container(a.id, true);

@@ -23,7 +23,7 @@ setup() { require_root; }
 mkbundle() {
 	local dir=$1 cmd=$2 edit=${3:-}
 	mkdir -p "$dir"
-	ln -sfn "$OCI_DIR/rootfs" "$dir/rootfs"
+	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
 	(cd "$dir" && rm -f config.json && crun spec) || return 1
 	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
 import json, sys
@@ -198,6 +198,26 @@ file_has() { grep -q "$2" "$1"; }
 	run oci create --bundle "$b" p2
 	assert_failure
 	assert_output --partial "run.mlrun.policy"
+}
+
+@test "oci: rootless, the container's uid 0 is the caller's own uid" {
+	ensure_test_user
+	local d
+	d=$(mktemp -d /tmp/mlrun-oci-user.XXXXXX)
+	chmod 755 "$d"
+	cp "$MLRUN" "$d/mlrun"
+	ln -s mlrun "$d/mlrun-oci"
+	mkdir -p "$d/b/rootfs"
+	cp -a "$OCI_DIR/rootfs/." "$d/b/rootfs/"
+	mkbundle "$d/b" 'echo rootless; id -u; cat /proc/self/uid_map; exit 4' 'c["linux"]["namespaces"].append({"type": "user"})'
+	mkdir -m 700 "$d/state"
+	chown -R "$TEST_USER" "$d/b" "$d/state"
+	run as_user "$d/mlrun-oci" --root "$d/state" run --bundle "$d/b" u1
+	rm -rf "$d"
+	assert_equal "$status" 4
+	assert_line --index 0 rootless
+	assert_line --index 1 0
+	assert_line --regexp "^ +0 +$(id -u "$TEST_USER") +1\$"
 }
 
 # Attack: the image's links. The mount points of the config's mounts are created by the

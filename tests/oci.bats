@@ -111,9 +111,10 @@ file_has() { grep -q "$2" "$1"; }
 	local runner=$!
 	wait_for 50 file_has "$out" up
 	kill -TERM "$runner"
-	run wait "$runner"
-	assert_equal "$status" 7
+	local code=0
+	wait "$runner" || code=$?
 	run cat "$out"
+	assert_equal "$code" 7
 	assert_output --partial "got TERM"
 	[ ! -e "$OCI_ROOT/f1" ]
 	# a create killed before it wrote its state leaves only its directory: delete takes it

@@ -311,12 +311,16 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->policy = p;
 	sb->id = id;
 	sb->hostname = p->hostname;
-	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
+	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;
 	sb->ready_fd = oci->ready_fd;
 	sb->start_fd = oci->start_fd;
 	for (int fd = 0; fd < 3; fd++)
 		sb->oci_stdio[fd] = oci->stdio[fd];
 	sb->no_pty = true;
+	/* process.terminal: the engine's pty is the program's fds 0-2 and controlling terminal */
+	sb->tty_slave = oci->tty;
+	for (int fd = 0; fd < 3; fd++)
+		sb->tty_slave_for[fd] = oci->tty >= 0;
 	sb->as_root = geteuid() == 0;
 	if ((r = build_idmap(sb, p, s, err)) < 0)
 		return r;

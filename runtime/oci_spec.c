@@ -210,8 +210,17 @@ static int parse_process(json_object *p, struct oci_spec *s, struct error *err)
 		return r;
 	if ((r = get_bool(p, "terminal", "process", &s->terminal, err)) < 0)
 		return r;
-	if (s->terminal)
-		return error_set(err, EINVAL, "process.terminal: a console socket terminal is not supported by mlrun-oci yet");
+	json_object *cs = get(p, "consoleSize");
+	if (cs) {
+		static const char *const cs_known[] = { "height", "width", NULL };
+		uint64_t h = 0, w = 0;
+		if ((r = check_keys(cs, "process.consoleSize", cs_known, NULL, err)) < 0 ||
+		    (r = get_uint(cs, "height", "process.consoleSize", UINT16_MAX, &h, err)) < 0 ||
+		    (r = get_uint(cs, "width", "process.consoleSize", UINT16_MAX, &w, err)) < 0)
+			return r;
+		s->console_rows = (uint32_t)h;
+		s->console_cols = (uint32_t)w;
+	}
 	if ((r = get_strings(p, "args", "process", OCI_MAX_ARGS, &s->args, &s->n_args, err)) < 0 ||
 	    (r = get_strings(p, "env", "process", OCI_MAX_ENV, &s->env, &s->n_env, err)) < 0 ||
 	    (r = get_string(p, "cwd", "process", &s->cwd, true, err)) < 0)

@@ -62,7 +62,8 @@ struct oci_spec {
 	struct oci_rlimit rlimits[OCI_MAX_RLIMITS];
 	size_t n_rlimits;
 	bool no_new_privileges;
-	bool terminal;
+	bool terminal;	/* fds 0-2 a pty whose master goes to the engine's console socket */
+	uint32_t console_rows, console_cols; /* process.consoleSize, 0 = unset */
 	char *hostname;
 	struct oci_mount mounts[OCI_MAX_MOUNTS];
 	size_t n_mounts;

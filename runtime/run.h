@@ -27,6 +27,7 @@ struct run_oci {
 	const char *bundle;	 /* canonical bundle directory: relative paths of config.json */
 	int ready_fd, start_fd;	 /* see struct sandbox */
 	int stdio[3];
+	int tty; /* process.terminal: the pty's slave (its master went to the console socket), else -1 */
 };
 
 struct run_options {

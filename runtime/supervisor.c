@@ -397,9 +397,11 @@ static int start_child(struct sup *s, struct error *err)
 	s->sb->sync_fd = sync[0];
 	s->sb->msg_fd = msg[1];
 	s->sb->status_fd = status[1];
-	s->sb->tty_slave = s->pty.slave;
+	if (!s->sb->no_pty) /* else mlrun-oci's own: the engine's console (oci_prepare.c) */
+		s->sb->tty_slave = s->pty.slave;
 	for (int fd = 0; fd < 3; fd++) {
-		s->sb->tty_slave_for[fd] = s->pty.slave >= 0 && s->pty.slave_for[fd];
+		if (!s->sb->no_pty)
+			s->sb->tty_slave_for[fd] = s->pty.slave >= 0 && s->pty.slave_for[fd];
 		s->sb->out_pipe[fd] = s->out.for_fd[fd] >= 0 ? s->out.for_fd[fd] : s->sb->oci_stdio[fd];
 	}
 	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };

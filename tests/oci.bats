@@ -123,6 +123,29 @@ file_has() { grep -q "$2" "$1"; }
 	[ ! -e "$OCI_ROOT/half" ]
 }
 
+@test "oci: process.terminal: the pty's master goes to the console socket, the program has the terminal" {
+	local b=$BATS_TEST_TMPDIR/b sock=$BATS_TEST_TMPDIR/console.sock out=$BATS_TEST_TMPDIR/console.out
+	mkbundle "$b" '[ -t 0 ] && [ -t 1 ] && echo is-a-tty; stty size; exit 6' \
+		'c["process"]["terminal"] = True; c["process"]["consoleSize"] = {"height": 30, "width": 99}'
+	"$PY" "$REPO/tests/oci/console_recv.py" "$sock" "$out" &
+	local recv=$!
+	wait_for 50 test -S "$sock"
+	oci create --bundle "$b" --console-socket "$sock" t1 </dev/null >/dev/null
+	oci start t1
+	wait_for 50 status_is t1 stopped
+	wait "$recv"
+	run cat "$out"
+	assert_line --index 0 "name=/dev/ptmx"
+	assert_line --index 1 --partial is-a-tty
+	assert_line --index 2 --partial "30 99"
+	assert_equal "$(jfield "$OCI_ROOT/t1/report.json" 'r["exit_code"]')" 6
+	oci delete t1
+	# the same program without a terminal: its fds are the engine's pipes
+	mkbundle "$b" '[ -t 1 ] && echo is-a-tty; echo done'
+	run oci run --bundle "$b" t2
+	assert_output done
+}
+
 @test "oci: make install links mlrun-oci to mlrun" {
 	local prefix=$BATS_TEST_TMPDIR/prefix
 	run make -C "$REPO" -s install PREFIX="$prefix"
@@ -299,6 +322,9 @@ EOF
 	run pm run --rm -i localhost/mlrun-oci-bb:1 cat <<<"through stdin"
 	assert_success
 	assert_output "through stdin"
+	run pm run --rm -t localhost/mlrun-oci-bb:1 sh -c '[ -t 1 ] && echo is-a-tty; exit 3' </dev/null
+	assert_equal "$status" 3
+	assert_output --partial is-a-tty
 	local id
 	id=$(pm run -d localhost/mlrun-oci-bb:1 sleep 1000)
 	run pm ps --format '{{.ID}} {{.Status}}'

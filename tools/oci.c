@@ -28,10 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -364,6 +368,51 @@ __attribute__((noreturn)) static void supervisor_main(struct run_oci *oci, const
 	_exit(run_main(&o));
 }
 
+/* process.terminal: a pty from the host's /dev/ptmx (the slave by TIOCGPTPEER, no path), its
+ * master sent to the engine's --console-socket as runc does (SCM_RIGHTS); the slave, returned,
+ * becomes the program's fds 0-2 and controlling terminal. */
+static int open_console(const char *socket_path, const struct oci_spec *spec)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(socket_path) >= sizeof(addr.sun_path))
+		return -fail("--console-socket %s: path too long", socket_path);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	_cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || unlockpt(master) < 0)
+		return -fail("cannot open a pty for the container: %s", strerror(errno));
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return -fail("cannot open the pty's slave: %s", strerror(errno));
+	if (spec->console_rows && spec->console_cols) {
+		struct winsize ws = { .ws_row = (unsigned short)spec->console_rows, .ws_col = (unsigned short)spec->console_cols };
+		ioctl(master, TIOCSWINSZ, &ws);
+	}
+	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
+		close(slave);
+		return -fail("--console-socket %s: %s", socket_path, strerror(e));
+	}
+	char name[] = "/dev/ptmx";
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+		int e = errno;
+		close(slave);
+		return -fail("--console-socket %s: cannot send the pty: %s", socket_path, strerror(e));
+	}
+	return slave;
+}
+
 struct create_args {
 	const char *bundle, *pid_file, *console_socket, *id;
 };
@@ -378,8 +427,6 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 	size_t len = 0;
 	int rootfd = -1, r;
 
-	if (a->console_socket)
-		return fail("--console-socket: terminals (process.terminal) are not supported by mlrun-oci yet");
 	if (!realpath(a->bundle ? a->bundle : ".", bundle))
 		return fail("--bundle %s: %s", a->bundle ? a->bundle : ".", strerror(errno));
 	if (read_config(bundle, &text, &len) < 0)
@@ -390,12 +437,16 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 		oci_spec_free(&spec);
 		return fail("%s/config.json: %s", bundle, err.msg);
 	}
+	if (spec.terminal && !a->console_socket) {
+		oci_spec_free(&spec);
+		return fail("process.terminal is true but no --console-socket was given");
+	}
 	int dfd = open_container_dir(a->id, true, &rootfd);
 	if (dfd < 0) {
 		oci_spec_free(&spec);
 		return 1;
 	}
-	int startfd = -1, memfd = -1, ready[2] = { -1, -1 };
+	int startfd = -1, memfd = -1, ready[2] = { -1, -1 }, tty = -1;
 	struct stat st;
 	r = 1;
 	if (mkfifoat(dfd, "start", 0600) < 0 ||
@@ -408,9 +459,11 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 		fail("cannot create the container's channels: %s", strerror(errno));
 		goto out;
 	}
+	if (spec.terminal && (tty = open_console(a->console_socket, &spec)) < 0)
+		goto out;
 	run_make_id(mlrun_id, sizeof(mlrun_id));
 	snprintf(report, sizeof(report), "%s/%s/report.json", g.root, a->id);
-	struct run_oci oci = { &spec, bundle, ready[1], startfd, { -1, -1, -1 } };
+	struct run_oci oci = { &spec, bundle, ready[1], startfd, { -1, -1, -1 }, tty };
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -470,6 +523,8 @@ out:
 		remove_container_dir(rootfd, dfd, a->id);
 	if (startfd >= 0)
 		close(startfd);
+	if (tty >= 0)
+		close(tty);
 	if (memfd >= 0)
 		close(memfd);
 	if (ready[0] >= 0)

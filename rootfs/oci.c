@@ -163,8 +163,10 @@ static int make_mountpoint(int rootfd, const struct rootfs_op *op)
 		bool last = p[len] == '\0';
 		int r = 0;
 		if (last && op->kind == ROOTFS_BIND && !op->src_is_dir) {
-			int fd = openat(dirfd, comp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
-			if (fd < 0 && errno != EISDIR && errno != ENXIO && errno != EACCES && errno != ETXTBSY)
+			/* O_EXCL: whatever the image already has there is left as it is (the child
+			 * refuses it as a mount point if it is a link) */
+			int fd = openat(dirfd, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (fd < 0 && errno != EEXIST)
 				r = -errno;
 			else if (fd >= 0)
 				close(fd);

@@ -94,10 +94,8 @@ static int get_uint(json_object *o, const char *key, const char *where, uint64_t
 	if (!json_object_is_type(v, json_type_int))
 		return error_set(err, EINVAL, "%s.%s: not an integer", where, key);
 	int64_t i = json_object_get_int64(v);
-	if (i < 0) {
-		errno = 0;
+	if (i < 0)
 		return error_set(err, ERANGE, "%s.%s: negative", where, key);
-	}
 	uint64_t u = json_object_get_uint64(v);
 	if (u > max)
 		return error_set(err, ERANGE, "%s.%s: too large", where, key);

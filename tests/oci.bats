@@ -92,16 +92,23 @@ file_has() { grep -q "$2" "$1"; }
 	local b=$BATS_TEST_TMPDIR/b
 	mkbundle "$b" 'while :; do sleep 0.1; done'
 	oci create --bundle "$b" k1 </dev/null >/dev/null 2>&1
+	local id1 id2
+	id1=$(oci state k1 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["annotations"]["run.mlrun.id"])')
+	[ -e "/run/mlrun/$id1.json" ]
 	oci kill k1 KILL
 	wait_for 50 status_is k1 stopped
 	oci delete k1
+	# what the killed supervisor left in mlrun's own state directory is gone too
+	[ ! -e "/run/mlrun/$id1.json" ]
 	oci run --detach --bundle "$b" k2 </dev/null >/dev/null 2>&1
 	wait_for 50 status_is k2 running
 	run oci delete k2
 	assert_failure
 	assert_output --partial "is running"
+	id2=$(oci state k2 | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["annotations"]["run.mlrun.id"])')
 	oci delete --force k2
 	[ ! -e "$OCI_ROOT/k2" ]
+	[ ! -e "/run/mlrun/$id2.json" ]
 }
 
 @test "oci: run in the foreground relays its signals to the program; delete removes a half-created container" {

@@ -696,18 +696,21 @@ static int cmd_kill(int argc, char **argv)
 
 /* What a supervisor killed with SIGKILL leaves behind: mlrun's state file and the cgroup leaf
  * (each checked by runtime/state_target.c before it is acted on). */
-static void cleanup_mlrun_run(const char *mlrun_id)
+static void cleanup_mlrun_run(const struct oci_state *s)
 {
 	struct state_entry e;
 	struct error err = { 0 };
-	if (!mlrun_id[0] || state_find(mlrun_id, &e, &err) < 0 || state_alive(&e))
+	/* The entry must be this container's supervisor's, and that supervisor gone (a zombie its
+	 * new parent has not reaped yet counts as gone: state_alive() would still see it). */
+	if (!s->mlrun_id[0] || state_find(s->mlrun_id, &e, &err) < 0 || e.supervisor_pid != s->pid ||
+	    e.supervisor_start != s->pid_start || supervisor_running(s))
 		return;
 	struct cgroup_leaf leaf = { .dirfd = -1 };
 	if (e.cgroup[0] && state_open_leaf(&e, &leaf) == 0) {
 		cgroup_leaf_kill(&leaf);
 		cgroup_leaf_destroy(&leaf, NULL);
 	}
-	state_remove(mlrun_id);
+	state_remove(s->mlrun_id);
 }
 
 static int wait_gone(int pfd)
@@ -753,7 +756,7 @@ static int delete_container(const char *id, bool force)
 			return fail("container %s: its supervisor did not end within %d ms", id, DELETE_WAIT_MS);
 		}
 	}
-	cleanup_mlrun_run(s.mlrun_id);
+	cleanup_mlrun_run(&s);
 	remove_container_dir(rootfd, dfd, id);
 	close(rootfd);
 	return 0;

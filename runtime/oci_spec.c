@@ -446,6 +446,21 @@ static int parse_idmaps(json_object *a, const char *where, bool *has, struct oci
 	return 0;
 }
 
+/* Device rules. No device node can be made or opened in mlrun's user namespace except the
+ * host binds of null, zero, full, random, urandom, tty and the private devpts; like runc, which
+ * appends its default devices to every rule list, those stay usable whatever the rules say, and
+ * an "allow" for any other device permits access to a node that does not exist there, so it
+ * grants nothing. The rules are checked for shape only, never written to a cgroup. */
+static int check_device_rules(json_object *d, struct error *err)
+{
+	for (size_t i = 0; d && i < json_object_array_length(d); i++) {
+		json_object *e = json_object_array_get_idx(d, i), *allow = get(e, "allow");
+		if (!allow || !json_object_is_type(allow, json_type_boolean))
+			return error_set(err, EINVAL, "linux.resources.devices[%zu].allow: missing", i);
+	}
+	return 0;
+}
+
 static int parse_resources(json_object *res, struct oci_spec *s, struct error *err)
 {
 	static const char *const known[] = { "devices", "memory", "cpu", "pids", NULL };
@@ -453,8 +468,8 @@ static int parse_resources(json_object *res, struct oci_spec *s, struct error *e
 	static const char *const mem_known[] = { "limit", "swap", NULL };
 	static const char *const mem_tolerated[] = { "reservation", "kernel", "kernelTCP", "swappiness",
 						     "disableOOMKiller", "useHierarchy", "checkBeforeUpdate", NULL };
-	static const char *const cpu_known[] = { "quota", "period", NULL };
-	static const char *const cpu_tolerated[] = { "shares", "realtimeRuntime", "realtimePeriod", "cpus", "mems",
+	static const char *const cpu_known[] = { "quota", "period", "shares", NULL };
+	static const char *const cpu_tolerated[] = { "realtimeRuntime", "realtimePeriod", "cpus", "mems",
 						     "idle", "burst", NULL };
 	static const char *const pids_known[] = { "limit", NULL };
 	int r = check_keys(res, "linux.resources", known, tolerated, err);
@@ -483,6 +498,13 @@ static int parse_resources(json_object *res, struct oci_spec *s, struct error *e
 			return r;
 		if (s->cpu_quota && !s->cpu_period)
 			s->cpu_period = 100000;
+		/* shares: only the default weight (1024, cpu.weight 100) that every leaf has; 0 is unset */
+		uint64_t shares = 0;
+		if ((r = get_uint(c, "shares", "linux.resources.cpu", UINT64_MAX, &shares, err)) < 0)
+			return r;
+		if (shares && shares != 1024)
+			return error_set(err, EINVAL, "linux.resources.cpu.shares: %llu: only the default 1024 is supported by "
+					 "mlrun-oci", (unsigned long long)shares);
 	}
 	if (p) {
 		if ((r = check_keys(p, "linux.resources.pids", pids_known, NULL, err)) < 0)
@@ -493,21 +515,9 @@ static int parse_resources(json_object *res, struct oci_spec *s, struct error *e
 		else if ((r = get_uint(p, "limit", "linux.resources.pids", UINT32_MAX, &s->pids_limit, err)) < 0)
 			return r;
 	}
-	/* Device rules: no device node can be made or opened in mlrun's user namespace except the
-	 * six host binds and the private devpts, so "deny" is always honoured; an "allow" beyond
-	 * those (major 1, 5, 136) would be a promise mlrun cannot keep. */
-	for (size_t i = 0; d && json_object_is_type(d, json_type_array) && i < json_object_array_length(d); i++) {
-		json_object *e = json_object_array_get_idx(d, i), *allow = get(e, "allow"), *major = get(e, "major");
-		if (!allow || !json_object_is_type(allow, json_type_boolean))
-			return error_set(err, EINVAL, "linux.resources.devices[%zu].allow: missing", i);
-		if (!json_object_get_boolean(allow))
-			continue;
-		int64_t mj = major && json_object_is_type(major, json_type_int) ? json_object_get_int64(major) : -1;
-		if (mj != 1 && mj != 5 && mj != 136)
-			return error_set(err, EINVAL, "linux.resources.devices[%zu]: allowing devices other than the default "
-					 "ones (major 1, 5, 136) is not supported by mlrun-oci", i);
-	}
-	return 0;
+	if (d && !json_object_is_type(d, json_type_array))
+		return error_set(err, EINVAL, "linux.resources.devices: not an array");
+	return check_device_rules(d, err);
 }
 
 static int parse_masks(json_object *a, const char *where, char **out, size_t *n, struct error *err)

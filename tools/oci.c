@@ -115,6 +115,35 @@ static const char *default_root(void)
 	return g.root_buf;
 }
 
+/* --root's missing parents, made 0700 as runc's MkdirAll would (containerd's shim names
+ * /run/containerd/runc/NAMESPACE before anything made /run/containerd/runc). Walked from /
+ * without following links, creating only inside directories owned by root or us that no one
+ * else can write: another user's directory (or link) on the way stops the walk, and
+ * state_private_dir_open() then refuses the path with its reason. */
+static void make_root_parents(const char *root)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s", root);
+	char *last = strrchr(path, '/');
+	if (!last || last == path)
+		return;
+	*last = '\0';
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *save = NULL;
+	for (char *comp = strtok_r(path, "/", &save); fd >= 0 && comp; comp = strtok_r(NULL, "/", &save)) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || (st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+			break;
+		int next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && mkdirat(fd, comp, 0700) == 0)
+			next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 /* The verified root, and the container's directory in it: ours, private, not a link. */
 static int open_container_dir(const char *id, bool create, int *rootfd_out)
 {
@@ -122,6 +151,8 @@ static int open_container_dir(const char *id, bool create, int *rootfd_out)
 	struct stat st;
 	if (!id_valid(id))
 		return -fail("invalid container id '%s' (letters, digits, '_', '-', '.'; at most %d)", id, OCI_ID_MAX);
+	if (create)
+		make_root_parents(g.root);
 	int rootfd = state_private_dir_open(g.root, true, &err);
 	if (rootfd < 0)
 		return -fail("--root %s: %s", g.root, err.msg[0] ? err.msg : strerror(-rootfd));

@@ -89,3 +89,25 @@ EOF
 	assert_line --index 0 67108864
 	assert_line --index 1 32
 }
+
+# containerd (Debian's 1.6), started by the test with its own state, and `ctr run --runc-binary`:
+# the io.containerd.runc.v2 shim drives mlrun-oci as a Kubernetes RuntimeClass through containerd
+# would (create --bundle --pid-file with --root/--log/--log-format json, start, delete).
+@test "oci: containerd's runc shim runs a container with ctr run --runc-binary mlrun-oci" {
+	vm_require_root
+	command -v containerd >/dev/null && command -v ctr >/dev/null || skip "containerd is not installed on the host"
+	local c=$BATS_TEST_TMPDIR/ctrd
+	mkdir -p "$c/root" "$c/state" "$c/rootfs/bin"
+	cp /bin/busybox "$c/rootfs/bin/"
+	for a in sh echo id cat; do ln -s busybox "$c/rootfs/bin/$a"; done
+	printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$c/config.toml"
+	containerd --root "$c/root" --state "$c/state" --address "$c/sock" --config "$c/config.toml" >"$c/log" 2>&1 &
+	local cpid=$! i
+	for i in $(seq $((100 * SLOW))); do [ -S "$c/sock" ] && break; sleep 0.1; done
+	run ctr -a "$c/sock" -n mlrun run --rm --runc-binary "$OCI" --rootfs "$c/rootfs" c1 sh -c 'echo hello from containerd; cat /proc/self/uid_map; exit 3'
+	kill "$cpid"
+	wait "$cpid" || true
+	[ "$status" -eq 3 ] || { echo "$output"; grep -i "mlrun\|error" "$c/log" | tail -8; false; }
+	assert_line --index 0 "hello from containerd"
+	assert_line --regexp '^ +0 +60000 +1$'
+}

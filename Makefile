@@ -34,11 +34,15 @@ OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/runtime/main.o,$(OBJS))
 
 # The probe too: `mlrun audit` runs it, so a plain `make` leaves a build tree that audits.
-all: mlrun $(PROBE)
+all: mlrun mlrun-oci $(PROBE)
 
 mlrun: $(OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# mlrun-oci: the same binary, started under the name an OCI engine is given (docs/oci.md).
+mlrun-oci: mlrun
+	$(Q)ln -sf mlrun $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -79,7 +83,7 @@ $(PROBE): $(wildcard tests/probes/*.c)
 	@echo "  PROBE   $@"
 	$(Q)$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -static -o $@ $^
 
-test-deps: mlrun $(UNIT_BINS) $(PROBE)
+test-deps: mlrun mlrun-oci $(UNIT_BINS) $(PROBE)
 
 # check: unit tests + host BATS suites (plain and ASan+UBSan) + the cgroup v2 VM suites;
 # one closing summary line.
@@ -121,8 +125,8 @@ DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3
 DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
              python3-pandas python3-torch libopenblas0-pthread \
              util-linux mount e2fsprogs iproute2 procps valgrind \
-             qemu-system-x86 busybox-static cpio xz-utils \
-             crun golang-github-containers-common
+             qemu-system-x86 busybox-static cpio xz-utils podman crun containerd \
+             golang-github-containers-common
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 deps:
@@ -140,6 +144,7 @@ demo: deps
 
 install: mlrun $(PROBE)
 	install -Dm755 mlrun $(DESTDIR)$(BINDIR)/mlrun
+	ln -sf mlrun $(DESTDIR)$(BINDIR)/mlrun-oci
 	install -Dm755 $(PROBE) $(DESTDIR)$(DATADIR)/probes/probe
 	install -d $(DESTDIR)$(DATADIR)/policies
 	install -m644 policies/*.ini $(DESTDIR)$(DATADIR)/policies/
@@ -149,7 +154,7 @@ install: mlrun $(PROBE)
 	install -m644 docs/mlrun-policy.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -rf build build-asan build-fuzz mlrun mlrun-asan
+	rm -rf build build-asan build-fuzz mlrun mlrun-oci mlrun-asan
 
 .PHONY: all check check-host soak asan check-asan deps demo install clean test-deps
 

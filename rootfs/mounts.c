@@ -63,7 +63,8 @@ int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed)
 		int src = open_source(op);
 		if (src < 0)
 			return src;
-		op->tree_fd = open_tree(src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		op->tree_fd = open_tree(src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+						       (op->single ? 0 : AT_RECURSIVE));
 		int r = op->tree_fd < 0 ? -errno : 0;
 		close(src);
 		if (r < 0)
@@ -140,8 +141,10 @@ static int open_mountpoint(int rootfd, const struct rootfs_op *op, bool is_dir)
 	if (!op->in_host && is_dir)
 		r = mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST ? -errno : 0;
 	if (!op->in_host && !is_dir) {
-		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-		r = fd < 0 ? -errno : close(fd);
+		/* O_EXCL: an existing mount point (one an OCI bundle's root already has, owned by an
+		 * id the sandbox does not map) is used as it is, never opened for writing. */
+		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		r = fd < 0 ? (errno == EEXIST ? 0 : -errno) : close(fd);
 	}
 	if (r == 0)
 		r = rootfs_openat2(dirfd, name, O_PATH | (is_dir ? O_DIRECTORY : 0), RESOLVE_STRICT);
@@ -239,6 +242,9 @@ static int apply_op(int rootfd, struct rootfs_op *op, bool *fell_back)
 		if (m == -EPERM && op->src && (m = container_proc(op)) >= 0)
 			plan_fell_back = true;
 		break;
+	case ROOTFS_FS:
+		m = new_fs(op->src, NULL, op->attr);
+		break;
 	case ROOTFS_DEVPTS: {
 		/* A private instance: the sandbox's ptys are not the host's. */
 		const char *opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL };
@@ -259,7 +265,14 @@ int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)
 	const char *opts[] = { "size", ROOT_TMPFS_SIZE, "mode", "0755", NULL };
 
 	*failed = plan->n;
-	int rootfd = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	size_t first = 0;
+	int rootfd;
+	if (plan->root_bind && plan->n > 0) { /* an OCI bundle's root: its clone (oci.c) */
+		rootfd = plan->ops[0].tree_fd;
+		plan->ops[0].tree_fd = -1;
+		first = 1;
+	} else
+		rootfd = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (rootfd < 0)
 		return rootfd;
 	/* Stack the new root on "/" so that it is part of this mount namespace (pivot_root needs
@@ -269,7 +282,7 @@ int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)
 		close(rootfd);
 		return r;
 	}
-	for (size_t i = 0; i < plan->n; i++) {
+	for (size_t i = first; i < plan->n; i++) {
 		int r = apply_op(rootfd, &plan->ops[i], &plan->proc_fell_back);
 		if (r < 0) {
 			*failed = i;
@@ -279,7 +292,7 @@ int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)
 	}
 	/* The root itself becomes read-only last; /tmp, /dev/shm and rw binds are their own
 	 * mounts and keep their flags. */
-	int r = set_attr(rootfd, MOUNT_ATTR_RDONLY, 0);
+	int r = plan->root_writable ? 0 : set_attr(rootfd, MOUNT_ATTR_RDONLY, 0);
 	if (r < 0) {
 		close(rootfd);
 		return r;

@@ -49,8 +49,8 @@ static bool path_within(const char *path, const char *dir)
 	return n == 0 || (strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/'));
 }
 
-static struct rootfs_op *op_add(struct rootfs_plan *plan, enum rootfs_op_kind kind, const char *src,
-				const char *dst, struct error *err)
+struct rootfs_op *rootfs_op_add(struct rootfs_plan *plan, enum rootfs_op_kind kind, const char *src,
+				 const char *dst, struct error *err)
 {
 	if (plan->n >= ROOTFS_MAX_OPS) {
 		error_set(err, E2BIG, "too many filesystem entries (at most %d)", ROOTFS_MAX_OPS);
@@ -75,7 +75,7 @@ static struct rootfs_op *op_add(struct rootfs_plan *plan, enum rootfs_op_kind ki
 static int add_simple(struct rootfs_plan *plan, enum rootfs_op_kind kind, const char *src, const char *dst,
 		      mode_t mode, struct error *err)
 {
-	struct rootfs_op *op = op_add(plan, kind, src, dst, err);
+	struct rootfs_op *op = rootfs_op_add(plan, kind, src, dst, err);
 	if (!op)
 		return -err->code;
 	op->mode = mode;
@@ -85,7 +85,7 @@ static int add_simple(struct rootfs_plan *plan, enum rootfs_op_kind kind, const 
 static int add_tmpfs(struct rootfs_plan *plan, const char *dst, uint64_t size, mode_t mode, uint64_t attr,
 		     struct error *err)
 {
-	struct rootfs_op *op = op_add(plan, ROOTFS_TMPFS, NULL, dst, err);
+	struct rootfs_op *op = rootfs_op_add(plan, ROOTFS_TMPFS, NULL, dst, err);
 	if (!op)
 		return -err->code;
 	op->size_bytes = size;
@@ -111,7 +111,7 @@ static int add_bind(struct rootfs_plan *plan, const char *src, const char *dst, 
 		return error_set(err, -fd, "cannot expose %s (%s)", src, what);
 	if (fstat(fd, &st) < 0)
 		return error_set(err, errno, "cannot expose %s (%s)", src, what);
-	struct rootfs_op *op = op_add(plan, ROOTFS_BIND, src, dst, err);
+	struct rootfs_op *op = rootfs_op_add(plan, ROOTFS_BIND, src, dst, err);
 	if (!op)
 		return -err->code;
 	op->attr = attr;
@@ -240,7 +240,7 @@ static int add_dev(struct rootfs_plan *plan, const struct policy *p, const struc
 			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err)) < 0)
 		return r;
 	if (id->tty) {
-		struct rootfs_op *op = op_add(plan, ROOTFS_DEVPTS, NULL, "dev/pts", err);
+		struct rootfs_op *op = rootfs_op_add(plan, ROOTFS_DEVPTS, NULL, "dev/pts", err);
 		if (!op)
 			return -err->code;
 		op->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
@@ -256,7 +256,7 @@ static int add_proc(struct rootfs_plan *plan, enum proc_mode mode, struct error 
 	struct stat st;
 	if (mode == PROC_NONE)
 		return add_simple(plan, ROOTFS_DIR, NULL, "proc", 0555, err);
-	struct rootfs_op *op = op_add(plan, ROOTFS_PROC, mode == PROC_CONTAINER ? "/proc" : NULL, "proc", err);
+	struct rootfs_op *op = rootfs_op_add(plan, ROOTFS_PROC, mode == PROC_CONTAINER ? "/proc" : NULL, "proc", err);
 	if (!op)
 		return -err->code;
 	op->attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
@@ -520,6 +520,14 @@ void rootfs_plan_free(struct rootfs_plan *plan)
 		free(plan->ops[i].dst);
 	}
 	free(plan->cwd);
+	for (size_t i = 0; i < plan->n_masked; i++)
+		free(plan->masked[i]);
+	for (size_t i = 0; i < plan->n_read_only; i++)
+		free(plan->read_only[i]);
+	free(plan->masked);
+	free(plan->read_only);
+	plan->masked = plan->read_only = NULL;
+	plan->n_masked = plan->n_read_only = 0;
 	plan->n = 0;
 	plan->cwd = NULL;
 }
@@ -545,6 +553,9 @@ void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, siz
 		break;
 	case ROOTFS_DEVPTS:
 		snprintf(buf, len, "mount devpts on /%s", op->dst);
+		break;
+	case ROOTFS_FS:
+		snprintf(buf, len, "mount %s on /%s", op->src, op->dst);
 		break;
 	case ROOTFS_DIR:
 		snprintf(buf, len, "create directory /%s", op->dst);

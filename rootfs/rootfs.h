@@ -31,6 +31,7 @@ enum rootfs_op_kind {
 	ROOTFS_SYMLINK, /* dst -> src */
 	ROOTFS_FILE,	/* dst holds the text src */
 	ROOTFS_SCRIPT,	/* the scanned bytes src (size_bytes long) bound read-only over the file dst (script.c) */
+	ROOTFS_FS,	/* a fresh filesystem of type src (sysfs, mqueue, cgroup2: OCI mounts, oci.c) */
 };
 
 struct rootfs_op {
@@ -42,6 +43,7 @@ struct rootfs_op {
 	mode_t mode;	   /* tmpfs root, directory or file mode */
 	bool src_is_dir;   /* bind: the mount point is a directory (else a file) */
 	bool in_host;	   /* dst lies inside a host bind: its mount point must exist, nothing is created */
+	bool single;	   /* bind: this mount only, not its submounts (OCI "bind" rather than "rbind") */
 	dev_t src_dev;	   /* bind: the inode the parent verified at src, checked again by the child */
 	ino_t src_ino;
 	char opt_size[24];   /* tmpfs "size=" value, formatted by the parent; "" = kernel default */
@@ -54,6 +56,11 @@ struct rootfs_plan {
 	size_t n;
 	char *cwd; /* working directory inside the sandbox */
 	bool proc_fell_back; /* child: /proc is the container's (ROOTFS_PROC's fallback was used) */
+	/* OCI bundles (oci.c): ops[0] is a bind whose clone becomes the root instead of mlrun's own
+	 * tmpfs; it is made read-only last unless root_writable. */
+	bool root_bind, root_writable;
+	char **masked, **read_only; /* OCI maskedPaths / readonlyPaths, relative ("proc/kcore") */
+	size_t n_masked, n_read_only;
 };
 
 struct rootfs_identity {
@@ -94,6 +101,31 @@ int rootfs_make_private(void);
 int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed);
 int rootfs_assemble(struct rootfs_plan *plan, int *rootfd, size_t *failed);
 int rootfs_pivot(int rootfd);
+
+/* Append an op (src and dst copied; dst without its leading '/'); NULL with err set when full. */
+struct rootfs_op *rootfs_op_add(struct rootfs_plan *plan, enum rootfs_op_kind kind, const char *src,
+				const char *dst, struct error *err);
+
+/* oci.c: the plan of an OCI bundle. The root is the canonical host directory root (cloned,
+ * never written to except for the mount points the config's mounts need, created beneath it
+ * without following links); then the config's mounts in order, then the default devices. */
+int rootfs_oci_begin(struct rootfs_plan *plan, const char *root, bool writable, struct error *err);
+int rootfs_oci_add_bind(struct rootfs_plan *plan, const char *src, const char *dst, uint64_t attr, bool recursive,
+			struct error *err);
+/* kind: ROOTFS_TMPFS (size/mode: the option strings or ""), ROOTFS_PROC, ROOTFS_DEVPTS, or
+ * ROOTFS_FS with fstype "sysfs", "mqueue", "cgroup2". */
+int rootfs_oci_add_fs(struct rootfs_plan *plan, enum rootfs_op_kind kind, const char *fstype, const char *dst,
+		      uint64_t attr, const char *size, const char *mode, struct error *err);
+/* /dev/null, zero, full, random, urandom, tty bound from the host (no mknod in a user
+ * namespace), unless a mount of the config already covers that path. */
+int rootfs_oci_add_devices(struct rootfs_plan *plan, struct error *err);
+/* Parent: create in the bundle's root the mount points its mounts need (oci.c). */
+int rootfs_oci_make_mountpoints(const struct rootfs_plan *plan, struct error *err);
+int rootfs_oci_add_mask(struct rootfs_plan *plan, const char *path, bool read_only, struct error *err);
+/* Child: the plan's masked and read-only paths, each walked beneath rootfd without following
+ * a link (the container's image is not trusted). *failed indexes masked then read_only. */
+int rootfs_oci_mask(int rootfd, const struct rootfs_plan *plan, size_t *failed);
+const char *rootfs_oci_mask_path(const struct rootfs_plan *plan, size_t i);
 
 /* Cover the host details of the fresh proc below rootfd (proc_mask.c): runc's maskedPaths and
  * readonlyPaths. Stores the failing entry's index; rootfs_proc_mask_path() names it. */

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,16 +55,16 @@ static void step(const struct sandbox *sb, enum child_stage stage, int r, int in
  * program's pty. */
 static int close_inherited_fds(const struct sandbox *sb)
 {
-	int keep[5] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1,
-			sb->tty_slave };
-	for (int i = 1; i < 5; i++) /* sort five values */
+	int keep[7] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1,
+			sb->tty_slave, sb->ready_fd, sb->start_fd };
+	for (int i = 1; i < 7; i++) /* sort seven values */
 		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
 	unsigned int from = 3;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 7; i++) {
 		if (keep[i] < 0)
 			continue;
 		if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, keep[i] - 1, 0) < 0)
@@ -210,6 +211,28 @@ static int load_seccomp(const struct sandbox *sb)
 	return seccomp_enforce(&sb->sec);
 }
 
+/* mlrun-oci: the container is created once everything above has succeeded; the engine's
+ * `start` decides when the program runs. Until then nothing of the image has executed. EOF
+ * cannot happen (the FIFO is open read-write), so only `start`'s byte or a kill ends the wait. */
+static int wait_for_start(const struct sandbox *sb)
+{
+	char c = 1;
+	ssize_t n;
+	if (sb->start_fd < 0)
+		return 0;
+	if (sb->ready_fd >= 0) {
+		while ((n = write(sb->ready_fd, &c, 1)) < 0 && errno == EINTR)
+			;
+		close(sb->ready_fd);
+		if (n != 1)
+			return -EPIPE;
+	}
+	while ((n = read(sb->start_fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	close(sb->start_fd);
+	return n == 1 ? 0 : -ECANCELED;
+}
+
 /* Try the prepared candidate paths; report the most telling errno if none can be executed. */
 static void exec_payload(const struct sandbox *sb)
 {
@@ -235,6 +258,9 @@ __attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
 	step(sb, STAGE_RLIMITS, set_rlimits(sb), 0);
 	step(sb, STAGE_DROP_CAPS, drop_capabilities(), 0);
 	step(sb, STAGE_NO_NEW_PRIVS, set_no_new_privs(), 0);
+	if (sb->set_umask)
+		umask(sb->umask);
+	step(sb, STAGE_OCI_START, wait_for_start(sb), 0);
 	/* Landlock: writes outside what the policy made writable, even through a mount gone wrong. */
 	step(sb, STAGE_LANDLOCK, landlock_enforce(&sb->sec), 0);
 	step(sb, STAGE_SECCOMP, load_seccomp(sb), 0);
@@ -275,6 +301,10 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 		close(sb->sec.notify_fd); /* only the payload may hand over the listener */
 	if (sb->sec.ruleset_fd >= 0)
 		close(sb->sec.ruleset_fd);
+	if (sb->ready_fd >= 0)
+		close(sb->ready_fd); /* only the payload says "created" */
+	if (sb->start_fd >= 0)
+		close(sb->start_fd);
 	/* The payload runs as the same uid: it must not ptrace or read the memory of pid 1. */
 	prctl(PR_SET_DUMPABLE, 0);
 	drop_capabilities();
@@ -352,7 +382,7 @@ void sandbox_child(struct sandbox *sb)
 	step(sb, STAGE_ASSEMBLE_ROOT, r, (int)failed);
 	if (sb->plan.proc_fell_back) /* always sent: the report must say so */
 		send_msg(sb, STAGE_PROC_CONTAINER, 0, 0);
-	r = rootfs_mask_proc(rootfd, &failed);
+	r = sb->plan.root_bind ? rootfs_oci_mask(rootfd, &sb->plan, &failed) : rootfs_mask_proc(rootfd, &failed);
 	step(sb, STAGE_MASK_PROC, r, (int)failed);
 	step(sb, STAGE_PIVOT, rootfs_pivot(rootfd), 0);
 	close(rootfd);
@@ -397,6 +427,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_EXEC] = "execute the program",
 		[STAGE_MASK_PROC] = "mask host details in /proc",
 		[STAGE_PROC_CONTAINER] = "bind the container's /proc (a fresh proc was refused)",
+		[STAGE_OCI_START] = "wait for mlrun-oci start",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

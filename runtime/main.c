@@ -12,6 +12,7 @@
 #include "exitcodes.h"
 #include "../tools/features.h"
 #include "../tools/monitor.h"
+#include "../tools/oci.h"
 #include "../tools/profile.h"
 #include "../tools/scan.h"
 #include "run.h"
@@ -56,6 +57,14 @@ static int check_main(int argc, char **argv)
 	return problems ? 1 : 0;
 }
 
+/* Started as mlrun-oci (the link `make install` creates): the OCI runtime's command line. */
+static bool started_as_oci(const char *argv0)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+	base = base ? base + 1 : argv0;
+	return base && strncmp(base, "mlrun-oci", 9) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	ensure_std_fds();
@@ -65,6 +74,8 @@ int main(int argc, char **argv)
 			(unsigned)getuid(), (unsigned)getgid(), (unsigned)geteuid(), (unsigned)getegid());
 		return EXIT_MLRUN_ERROR;
 	}
+	if (argc >= 1 && started_as_oci(argv[0]))
+		return oci_main(argc, argv);
 	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
 		printf("mlrun %s\n", MLRUN_VERSION);
 		return 0;

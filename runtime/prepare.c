@@ -160,7 +160,7 @@ static void add_rlimit(struct sandbox *sb, int resource, uint64_t value)
 /* rlimits always set, plus the fallbacks for limits no cgroup enforces. RLIMIT_AS is never
  * used: it breaks JITs and ML runtimes that reserve large ranges (nsjail#76); RLIMIT_DATA
  * counts only writable private memory, so PROT_NONE reservations are unaffected. */
-static void build_rlimits(struct sandbox *sb, const struct policy *p, const struct sandbox_fallbacks *fb)
+void sandbox_policy_rlimits(struct sandbox *sb, const struct policy *p, const struct sandbox_fallbacks *fb)
 {
 	add_rlimit(sb, RLIMIT_CORE, 0);
 	/* A caller allowed real-time priority (RLIMIT_RTPRIO, often granted to desktop users)
@@ -195,7 +195,7 @@ static const char *hidden_state_dir(char *buf, size_t len)
 /* As root the sandbox runs as the policy's uid/gid on the host. An id some account or group
  * holds would hand the program that account's files (gid 42 = shadow reads /etc/shadow through
  * a bind), or the caller's own: refuse it, naming the key. */
-static int check_sandbox_ids(const struct policy *p, struct error *err)
+int sandbox_check_ids(const struct policy *p, struct error *err)
 {
 	struct passwd *pw;
 	struct group *gr;
@@ -239,12 +239,13 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->hostname = fb->kept_hostname ? NULL : p->hostname; /* NULL: the child leaves it */
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
+	sb->ready_fd = sb->start_fd = sb->oci_stdio[0] = sb->oci_stdio[1] = sb->oci_stdio[2] = -1;
 	sb->as_root = geteuid() == 0 && ns_can_map_ids(p->uid, p->gid);
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless (and as a root
 	 * that cannot map other ids: no CAP_SETUID/CAP_SETGID in a container, or a user namespace
 	 * that maps only root), the caller's own ids map to themselves. The inside ids equal the
 	 * host ids either way. */
-	if (sb->as_root && (r = check_sandbox_ids(p, err)) < 0)
+	if (sb->as_root && (r = sandbox_check_ids(p, err)) < 0)
 		return r;
 	if (!sb->as_root && (r = check_own_root_map(err)) < 0)
 		return r;
@@ -271,7 +272,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
 		return r;
-	build_rlimits(sb, p, fb);
+	sandbox_policy_rlimits(sb, p, fb);
 	return sandbox_find_cmdline(&sb->cmdline, err);
 }
 

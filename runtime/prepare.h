@@ -15,3 +15,19 @@ struct sandbox_fallbacks {
 int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run_options *o, const char *id,
 		    const struct sandbox_fallbacks *fb, struct error *err);
 void sandbox_release(struct sandbox *sb);
+
+/* The rlimits a policy always sets, plus the fallbacks for limits no cgroup enforces. */
+void sandbox_policy_rlimits(struct sandbox *sb, const struct policy *p, const struct sandbox_fallbacks *fb);
+
+/* As root the sandbox runs as p's uid/gid: refused when an account or group holds them. */
+int sandbox_check_ids(const struct policy *p, struct error *err);
+
+/* oci_prepare.c: mlrun-oci's second entry into the same code. The policy an OCI bundle gets
+ * (its limits; the run.mlrun.policy annotation's policy, which can only tighten), the sandbox
+ * built from its config, and the check that every resource it asks for is enforced here. */
+int oci_policy(struct policy *p, const struct run_oci *oci, struct error *err);
+int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
+			const struct sandbox_fallbacks *fb, struct error *err);
+struct run_enforced;
+int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const struct run_enforced *e,
+		       struct error *err);

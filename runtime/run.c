@@ -43,6 +43,8 @@ static int merge_policy(struct policy *p, const struct run_options *o, struct er
 	const char *name = o->policy ? o->policy : getenv("MLRUN_POLICY");
 	int r;
 
+	if (o->oci) /* mlrun-oci: the bundle and its annotation, never the engine's environment */
+		return oci_policy(p, o->oci, err);
 	policy_init(p);
 	if (name && *name) {
 		_cleanup_free_ char *path = NULL;
@@ -70,6 +72,8 @@ static int merge_policy(struct policy *p, const struct run_options *o, struct er
  * says "policy": "strict" never hides that its environment loosened it. */
 static void note_env_settings(const struct policy *p, const struct run_options *o, struct run_result *res)
 {
+	if (o->oci)
+		return; /* not applied (merge_policy) */
 	res->n_env = policy_env_settings(environ, res->env_names, res->env_values, RUN_MAX_ENV_SETTINGS);
 	for (size_t i = 0; i < res->n_env && !o->quiet && p->path; i++)
 		fprintf(stderr, "mlrun: warning: %s=%s overrides the policy %s (the environment wins over the policy "
@@ -271,12 +275,15 @@ int run_main(const struct run_options *o)
 		goto fail;
 	trace_step(&tr, 0, leaf.dirfd >= 0 ? "create cgroup leaf" : "probe cgroups (none usable)");
 	compute_enforced(&leaf, &p, &enf);
+	if (o->oci && (r = oci_check_enforced(o->oci, &p, &enf, &err)) < 0)
+		goto fail;
 
 	const char *kept = keep_hostname ? container_hostname(&uts) : NULL;
 	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0,
 					keep_hostname ? (kept ? kept : p.hostname) : NULL };
 	prepared = true;
-	if ((r = sandbox_prepare(&sb, &p, o, id, &fb, &err)) < 0) {
+	if ((r = o->oci ? sandbox_prepare_oci(&sb, &p, o->oci, id, &fb, &err) : sandbox_prepare(&sb, &p, o, id, &fb, &err)) <
+	    0) {
 		if (sb.program_missing)
 			res.exit_code = r == -ENOENT ? EXIT_MLRUN_NOT_FOUND : EXIT_MLRUN_CANNOT_EXEC;
 		goto fail;

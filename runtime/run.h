@@ -19,6 +19,17 @@ struct run_set {
 	const char *section, *key, *value;
 };
 
+/* mlrun-oci's entry into the run path (runtime/oci_prepare.c): the policy and the sandbox come
+ * from an OCI bundle instead of a policy file and a command line. */
+struct oci_spec;
+struct run_oci {
+	const struct oci_spec *spec;
+	const char *bundle;	 /* canonical bundle directory: relative paths of config.json */
+	int ready_fd, start_fd;	 /* see struct sandbox */
+	int stdio[3];
+	int tty; /* process.terminal: the pty's slave (its master went to the console socket), else -1 */
+};
+
 struct run_options {
 	const char *policy; /* -p NAME|FILE (or MLRUN_POLICY) */
 	struct run_set sets[RUN_MAX_SETS];
@@ -30,6 +41,7 @@ struct run_options {
 	bool verbose, summary, quiet;
 	char **argv; /* PROGRAM [ARG...] */
 	int argc;
+	const struct run_oci *oci; /* mlrun-oci; NULL in the exec-wrapper path */
 };
 
 #define RUN_MAX_ENV_SETTINGS 16 /* more than there are MLRUN_<KEY> variables */

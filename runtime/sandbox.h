@@ -41,6 +41,7 @@ enum child_stage {
 	STAGE_EXEC,
 	STAGE_MASK_PROC, /* cover host details in /proc (rootfs/proc_mask.c) */
 	STAGE_PROC_CONTAINER, /* not a failure: /proc is the container's ([sandbox] proc = container) */
+	STAGE_OCI_START, /* mlrun-oci: created, waiting for `start` (runtime/oci_prepare.c) */
 	STAGE_COUNT,
 };
 
@@ -100,6 +101,14 @@ struct sandbox {
 	int tty_slave;	    /* the program's pty (runtime/pty.c), -1 without a terminal */
 	bool tty_slave_for[3]; /* which of fds 0-2 it replaces (those that were terminals) */
 	int out_pipe[3];       /* fds 0-2: a pipe's write end that replaces it (runtime/relay.h), -1 */
+
+	/* mlrun-oci (runtime/oci_prepare.c, docs/oci.md); -1 / false in the exec-wrapper path */
+	int ready_fd;	   /* write end: one byte when the container is created */
+	int start_fd;	   /* the start FIFO (read-write): `mlrun-oci start` writes the byte that lets it exec */
+	int oci_stdio[3];  /* the engine's fds 0-2 for the program (the supervisor's own stderr is a log) */
+	bool no_pty;	   /* never put a pty between the program and fds 0-2 */
+	bool set_umask;
+	mode_t umask;
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */

@@ -94,10 +94,11 @@ static int open_trusted_ancestors(const char *path, struct error *err)
 	}
 }
 
-int state_dir_open(bool create, struct error *err)
+/* parent/name, verified as the state directory is: used for mlrun's own and for mlrun-oci's
+ * --root (state_private_dir_open). */
+static int private_dir_open(const char *parent, const char *name, bool create, struct error *err)
 {
-	char parent[512], name[64], real[PATH_MAX];
-	state_dir_parts(parent, sizeof(parent), name, sizeof(name));
+	char real[PATH_MAX];
 	/* The caller's own XDG_RUNTIME_DIR may go through links; what it resolves to is checked. */
 	if (!realpath(parent, real))
 		return error_set(err, errno, "cannot use %s for the state directory", parent);
@@ -126,6 +127,23 @@ int state_dir_open(bool create, struct error *err)
 				 STATE_DIR_FIX, real, name, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
 				 (unsigned)geteuid());
 	return TAKE_FD(fd);
+}
+
+int state_dir_open(bool create, struct error *err)
+{
+	char parent[512], name[64];
+	state_dir_parts(parent, sizeof(parent), name, sizeof(name));
+	return private_dir_open(parent, name, create, err);
+}
+
+int state_private_dir_open(const char *path, bool create, struct error *err)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (path[0] != '/' || !slash || !slash[1] || (size_t)(slash - path) >= sizeof(parent))
+		return error_set(err, EINVAL, "%s: the state directory must be an absolute path", path);
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	return private_dir_open(parent, slash + 1, create, err);
 }
 
 /* Ids name files in the state directory: [A-Za-z0-9_.-], no leading dot (as cgroup leaves). */

@@ -39,6 +39,10 @@ int state_dir(char *buf, size_t len, bool create, struct error *err);
  * -errno with err naming the directory and the fix; -ENOENT without err when it does not
  * exist and create is false. */
 int state_dir_open(bool create, struct error *err);
+/* The same checks for another private state directory at the absolute path (mlrun-oci's --root):
+ * its parent must resolve (links allowed, the result checked); the directory itself may not be
+ * a link. */
+int state_private_dir_open(const char *path, bool create, struct error *err);
 int state_write(const struct state_entry *e, struct error *err);
 void state_remove(const char *id);
 /* Remove the temporary files (.ID.PID.tmp) of writers that died before renaming them (a

@@ -365,7 +365,9 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 		return error_set(err, e, "cannot %s", what);
 	}
 	if (m->stage == STAGE_MASK_PROC)
-		return error_set(err, e, "cannot mask /%s in the sandbox", rootfs_proc_mask_path((size_t)m->index));
+		return error_set(err, e, "cannot mask /%s in the sandbox",
+				 s->sb->plan.root_bind ? rootfs_oci_mask_path(&s->sb->plan, (size_t)m->index)
+						       : rootfs_proc_mask_path((size_t)m->index));
 	if (m->stage == STAGE_CHDIR)
 		return error_set(err, e, "cannot enter the working directory %s in the sandbox (as uid %u)",
 				 s->sb->plan.cwd, (unsigned)s->sb->idmap.inside_uid);
@@ -408,10 +410,12 @@ static int start_child(struct sup *s, struct error *err)
 	s->sb->sync_fd = sync[0];
 	s->sb->msg_fd = msg[1];
 	s->sb->status_fd = status[1];
-	s->sb->tty_slave = s->pty.slave;
+	if (!s->sb->no_pty) /* else mlrun-oci's own: the engine's console (oci_prepare.c) */
+		s->sb->tty_slave = s->pty.slave;
 	for (int fd = 0; fd < 3; fd++) {
-		s->sb->tty_slave_for[fd] = s->pty.slave >= 0 && s->pty.slave_for[fd];
-		s->sb->out_pipe[fd] = s->out.for_fd[fd];
+		if (!s->sb->no_pty)
+			s->sb->tty_slave_for[fd] = s->pty.slave >= 0 && s->pty.slave_for[fd];
+		s->sb->out_pipe[fd] = s->out.for_fd[fd] >= 0 ? s->out.for_fd[fd] : s->sb->oci_stdio[fd];
 	}
 	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };
 	s->start_ns = trace_now_ns();
@@ -464,7 +468,7 @@ int supervise(struct sandbox *sb, struct cgroup_leaf *leaf, const struct policy 
 		r = error_set(err, errno, "cannot create a signalfd");
 		goto out;
 	}
-	if ((r = pty_open(&s.pty, err)) < 0) {
+	if (!sb->no_pty && (r = pty_open(&s.pty, err)) < 0) {
 		res->exit_code = EXIT_MLRUN_ERROR;
 		goto out;
 	}

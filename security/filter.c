@@ -236,7 +236,7 @@ static int add_verdict(scmp_filter_ctx ctx, const struct syscall_profile *sp, in
 	return -EINVAL;
 }
 
-static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct error *err)
+int seccomp_export_prog(void *ctx, struct sock_fprog *prog, struct error *err)
 {
 	_cleanup_close_ int fd = memfd_create("mlrun-seccomp", MFD_CLOEXEC);
 	struct stat st;
@@ -279,7 +279,7 @@ int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *
 			r = error_set(err, -r, "cannot add the seccomp rule for %s", syscall_name(nr, name, sizeof(name)));
 			goto out;
 		}
-	r = export_bpf(ctx, prog, err);
+	r = seccomp_export_prog(ctx, prog, err);
 out:
 	seccomp_release(ctx);
 	return r;

@@ -65,6 +65,10 @@ static int send_fd(int sock, int fd)
  * signals (WAIT_KILLABLE_RECV, Linux 5.19), so a signal cannot replay the call behind its back. */
 int seccomp_enforce(const struct security_plan *sec)
 {
+	/* An OCI bundle's own filter first: mlrun's, stacked on it, still sees every call it lets
+	 * through (the kernel applies the strictest verdict of all filters). */
+	if (sec->oci_prog.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sec->oci_prog) < 0)
+		return -errno;
 	if (!sec->seccomp)
 		return 0;
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,

@@ -29,6 +29,7 @@ struct security_plan {
 	struct sock_fprog prog; /* compiled by the parent (filter.c), or built in (builtin.c) */
 	const char *prog_builtin; /* the built-in profile whose build-time program prog is, NULL: compiled now */
 	int notify_fd;		/* payload's end of the socketpair carrying the listener fd */
+	struct sock_fprog oci_prog; /* an OCI bundle's linux.seccomp (oci_seccomp.c), loaded first; len 0: none */
 	int monitor_fd;		/* supervisor's end */
 
 	/* Landlock */
@@ -57,6 +58,12 @@ int landlock_abi_version(void);
 
 /* filter.c: the profile as classic BPF, malloc'd into prog->filter. */
 int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *prog, struct error *err);
+/* oci_seccomp.c: an OCI config's linux.seccomp object (runtime-spec config-linux.md) as classic
+ * BPF, malloc'd into prog->filter. Errors name the field ("linux.seccomp.syscalls[3].action"). */
+struct json_object;
+int seccomp_compile_oci(struct json_object *seccomp, struct sock_fprog *prog, struct error *err);
+/* The BPF of a libseccomp context, malloc'd into prog (filter.c). */
+int seccomp_export_prog(void *ctx, struct sock_fprog *prog, struct error *err);
 /* builtin.c: if sp equals a built-in profile exactly (as a policy without allow_syscalls and
  * deny_syscalls has it), its program compiled at build time, malloc'd into prog, and the
  * profile's name; else NULL and prog untouched. */

@@ -1,0 +1,347 @@
+/* oci_prepare.c - mlrun-oci's entry into the run path: an OCI bundle's config.json (parsed by
+ * oci_spec.c) becomes the same struct policy and struct sandbox the exec-wrapper path builds,
+ * and run_main() runs it with the same child, supervisor, cgroup leaf and report.
+ *
+ * What differs from `mlrun run` is only where things come from: the root is the bundle's
+ * (rootfs/oci.c), the mounts, process, rlimits and seccomp filter are the config's, and the
+ * program waits for `mlrun-oci start`. What does not differ: a user namespace always (container
+ * uid 0 is an unprivileged host uid, never host root), no capability survives into the
+ * program, no_new_privs always, pid 1 is mlrun's init. See docs/oci.md. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "../lib/cleanup.h"
+#include "../lib/paths.h"
+#include "oci_spec.h"
+#include "prepare.h"
+
+#define OCI_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static int set(struct policy *p, const char *section, const char *key, const char *value, struct error *err)
+{
+	struct error e = { 0 };
+	if (policy_set_from(p, section, key, value, "config.json", &e) < 0)
+		return error_set(err, EINVAL, "config.json: [%s] %s = %s: %s", section, key, value, e.msg);
+	return 0;
+}
+
+static int set_u64(struct policy *p, const char *section, const char *key, uint64_t v, struct error *err)
+{
+	char buf[32];
+	if (v == POLICY_UNLIMITED)
+		return set(p, section, key, "unlimited", err);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return set(p, section, key, buf, err);
+}
+
+static uint64_t tighter(uint64_t policy_value, uint64_t config_value)
+{
+	if (!config_value)
+		return policy_value;
+	return config_value < policy_value ? config_value : policy_value;
+}
+
+/* Without the annotation: exactly the config's limits (none where it sets none), no mlrun
+ * seccomp profile (the config's own filter applies), no time limits. With
+ * run.mlrun.policy = NAME: that policy's settings, each limit the tighter of the two. */
+int oci_policy(struct policy *p, const struct run_oci *oci, struct error *err)
+{
+	const struct oci_spec *s = oci->spec;
+	int r;
+
+	policy_init(p);
+	if (s->policy) {
+		_cleanup_free_ char *path = NULL;
+		if (strchr(s->policy, '/'))
+			return error_set(err, EINVAL, "annotations.run.mlrun.policy: '%s': a policy name from mlrun's own "
+					 "directories, not a path", s->policy);
+		int fd = policy_open(s->policy, mlrun_policy_dirs(), &path, err);
+		if (fd < 0)
+			return fd;
+		if ((r = policy_load_fd(p, fd, path, err)) < 0)
+			return r;
+	} else {
+		static const char *const open_settings[][3] = {
+			{ "limits", "memory", "unlimited" },   { "limits", "pids", "unlimited" },
+			{ "limits", "cpus", "unlimited" },     { "limits", "timeout", "unlimited" },
+			{ "limits", "cpu_time", "unlimited" }, { "security", "seccomp", "off" },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(open_settings); i++)
+			if ((r = set(p, open_settings[i][0], open_settings[i][1], open_settings[i][2], err)) < 0)
+				return r;
+	}
+	/* Settings that belong to the exec-wrapper's own root, or to the engine here. */
+	if ((r = set(p, "sandbox", "quiet", "true", err)) < 0 || (r = set(p, "security", "landlock", "false", err)) < 0 ||
+	    (r = set(p, "limits", "file_size", "unlimited", err)) < 0 || (r = set(p, "analysis", "python", "off", err)) < 0 ||
+	    (r = set(p, "filesystem", "workdir", "none", err)) < 0)
+		return r;
+	if ((r = set_u64(p, "limits", "memory", tighter(p->memory_bytes, s->memory_limit), err)) < 0 ||
+	    (r = set_u64(p, "limits", "pids", tighter(p->pids, s->pids_limit), err)) < 0)
+		return r;
+	if (s->cpu_quota) {
+		double cpus = (double)s->cpu_quota / (double)s->cpu_period;
+		if (p->cpus > 0 && p->cpus < cpus)
+			cpus = p->cpus;
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%.2f", cpus < 0.01 ? 0.01 : cpus);
+		if ((r = set(p, "limits", "cpus", buf, err)) < 0)
+			return r;
+	}
+	/* No network namespace in the config is the host's network; a policy asking for less gets it. */
+	if (!(s->namespaces & OCI_NS_NET)) {
+		if (!s->policy || p->net == NET_HOST) {
+			if ((r = set(p, "network", "allow_host", "true", err)) < 0 || (r = set(p, "network", "net", "host", err)) < 0)
+				return r;
+		}
+	} else if (p->net == NET_HOST || !s->policy) {
+		if ((r = set(p, "network", "net", "loopback", err)) < 0)
+			return r;
+	}
+	if (s->hostname && s->hostname[0] && (r = set(p, "sandbox", "hostname", s->hostname, err)) < 0)
+		return r;
+	return policy_validate(p, err);
+}
+
+/* A resource the config limits must be enforced: there is no rlimit fallback in this mode. */
+int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const struct run_enforced *e,
+		       struct error *err)
+{
+	const struct oci_spec *s = oci->spec;
+	const char *field = s->memory_limit && !e->memory ? "linux.resources.memory.limit"
+			    : s->pids_limit && !e->pids	  ? "linux.resources.pids.limit"
+			    : s->cpu_quota && !e->cpu	  ? "linux.resources.cpu.quota"
+							  : NULL;
+	(void)p; /* the annotation's own limits degrade as in `mlrun run` (rlimits, enforced: false) */
+	if (field)
+		return error_set(err, EOPNOTSUPP, "%s: cannot be enforced on this host (%s); mlrun-oci has no fallback", field,
+				 e->why[0] ? e->why : "no cgroup v2 leaf");
+	return 0;
+}
+
+/* One id of the config's range: the process' own, mapped to one host id. */
+static int map_id(bool has, const struct oci_idmap *m, uint32_t id, uint32_t dflt, const char *what, uint32_t *out,
+		  struct error *err)
+{
+	if (!has) {
+		*out = dflt;
+		return 0;
+	}
+	if (id < m->container || id - m->container >= m->size)
+		return error_set(err, EINVAL, "linux.%sMappings: the process' %s %u is not in the mapped range", what, what,
+				 (unsigned)id);
+	*out = m->host + (id - m->container);
+	return 0;
+}
+
+static int build_idmap(struct sandbox *sb, const struct policy *p, const struct oci_spec *s, struct error *err)
+{
+	uint32_t host_uid = 0, host_gid = 0;
+	int r;
+	if (sb->as_root && (r = sandbox_check_ids(p, err)) < 0)
+		return r;
+	uint32_t dflt_uid = sb->as_root ? p->uid : geteuid(), dflt_gid = sb->as_root ? p->gid : getegid();
+	if ((r = map_id(s->has_uid_map, &s->uid_map, s->uid, dflt_uid, "uid", &host_uid, err)) < 0 ||
+	    (r = map_id(s->has_gid_map, &s->gid_map, s->gid, dflt_gid, "gid", &host_gid, err)) < 0)
+		return r;
+	/* The container's root is never the host's: a uid 0 mapped to host uid 0 would make
+	 * every file of the host that root owns the program's. */
+	if (host_uid == 0 || host_gid == 0)
+		return error_set(err, EPERM, "linux.%sMappings: maps the process to host %s 0; mlrun-oci never runs a "
+				 "container as host root", host_uid == 0 ? "uid" : "gid", host_uid == 0 ? "uid" : "gid");
+	/* Rootless, the kernel lets us map only our own ids. */
+	if (!sb->as_root && (host_uid != geteuid() || host_gid != getegid()))
+		return error_set(err, EPERM, "linux.uidMappings/gidMappings: rootless mlrun-oci maps the process to the "
+				 "caller's own uid %u and gid %u only", (unsigned)geteuid(), (unsigned)getegid());
+	sb->idmap = (struct ns_idmap){ s->uid, host_uid, s->gid, host_gid, !sb->as_root };
+	return 0;
+}
+
+/* A path of the config relative to the bundle, or absolute: canonical, for the plan's walk
+ * without links. The engine is the caller: its paths are its intent. */
+static int bundle_path(const struct run_oci *oci, const char *path, const char *what, char *out, struct error *err)
+{
+	char joined[PATH_MAX];
+	if (path[0] != '/') {
+		if (snprintf(joined, sizeof(joined), "%s/%s", oci->bundle, path) >= (int)sizeof(joined))
+			return error_set(err, ENAMETOOLONG, "%s: path too long", what);
+		path = joined;
+	}
+	if (!realpath(path, out))
+		return error_set(err, errno, "%s: %s", what, path);
+	return 0;
+}
+
+static int build_plan(struct sandbox *sb, const struct run_oci *oci, struct error *err)
+{
+	const struct oci_spec *s = oci->spec;
+	char path[PATH_MAX];
+	int r;
+	if ((r = bundle_path(oci, s->root_path, "root.path", path, err)) < 0 ||
+	    (r = rootfs_oci_begin(&sb->plan, path, !s->root_readonly, err)) < 0)
+		return r;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *m = &s->mounts[i];
+		char what[48];
+		snprintf(what, sizeof(what), "mounts[%zu].source", i);
+		switch (m->kind) {
+		case OCI_BIND:
+			if ((r = bundle_path(oci, m->src, what, path, err)) < 0)
+				return r;
+			/* nodev always: no device of the host through a bind */
+			r = rootfs_oci_add_bind(&sb->plan, path, m->dst, m->attr | MOUNT_ATTR_NODEV, m->recursive, err);
+			break;
+		case OCI_TMPFS:
+			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_TMPFS, NULL, m->dst, m->attr, m->size, m->mode, err);
+			break;
+		case OCI_PROC:
+			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_PROC, NULL, m->dst, m->attr, NULL, NULL, err);
+			break;
+		case OCI_DEVPTS:
+			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_DEVPTS, NULL, m->dst, m->attr, NULL, NULL, err);
+			break;
+		case OCI_SYSFS:
+			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "sysfs", m->dst, m->attr, NULL, NULL, err);
+			break;
+		case OCI_MQUEUE:
+			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "mqueue", m->dst, m->attr, NULL, NULL, err);
+			break;
+		case OCI_CGROUP:
+			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "cgroup2", m->dst, m->attr, NULL, NULL, err);
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	if ((r = rootfs_oci_add_devices(&sb->plan, err)) < 0 || (r = rootfs_oci_make_mountpoints(&sb->plan, err)) < 0)
+		return r;
+	for (size_t i = 0; i < s->n_masked; i++)
+		if ((r = rootfs_oci_add_mask(&sb->plan, s->masked[i], false, err)) < 0)
+			return r;
+	for (size_t i = 0; i < s->n_read_only; i++)
+		if ((r = rootfs_oci_add_mask(&sb->plan, s->read_only[i], true, err)) < 0)
+			return r;
+	if (!(sb->plan.cwd = strdup(s->cwd)))
+		return error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+static char **copy_strv(char *const *v, size_t n)
+{
+	char **out = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; out && i < n; i++)
+		if (!(out[i] = strdup(v[i]))) {
+			for (size_t j = 0; j < i; j++)
+				free(out[j]);
+			free(out);
+			return NULL;
+		}
+	return out;
+}
+
+/* args[0] with a slash is tried as is; a bare name in each directory of the config's PATH. */
+static int build_exec(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	if (!(sb->argv = copy_strv(s->args, s->n_args)) || !(sb->envp = copy_strv(s->env, s->n_env)))
+		return error_set(err, ENOMEM, "out of memory");
+	const char *prog = s->args[0];
+	if (strchr(prog, '/')) {
+		if (!(sb->exec_paths[0] = strdup(prog)))
+			return error_set(err, ENOMEM, "out of memory");
+		sb->n_exec_paths = 1;
+		return 0;
+	}
+	const char *dirs = OCI_DEFAULT_PATH;
+	for (size_t i = 0; i < s->n_env; i++)
+		if (strncmp(s->env[i], "PATH=", 5) == 0)
+			dirs = s->env[i] + 5;
+	char buf[PATH_MAX];
+	while (*dirs && sb->n_exec_paths < SANDBOX_MAX_EXEC_PATHS) {
+		size_t len = strcspn(dirs, ":");
+		if (len && snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, dirs, prog) < (int)sizeof(buf) &&
+		    !(sb->exec_paths[sb->n_exec_paths++] = strdup(buf)))
+			return error_set(err, ENOMEM, "out of memory");
+		dirs += len + (dirs[len] == ':');
+	}
+	if (!sb->n_exec_paths)
+		return error_set(err, ENOENT, "process.args[0]: %s: no PATH to look it up in", prog);
+	return 0;
+}
+
+/* The config's rlimits; with the annotation, merged with the policy's (and its fallbacks for
+ * limits no cgroup enforces here, as `mlrun run` applies them): the lower of the two. */
+static int build_rlimits(struct sandbox *sb, const struct policy *p, const struct oci_spec *s,
+			 const struct sandbox_fallbacks *fb, struct error *err)
+{
+	if (s->policy)
+		sandbox_policy_rlimits(sb, p, fb);
+	for (size_t i = 0; i < s->n_rlimits; i++) {
+		const struct oci_rlimit *c = &s->rlimits[i];
+		size_t j = 0;
+		while (j < sb->n_rlimits && sb->rlimits[j].resource != c->resource)
+			j++;
+		if (j == sb->n_rlimits) {
+			if (j >= ARRAY_SIZE(sb->rlimits))
+				return error_set(err, E2BIG, "process.rlimits: too many with the policy's own");
+			sb->rlimits[sb->n_rlimits++] = (struct sandbox_rlimit){ c->resource, c->soft, c->hard };
+			continue;
+		}
+		struct sandbox_rlimit *m = &sb->rlimits[j];
+		m->soft = c->soft < m->soft ? c->soft : m->soft;
+		m->hard = c->hard < m->hard ? c->hard : m->hard;
+		if (m->soft > m->hard)
+			m->soft = m->hard;
+	}
+	return 0;
+}
+
+int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
+			const struct sandbox_fallbacks *fb, struct error *err)
+{
+	const struct oci_spec *s = oci->spec;
+	int r;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->policy = p;
+	sb->id = id;
+	sb->hostname = p->hostname;
+	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;
+	sb->ready_fd = oci->ready_fd;
+	sb->start_fd = oci->start_fd;
+	for (int fd = 0; fd < 3; fd++)
+		sb->oci_stdio[fd] = oci->stdio[fd];
+	sb->no_pty = true;
+	/* process.terminal: the engine's pty is the program's fds 0-2 and controlling terminal */
+	sb->tty_slave = oci->tty;
+	for (int fd = 0; fd < 3; fd++)
+		sb->tty_slave_for[fd] = oci->tty >= 0;
+	sb->as_root = geteuid() == 0;
+	if ((r = build_idmap(sb, p, s, err)) < 0)
+		return r;
+	sb->clone_flags = NS_CLONE_FLAGS;
+	if (p->net != NET_HOST)
+		sb->clone_flags |= CLONE_NEWNET;
+	if (p->net == NET_LOOPBACK) {
+		sb->loopback = true;
+		if ((r = ns_build_lo_up(&sb->lo, err)) < 0)
+			return r;
+	}
+	sb->unshare_cgroupns = true;
+	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
+		return r;
+	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
+		return r;
+	if (s->seccomp && (r = seccomp_compile_oci(s->seccomp, &sb->sec.oci_prog, err)) < 0)
+		return r;
+	if ((r = build_rlimits(sb, p, s, fb, err)) < 0)
+		return r;
+	sb->set_umask = s->has_umask;
+	sb->umask = (mode_t)s->umask;
+	return sandbox_find_cmdline(&sb->cmdline, err);
+}

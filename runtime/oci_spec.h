@@ -1,0 +1,90 @@
+/* oci_spec.h - an OCI bundle's config.json (runtime-spec 1.x), parsed into what mlrun-oci
+ * honours. Pure: no OS state (fuzzed by tests/fuzz/oci_spec.c).
+ *
+ * Every key is known or refused: a field mlrun cannot honour fails with its path named
+ * ("linux.devices: ..."), never a silent skip. docs/oci.md lists what is supported. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/error.h"
+
+#define OCI_MAX_MOUNTS 64
+#define OCI_MAX_MASKS 64
+#define OCI_MAX_RLIMITS 8
+#define OCI_MAX_ARGS 4096
+#define OCI_MAX_ENV 1024
+
+enum oci_mount_kind { OCI_BIND, OCI_TMPFS, OCI_PROC, OCI_SYSFS, OCI_DEVPTS, OCI_MQUEUE, OCI_CGROUP };
+
+struct oci_mount {
+	enum oci_mount_kind kind;
+	char *dst; /* absolute, no ".", ".." or "//" */
+	char *src; /* bind: host path (absolute, or relative to the bundle) */
+	uint64_t attr; /* MOUNT_ATTR_* from the options */
+	bool recursive; /* rbind */
+	char *size, *mode; /* tmpfs: the size= and mode= option values, or NULL */
+};
+
+struct oci_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+/* Which namespaces the config lists (each without a path: joining one is refused). */
+enum {
+	OCI_NS_PID = 1 << 0,
+	OCI_NS_NET = 1 << 1,
+	OCI_NS_MOUNT = 1 << 2,
+	OCI_NS_IPC = 1 << 3,
+	OCI_NS_UTS = 1 << 4,
+	OCI_NS_USER = 1 << 5,
+	OCI_NS_CGROUP = 1 << 6,
+};
+
+struct oci_idmap {
+	uint32_t container, host, size;
+};
+
+struct oci_spec {
+	char *root_path;
+	bool root_readonly;
+	char **args; /* NULL-terminated */
+	size_t n_args;
+	char **env; /* NULL-terminated */
+	size_t n_env;
+	char *cwd;
+	uint32_t uid, gid;
+	bool has_umask;
+	uint32_t umask;
+	struct oci_rlimit rlimits[OCI_MAX_RLIMITS];
+	size_t n_rlimits;
+	bool no_new_privileges;
+	bool terminal;	/* fds 0-2 a pty whose master goes to the engine's console socket */
+	uint32_t console_rows, console_cols; /* process.consoleSize, 0 = unset */
+	char *hostname;
+	struct oci_mount mounts[OCI_MAX_MOUNTS];
+	size_t n_mounts;
+	unsigned namespaces; /* OCI_NS_* */
+	bool has_uid_map, has_gid_map; /* one range each at most (see oci_spec.c) */
+	struct oci_idmap uid_map, gid_map;
+	char *masked[OCI_MAX_MASKS];
+	size_t n_masked;
+	char *read_only[OCI_MAX_MASKS];
+	size_t n_read_only;
+	struct json_object *seccomp; /* linux.seccomp (a reference), or NULL */
+	uint64_t memory_limit;	     /* bytes, 0 = none */
+	uint64_t cpu_quota, cpu_period; /* cpu_quota 0 = none */
+	uint64_t pids_limit;	     /* 0 = none */
+	char *cgroups_path;
+	char *policy; /* annotation run.mlrun.policy, or NULL */
+	struct json_object *annotations; /* a reference, or NULL */
+	struct json_object *root;	 /* the whole document */
+};
+
+/* Parse config.json's text. 0, or -EINVAL with err naming the field. s is always safe to
+ * oci_spec_free() afterwards. */
+int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct error *err);
+void oci_spec_free(struct oci_spec *s);

@@ -199,6 +199,11 @@ int run_main(const struct run_options *o)
 	cgroup_probe(&host);
 	if (o->cgroup_parent && (r = cgroup_host_set_parent(&host, o->cgroup_parent, &err)) < 0)
 		goto fail;
+	/* rootless in a cgroup not delegated to us: a delegated scope from the user's systemd */
+	if (!o->cgroup_parent && (r = cgroup_systemd_scope(&host, id, &err)) < 0)
+		goto fail;
+	if (r == 1)
+		trace_step(&tr, 0, "systemd scope (StartTransientUnit, Delegate=yes)");
 	if ((r = cgroup_leaf_create(&leaf, &host, id, &p, &err)) < 0)
 		goto fail;
 	trace_step(&tr, 0, leaf.dirfd >= 0 ? "create cgroup leaf" : "probe cgroups (none usable)");

@@ -13,6 +13,8 @@ struct features {
 	bool seccomp;
 	int landlock_abi;
 	struct cgroup_host cg;
+	char setup_case[96];   /* which case of docs/guide-rootless.md this host is (short tag) */
+	char setup_fix[512];   /* what to do about it, "" when nothing */
 };
 
 void features_probe(struct features *ft);

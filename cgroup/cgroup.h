@@ -31,6 +31,9 @@ struct cgroup_host {
 	bool memory_peak;	   /* memory.peak exists (kernel >= 5.19) */
 	bool cgroup_kill;	   /* cgroup.kill exists (kernel >= 5.14) */
 	char systemd_unit[96];	   /* the run's delegated systemd scope ("" if none; systemd.c) */
+	uint64_t systemd_ns[4];	   /* CLOCK_MONOTONIC ns when the request began, the bus was
+				      connected, StartTransientUnit replied, the job ended (-v) */
+	bool systemd_retried;	   /* the manager knew no OOMPolicy for scopes: asked twice */
 	char reason[CGROUP_REASON_MAX]; /* why leaves cannot be used, or "" */
 };
 
@@ -78,8 +81,8 @@ int cgroup_systemd_scope(struct cgroup_host *host, const char *id, struct error 
  * "mlrun-<id>.scope"), else why not (appended to host->reason). Starts nothing. */
 void cgroup_systemd_probe(struct cgroup_host *host);
 
-/* A run's leaf recorded at leaf_path (its state file) that sits in its own systemd scope
- * (.../mlrun.slice/mlrun-<id>.scope/mlrun-<id>): point host at that scope, so that
+/* A run's leaf recorded at leaf_path (its state file) that sits in a systemd scope of mlrun's
+ * (.../mlrun.slice/mlrun-<id or batch id>.scope/mlrun-<id>): point host at that scope, so that
  * cgroup_leaf_open(host, id) (which checks owner and leafness) finds it from any cgroup.
  * -ENOENT (host unchanged) for any other shape. */
 int cgroup_host_use_scope(struct cgroup_host *host, const char *id, const char *leaf_path);

@@ -141,11 +141,16 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 	return 0;
 }
 
-static uint64_t now_usec(void)
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_usec(void)
+{
+	return now_ns() / 1000;
 }
 
 /* StartTransientUnit(unit, "fail", properties, no aux units). OOMPolicy=continue keeps systemd
@@ -185,8 +190,8 @@ static int start_scope(struct sdb *s, const char *unit, const char *id, bool oom
 
 /* Ask for the scope and wait for its job. 0 when the job is done; -EEXIST (err filled) when a
  * unit of that name exists; another -errno with why filled when systemd said no. */
-static int scope_request(struct sdb *s, const char *unit, const char *id, char *why, size_t size,
-			 struct error *err)
+static int scope_request(struct sdb *s, struct cgroup_host *host, const char *unit, const char *id, char *why,
+			 size_t size, struct error *err)
 {
 	uint64_t deadline = now_usec() + SCOPE_TIMEOUT_USEC;
 	struct job_wait w = { .s = s };
@@ -207,8 +212,10 @@ static int scope_request(struct sdb *s, const char *unit, const char *id, char *
 	r = start_scope(s, unit, id, true, SCOPE_TIMEOUT_USEC, &reply, &e);
 	if (r < 0 && e.message && strstr(e.message, "OOMPolicy")) {
 		s->sd_bus_error_free(&e);
+		host->systemd_retried = true;
 		r = start_scope(s, unit, id, false, deadline - now_usec(), &reply, &e);
 	}
+	host->systemd_ns[2] = now_ns();
 	if (r < 0) {
 		if (e.name && strcmp(e.name, "org.freedesktop.systemd1.UnitExists") == 0)
 			r = error_set(err, EEXIST, "cannot start systemd scope %s: %s (a sandbox named '%s' is running)",
@@ -241,6 +248,7 @@ static int scope_request(struct sdb *s, const char *unit, const char *id, char *
 		}
 	}
 	r = 0;
+	host->systemd_ns[3] = now_ns();
 	if (strcmp(w.result, "done") != 0) {
 		cgroup_reason_set(why, size, "systemd's job for %s ended '%s'", unit, w.result);
 		r = -ECANCELED;
@@ -315,17 +323,21 @@ int cgroup_systemd_scope(struct cgroup_host *host, const char *id, struct error 
 	if (!cgroup_id_valid(id))
 		return error_set(err, EINVAL, "invalid sandbox id '%s'", id ? id : "");
 	snprintf(unit, sizeof(unit), CGROUP_DELEGATED_PREFIX "%s.scope", id);
+	host->systemd_ns[0] = now_ns();
 	if (sdb_open(&s, why, sizeof(why)) < 0) {
 		cgroup_reason_add(host->reason, sizeof(host->reason), "%s", why);
 		return 0;
 	}
-	r = scope_request(&s, unit, id, why, sizeof(why), err);
+	host->systemd_ns[1] = now_ns();
+	r = scope_request(&s, host, unit, id, why, sizeof(why), err);
 	sdb_close(&s);
 	if (r == -EEXIST && err && err->msg[0])
 		return r;
 	if (r == 0) {
 		struct cgroup_host saved = *host;
-		r = scope_enter(host, unit, why, sizeof(why));
+		r = scope_enter(host, unit, why, sizeof(why)); /* re-probes: keep the timings */
+		memcpy(host->systemd_ns, saved.systemd_ns, sizeof(host->systemd_ns));
+		host->systemd_retried = saved.systemd_retried;
 		if (r < 0)
 			*host = saved; /* as before: no leaves, the reason says why */
 	}
@@ -381,19 +393,37 @@ void cgroup_systemd_probe(struct cgroup_host *host)
 	sdb_close(&s);
 }
 
+/* Whether the n bytes at s are one path component "mlrun-<valid id>.scope". */
+static bool is_scope_name(const char *s, size_t n)
+{
+	const size_t pre = strlen(CGROUP_DELEGATED_PREFIX), suf = strlen(".scope");
+	char id[CGROUP_ID_MAX + 1];
+	if (n <= pre + suf || n - pre - suf > CGROUP_ID_MAX || strncmp(s, CGROUP_DELEGATED_PREFIX, pre) != 0 ||
+	    strncmp(s + n - suf, ".scope", suf) != 0)
+		return false;
+	snprintf(id, sizeof(id), "%.*s", (int)(n - pre - suf), s + pre);
+	return cgroup_id_valid(id);
+}
+
 int cgroup_host_use_scope(struct cgroup_host *host, const char *id, const char *leaf_path)
 {
-	char suffix[2 * CGROUP_ID_MAX + 64];
+	char leaf[CGROUP_ID_MAX + 16];
 	if (!host->unified || !cgroup_id_valid(id) || strncmp(leaf_path, CGROUP_MOUNT "/", sizeof(CGROUP_MOUNT)) != 0 ||
-	    strstr(leaf_path, "/.") || strstr(leaf_path, "//"))
+	    strstr(leaf_path, "/.") || strstr(leaf_path, "//") || strlen(leaf_path) >= sizeof(host->parent_path))
 		return -ENOENT;
-	snprintf(suffix, sizeof(suffix), "/" CGROUP_SCOPE_SLICE "/" CGROUP_DELEGATED_PREFIX "%s.scope/" CGROUP_DELEGATED_PREFIX "%s",
-		 id, id);
-	size_t n = strlen(leaf_path), k = strlen(suffix);
-	if (n <= k || n >= sizeof(host->parent_path) || strcmp(leaf_path + n - k, suffix) != 0)
+	/* .../mlrun.slice/mlrun-<run or batch id>.scope/mlrun-<id> */
+	snprintf(leaf, sizeof(leaf), "/" CGROUP_DELEGATED_PREFIX "%s", id);
+	size_t n = strlen(leaf_path), k = strlen(leaf);
+	if (n <= k || strcmp(leaf_path + n - k, leaf) != 0)
 		return -ENOENT;
-	snprintf(host->parent_path, sizeof(host->parent_path), "%.*s", (int)(strrchr(leaf_path, '/') - leaf_path),
-		 leaf_path);
+	const char *end = leaf_path + n - k, *scope = end;
+	while (scope > leaf_path && scope[-1] != '/')
+		scope--;
+	const char *slice = scope - 1 - strlen(CGROUP_SCOPE_SLICE);
+	if (!is_scope_name(scope, (size_t)(end - scope)) || slice <= leaf_path || slice[-1] != '/' ||
+	    strncmp(slice, CGROUP_SCOPE_SLICE "/", strlen(CGROUP_SCOPE_SLICE) + 1) != 0)
+		return -ENOENT;
+	snprintf(host->parent_path, sizeof(host->parent_path), "%.*s", (int)(end - leaf_path), leaf_path);
 	snprintf(host->leaf_prefix, sizeof(host->leaf_prefix), CGROUP_DELEGATED_PREFIX);
 	return 0;
 }

@@ -137,6 +137,28 @@ print("allocated")'
 	assert_scope_gone "$NAME"
 }
 
+@test "systemd: mlrun batch asks for one scope for all its jobs, each job's limits enforced" {
+	cd "$BATS_TEST_TMPDIR"
+	local i
+	for i in 1 2 3; do echo "{\"cmd\": [\"/bin/sleep\", \"$SLOW\"], \"memory\": \"64M\", \"name\": \"j$i\"}"; done >jobs
+	"$MLRUN" batch --jobs 3 --report-dir r jobs >out 2>&1 &
+	local pid=$! leaves=()
+	for ((i = 0; i < 50 * SLOW; i++)); do
+		leaves=("$MANAGER"/mlrun.slice/mlrun-b-*.scope/mlrun-b-*)
+		[ -e "${leaves[0]}" ] && break
+		sleep 0.1
+	done
+	[ -e "${leaves[0]}" ] || { wait $pid; fail "no job leaf in a batch scope: $(ls -R "$MANAGER/mlrun.slice" 2>&1; cat out)"; }
+	run systemctl --user list-units --all --no-legend --plain 'mlrun-*'
+	[ "${#lines[@]}" = 1 ] && [[ ${lines[0]} == mlrun-b-*.scope* ]] || fail "expected one batch scope: $output"
+	wait $pid || fail "batch failed: $(cat out)"
+	for i in 1 2 3; do
+		R=r/j$i.json report_check 'd["enforced"]["memory"] and d["status"] == "exited"'
+	done
+	local id=${lines[0]%%.scope*}
+	assert_scope_gone "${id#mlrun-}"
+}
+
 @test "systemd: no bus: the rlimit fallback, and the exact reason in the report and features" {
 	run env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS "$MLRUN" -q --name "$NAME" --memory 64M \
 		--report "$R" -- /bin/true

@@ -69,7 +69,7 @@ int cgroup_host_set_parent(struct cgroup_host *host, const char *dir, struct err
 
 /* Rootless on a pure v2 tree whose own cgroup is not delegated: ask the systemd user manager
  * (sd-bus, libsystemd loaded on demand) for a transient mlrun-<id>.scope in mlrun.slice with
- * Delegate=yes (memory, cpu, pids), move this process into <scope>/supervisor and re-probe, so
+ * Delegate=yes (memory, cpu, pids; io when the manager has it), move this process into <scope>/supervisor and re-probe, so
  * that leaves go to <scope>/mlrun-<id>. Returns 1 when the scope is in use (host->systemd_unit),
  * 0 when it does not apply or systemd cannot help (host->reason then says why, exactly: no bus,
  * refusal, ...; leaves stay off), -EEXIST (err filled) when such a scope exists already. The
@@ -77,7 +77,7 @@ int cgroup_host_set_parent(struct cgroup_host *host, const char *dir, struct err
 int cgroup_systemd_scope(struct cgroup_host *host, const char *id, struct error *err);
 
 /* For `mlrun features`: when cgroup_systemd_scope() would be tried, whether a user manager
- * answers and which controllers it could delegate (host->memory/cpu/pids, host->systemd_unit =
+ * answers and which controllers it could delegate (host->memory/cpu/pids/io, host->systemd_unit =
  * "mlrun-<id>.scope"), else why not (appended to host->reason). Starts nothing. */
 void cgroup_systemd_probe(struct cgroup_host *host);
 

@@ -172,7 +172,7 @@ static int start_scope(struct sdb *s, const char *unit, const char *id, bool oom
 	if (r >= 0)
 		r = s->sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc,
 					     "Slice", "s", CGROUP_SCOPE_SLICE, "Delegate", "b", 1,
-					     "DelegateControllers", "as", 3, "cpu", "memory", "pids",
+					     "DelegateControllers", "as", 4, "cpu", "memory", "pids", "io",
 					     "MemoryAccounting", "b", 1, "CPUAccounting", "b", 1, "TasksAccounting",
 					     "b", 1, "CollectMode", "s", "inactive-or-failed", "PIDs", "au", 1,
 					     (uint32_t)getpid());
@@ -381,7 +381,7 @@ void cgroup_systemd_probe(struct cgroup_host *host)
 			host->memory = cgroup_list_has(list, "memory");
 			host->cpu = cgroup_list_has(list, "cpu");
 			host->pids = cgroup_list_has(list, "pids");
-			host->io = false; /* not asked for: mlrun's scopes delegate memory, cpu and pids */
+			host->io = cgroup_list_has(list, "io");
 			snprintf(host->systemd_unit, sizeof(host->systemd_unit), CGROUP_DELEGATED_PREFIX "<id>.scope");
 			cgroup_reason_set(host->parent_path, sizeof(host->parent_path), "%s/" CGROUP_SCOPE_SLICE "/%s", path,
 				 host->systemd_unit);

@@ -14,7 +14,8 @@
 #   tests/vm/run.sh --prepare        only fetch the kernel and build the initramfs (cache warm-up)
 #   tests/vm/run.sh --systemd [FILE...]  boot the host's systemd as PID 1 instead and run FILEs
 #                    (default: tests/vm/systemd/*.bats) once, as the lingering user mlrunvm from a
-#                    system service, with its user manager up and nothing delegated (pass "systemd")
+#                    system service, with its user manager up and nothing delegated (pass "systemd"),
+#                    after a pass as root from the same service (pass "systemd-root")
 #
 # Environment:
 #   MLRUN_VM_CACHE    kernel + initramfs cache (default ~/.cache/mlrun-vm)
@@ -399,7 +400,7 @@ boot_and_wait() {
 	deadline=$((SECONDS + TIMEOUT))
 	TIMED_OUT=0
 	while kill -0 "$QEMU_PID" 2>/dev/null; do
-		for m in ready root.rc rootless.rc systemd.rc; do
+		for m in ready root.rc rootless.rc systemd-root.rc systemd.rc; do
 			[ -z "${SEEN[$m]:-}" ] && [ -e "$RUN_DIR/results/$m" ] && SEEN[$m]=$(($(now) - start))
 		done
 		for f in "$RUN_DIR"/results/*; do
@@ -418,7 +419,7 @@ boot_and_wait() {
 		sleep 0.2
 	done
 	[ -n "$QEMU_PID" ] && { wait "$QEMU_PID"; QEMU_RC=$?; QEMU_PID=; }
-	for m in ready root.rc rootless.rc systemd.rc; do
+	for m in ready root.rc rootless.rc systemd-root.rc systemd.rc; do
 		[ -z "${SEEN[$m]:-}" ] && [ -e "$RUN_DIR/results/$m" ] && SEEN[$m]=$(($(now) - start))
 	done
 	ELAPSED=$(($(now) - start))
@@ -489,6 +490,7 @@ report() {
 	printf '# vm: boot to first test %ss' "$(secs "${SEEN[ready]}")"
 	[ -n "${SEEN[root.rc]:-}" ] && printf ', root pass done at %ss' "$(secs "${SEEN[root.rc]}")"
 	[ -n "${SEEN[rootless.rc]:-}" ] && printf ', rootless pass done at %ss' "$(secs "${SEEN[rootless.rc]}")"
+	[ -n "${SEEN[systemd-root.rc]:-}" ] && printf ', systemd-root pass done at %ss' "$(secs "${SEEN[systemd-root.rc]}")"
 	[ -n "${SEEN[systemd.rc]:-}" ] && printf ', systemd pass done at %ss' "$(secs "${SEEN[systemd.rc]}")"
 	printf ', total %ss\n' "$(secs "$ELAPSED")"
 	if printf '%s\n' "${TAP[@]}" | grep -q '^not ok'; then
@@ -516,7 +518,7 @@ main() {
 			shift
 			;;
 		--prepare) MODE=prepare ;;
-		--systemd) BOOT=systemd PASSES=systemd ;;
+		--systemd) BOOT=systemd PASSES="systemd-root systemd" ;;
 		-h | --help)
 			sed -n '2,/^$/s/^# \{0,1\}//p' "$0"
 			exit 0

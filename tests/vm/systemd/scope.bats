@@ -12,7 +12,7 @@ MiB=1048576
 UID_=1500
 
 setup() {
-	vm_require
+	vm_require_rootless
 	[ -n "${MLRUN_VM_SYSTEMD:-}" ] || skip "needs the systemd boot of the VM: tests/vm/run.sh --systemd"
 	[ -x "$MLRUN" ] || skip "no mlrun binary at $MLRUN (make first)"
 	R=$BATS_TEST_TMPDIR/report.json
@@ -114,7 +114,7 @@ print("allocated")'
 		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
 		sleep 0.1
 	done
-	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || fail "no populated leaf at $leaf"
+	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
 	kill -KILL $pid
 	wait $pid || true
 	assert_scope_gone "$NAME"
@@ -129,7 +129,7 @@ print("allocated")'
 		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
 		sleep 0.1
 	done
-	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || fail "no populated leaf at $leaf"
+	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
 	run "$MLRUN" kill "$NAME"
 	assert_success
 	wait $pid || true

@@ -171,23 +171,35 @@ boot_systemd() {
 # Run by $SUITE_UNIT once systemd is up: wait for the user's bus, run the suites as the user with
 # the environment a login gives (XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS), power off.
 run_systemd_suite() {
-	local bus=/run/user/$VM_UID/bus i files=() f
+	local bus=/run/user/$VM_UID/bus i f
 	stamp "systemd up"
 	for ((i = 0; i < 600; i++)); do
 		[ -S "$bus" ] && break
 		sleep 0.1
 	done
 	[ -S "$bus" ] || fatal "no user bus at $bus 60 s after boot (user@$VM_UID.service: $(systemctl is-active user@$VM_UID.service))"
-	for f in "${FILES[@]}"; do files+=("$(rootless_path "$f")"); done
+	# Files named root*.bats run as root (first), the others as the user: no pass starts bats for
+	# tests that would only skip (1.5 s each under TCG).
+	local root_files=() user_files=()
+	for f in "${FILES[@]}"; do
+		case ${f##*/} in
+		root*.bats) root_files+=("$f") ;;
+		*) user_files+=("$(rootless_path "$f")") ;;
+		esac
+	done
 	: >"$R/ready"
-	# root first (tests/vm/systemd/root.bats; the others skip), from the same system service
-	(cd "$REPO" && exec env -i "${TEST_ENV[@]}" MLRUN_VM_SYSTEMD=1 HOME=/run/home/root USER=root \
-		bats --tap "${BATS_ARGS[@]}" "${FILES[@]}") >"$R/systemd-root.tap" 2>"$R/systemd-root.err"
-	echo $? >"$R/systemd-root.rc"
+	if [ ${#root_files[@]} -gt 0 ]; then
+		(cd "$REPO" && exec env -i "${TEST_ENV[@]}" MLRUN_VM_SYSTEMD=1 HOME=/run/home/root USER=root \
+			bats --tap "${BATS_ARGS[@]}" "${root_files[@]}") >"$R/systemd-root.tap" 2>"$R/systemd-root.err"
+		echo $? >"$R/systemd-root.rc"
+	else
+		echo "1..0" >"$R/systemd-root.tap" && echo 0 >"$R/systemd-root.rc"
+	fi
+	[ ${#user_files[@]} -gt 0 ] || { echo "1..0" >"$R/systemd.tap"; echo 0 >"$R/systemd.rc"; poweroff_now; }
 	(cd "$ROOTLESS_REPO" && exec setpriv --reuid $VM_UID --regid $VM_UID --init-groups --inh-caps=-all \
 		env -i "${ROOTLESS_ENV[@]}" MLRUN_VM_ROOTLESS=1 MLRUN_VM_SYSTEMD=1 HOME=/run/home/$VM_USER \
 		USER=$VM_USER LOGNAME=$VM_USER XDG_RUNTIME_DIR=/run/user/$VM_UID \
-		DBUS_SESSION_BUS_ADDRESS=unix:path=$bus bats --tap "${BATS_ARGS[@]}" "${files[@]}") \
+		DBUS_SESSION_BUS_ADDRESS=unix:path=$bus bats --tap "${BATS_ARGS[@]}" "${user_files[@]}") \
 		>"$R/systemd.tap" 2>"$R/systemd.err"
 	echo $? >"$R/systemd.rc"
 	stamp "systemd pass done"

@@ -13,11 +13,15 @@ else
 Q := @
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libsystemd (sd-bus, for a delegated scope when rootless: cgroup/systemd.c) is not linked but
+# loaded with dlopen when a run needs it: its headers come from libsystemd-dev, the library from
+# libsystemd0 at run time; runs that never ask systemd do not pay for loading it.
+PKGS_DLOPEN := libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DLOPEN) 2>/dev/null)
 # The five libraries are linked statically (their Debian -dev packages ship the archives):
 # loading and binding them (-z now) at every start cost ~0.6 ms of a ~7 ms sandbox start;
 # glibc stays dynamic. See docs/performance.md.
-PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --libs $(PKGS) 2>/dev/null) -Wl,-Bdynamic -lm -lpthread
+PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --libs $(PKGS) 2>/dev/null) -Wl,-Bdynamic -lm -lpthread -ldl
 
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
@@ -121,7 +125,7 @@ check-asan: deps
 	$(Q)MLRUN=$(CURDIR)/mlrun-asan BUILD=build-asan MLRUN_SKIP_VM=1 tests/run-all.sh
 
 # ---- set-up ---------------------------------------------------------------------------------
-DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3-dev libinih-dev libjson-c-dev
+DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3-dev libinih-dev libjson-c-dev libsystemd-dev
 DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
              python3-pandas python3-torch libopenblas0-pthread \
              util-linux mount e2fsprogs iproute2 procps valgrind \

@@ -30,6 +30,10 @@ struct cgroup_host {
 	bool memory, cpu, pids, io; /* controllers available to leaves under parent */
 	bool memory_peak;	   /* memory.peak exists (kernel >= 5.19) */
 	bool cgroup_kill;	   /* cgroup.kill exists (kernel >= 5.14) */
+	char systemd_unit[96];	   /* the run's delegated systemd scope ("" if none; systemd.c) */
+	uint64_t systemd_ns[4];	   /* CLOCK_MONOTONIC ns when the request began, the bus was
+				      connected, StartTransientUnit replied, the job ended (-v) */
+	bool systemd_retried;	   /* the manager knew no OOMPolicy for scopes: asked twice */
 	char reason[CGROUP_REASON_MAX]; /* why leaves cannot be used, or "" */
 };
 
@@ -62,6 +66,26 @@ void cgroup_probe(struct cgroup_host *host);
  * missing dir is created on first use (like mlrun.slice). -EINVAL for a path with '..' or
  * the root itself. On a host without pure cgroup v2 it changes nothing (leaves stay off). */
 int cgroup_host_set_parent(struct cgroup_host *host, const char *dir, struct error *err);
+
+/* Rootless on a pure v2 tree whose own cgroup is not delegated: ask the systemd user manager
+ * (sd-bus, libsystemd loaded on demand) for a transient mlrun-<id>.scope in mlrun.slice with
+ * Delegate=yes (memory, cpu, pids; io when the manager has it), move this process into <scope>/supervisor and re-probe, so
+ * that leaves go to <scope>/mlrun-<id>. Returns 1 when the scope is in use (host->systemd_unit),
+ * 0 when it does not apply or systemd cannot help (host->reason then says why, exactly: no bus,
+ * refusal, ...; leaves stay off), -EEXIST (err filled) when such a scope exists already. The
+ * scope goes away by itself once no process is left in it. */
+int cgroup_systemd_scope(struct cgroup_host *host, const char *id, struct error *err);
+
+/* For `mlrun features`: when cgroup_systemd_scope() would be tried, whether a user manager
+ * answers and which controllers it could delegate (host->memory/cpu/pids/io, host->systemd_unit =
+ * "mlrun-<id>.scope"), else why not (appended to host->reason). Starts nothing. */
+void cgroup_systemd_probe(struct cgroup_host *host);
+
+/* A run's leaf recorded at leaf_path (its state file) that sits in a systemd scope of mlrun's
+ * (.../mlrun.slice/mlrun-<id or batch id>.scope/mlrun-<id>): point host at that scope, so that
+ * cgroup_leaf_open(host, id) (which checks owner and leafness) finds it from any cgroup.
+ * -ENOENT (host unchanged) for any other shape. */
+int cgroup_host_use_scope(struct cgroup_host *host, const char *id, const char *leaf_path);
 
 /* Create the leaf <parent>/<prefix><id> (parent: --cgroup-parent, else derived by cgroup_probe) with
  * the policy's limits written before any process enters it. Returns 0 with a degraded leaf

@@ -11,6 +11,7 @@
 #define CGROUP_MOUNT "/sys/fs/cgroup"
 #define CGROUP_SLICE "mlrun.slice"	 /* root's parent of all leaves, under CGROUP_MOUNT */
 #define CGROUP_DELEGATED_PREFIX "mlrun-" /* leaf name prefix beside the user's own cgroups */
+#define CGROUP_SCOPE_SLICE "mlrun.slice" /* the user manager's slice of mlrun-<id>.scope units */
 #define CGROUP_CPU_PERIOD_USEC 100000ULL /* cpu.max period: the kernel's default, 100 ms */
 #define CGROUP_CPU_MIN_QUOTA_USEC 1000ULL /* the kernel refuses quotas below 1 ms */
 #define CGROUP_ID_MAX 64

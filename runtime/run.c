@@ -271,6 +271,17 @@ int run_main(const struct run_options *o)
 	cgroup_probe(&host);
 	if (o->cgroup_parent && (r = cgroup_host_set_parent(&host, o->cgroup_parent, &err)) < 0)
 		goto fail;
+	/* rootless in a cgroup not delegated to us: a delegated scope from the user's systemd */
+	if (!o->cgroup_parent && (r = cgroup_systemd_scope(&host, id, &err)) < 0)
+		goto fail;
+	if (r == 1) { /* -v: where the D-Bus round trips go (docs/performance.md) */
+		trace_step(&tr, host.systemd_ns[0], "probe cgroups");
+		trace_step(&tr, host.systemd_ns[1], "systemd scope: load libsystemd, connect to the user bus");
+		trace_step(&tr, host.systemd_ns[2], host.systemd_retried ? "systemd scope: StartTransientUnit "
+					  "(twice: this manager knows no OOMPolicy for scopes)" : "systemd scope: StartTransientUnit");
+		trace_step(&tr, host.systemd_ns[3], "systemd scope: wait for the job (JobRemoved)");
+		trace_step(&tr, 0, "systemd scope: move into <scope>/supervisor");
+	}
 	if ((r = cgroup_leaf_create(&leaf, &host, id, &p, &err)) < 0)
 		goto fail;
 	trace_step(&tr, 0, leaf.dirfd >= 0 ? "create cgroup leaf" : "probe cgroups (none usable)");

@@ -26,6 +26,8 @@ int state_open_leaf(const struct state_entry *e, struct cgroup_leaf *leaf)
 	if (!e->cgroup[0])
 		return -ENOENT;
 	cgroup_probe(&host);
+	/* A leaf in the run's own systemd scope is found from the scope, not from our cgroup. */
+	cgroup_host_use_scope(&host, e->id, e->cgroup);
 	/* The path is rebuilt from this host's parent and the id; the file's string must match it. */
 	if (cgroup_leaf_open(leaf, &host, e->id, NULL) < 0)
 		return -ENOENT;

@@ -177,9 +177,11 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 	assert_success
 	assert_output --partial 'user namespaces'
 	assert_output --partial 'cgroup'
+	assert_output --regexp 'set-up case +(systemd-scope|delegated|root|no-systemd|apparmor-userns|container|no-cgroup-v2|no-userns)'
 	run bash -c "'$MLRUN' features --json | $PY -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d))'"
 	assert_success
 	assert_output --partial "'cgroup'"
+	assert_output --partial "'setup_case'"
 	assert_output --partial "'landlock_abi'"
 }
 

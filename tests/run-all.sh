@@ -57,6 +57,8 @@ fi
 if [ "${MLRUN_SKIP_VM:-0}" != 1 ]; then
 	section "cgroup v2 VM suites"
 	tests/vm/run.sh 2>&1 | tee -a "$log" || rc=1
+	section "systemd VM suites (systemd as PID 1, a rootless user with nothing set up)"
+	tests/vm/run.sh --systemd 2>&1 | tee -a "$log" || rc=1
 fi
 
 if [ "$(devnull)" != "$devnull_before" ]; then

@@ -500,6 +500,18 @@ static int prepare(struct batch *b, int argc, char **argv, struct error *err)
 	return r == 0 ? setup_signals(b, err) : r;
 }
 
+/* Rootless in a cgroup not delegated (a systemd session): one delegated systemd scope for the
+ * whole batch, so that every job finds a delegated parent and asks systemd nothing; a D-Bus round
+ * trip and a unit per job would cost more than many jobs do (docs/performance.md). When systemd
+ * cannot help, each job tries on its own and reports why it could not. */
+static void batch_scope(const struct batch *b)
+{
+	struct cgroup_host host;
+	struct error e = { 0 };
+	cgroup_probe(&host);
+	cgroup_systemd_scope(&host, b->id, &e);
+}
+
 int batch_main(int argc, char **argv)
 {
 	struct batch b = { .dirfd = -1, .sigfd = -1 };
@@ -508,6 +520,7 @@ int batch_main(int argc, char **argv)
 	if (r == 0) {
 		run_make_id(b.id, sizeof(b.id));
 		b.id[0] = 'b';
+		batch_scope(&b);
 		b.tty = isatty(STDERR_FILENO);
 		r = run_all(&b, &err);
 		if (b.tty)

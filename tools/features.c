@@ -40,6 +40,44 @@ static bool seccomp_available(void)
 	return false;
 }
 
+/* podman's and systemd's markers live in /run; docker's /.dockerenv counts only without systemd as
+ * PID 1 (a VM or machine booted from a container image's tree has it too). */
+static bool in_container(void)
+{
+	char comm[32] = "";
+	_cleanup_fclose_ FILE *f = fopen("/proc/1/comm", "re");
+	if (f && !fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	return access("/run/.containerenv", F_OK) == 0 || access("/run/systemd/container", F_OK) == 0 ||
+	       (access("/.dockerenv", F_OK) == 0 && strcmp(comm, "systemd\n") != 0);
+}
+
+/* The case of docs/guide-rootless.md this host is, in the guide's order, and its fix. */
+static void features_setup_case(struct features *ft)
+{
+	const struct cgroup_host *cg = &ft->cg;
+#define CASE(tag, ...) (snprintf(ft->setup_case, sizeof(ft->setup_case), "%s", tag), \
+			snprintf(ft->setup_fix, sizeof(ft->setup_fix), __VA_ARGS__))
+	if (!ft->userns)
+		CASE(ft->apparmor_restrict == 1 ? "apparmor-userns" : "no-userns", "%s", ft->userns_fix);
+	else if (cg->systemd_unit[0])
+		CASE("systemd-scope", "%s", "");
+	else if (cg->parent_path[0] && cg->can_write_parent)
+		CASE(geteuid() == 0 ? "root" : "delegated", "%s", "");
+	else if (!cg->unified)
+		CASE("no-cgroup-v2", "boot with systemd.unified_cgroup_hierarchy=1 (a pure cgroup v2 tree)");
+	else if (ft->container_denied[0] && !ft->hostname_only)
+		CASE("container", "%s", NS_FIX_CONTAINER);
+	else if (in_container())
+		CASE("container", "start the container with a cgroup namespace and a writable, delegated cgroup "
+		     "(podman: --cgroupns=private; docker: --cgroupns=private and a cgroup v2 host)");
+	else if (geteuid() == 0)
+		CASE("root-readonly-cgroupfs", "%.300s", cg->reason);
+	else
+		CASE("no-systemd", "run mlrun in a cgroup delegated to you (see docs/guide-rootless.md)");
+#undef CASE
+}
+
 void features_probe(struct features *ft)
 {
 	memset(ft, 0, sizeof(*ft));
@@ -67,6 +105,7 @@ void features_probe(struct features *ft)
 		   : root_mode		     ? ROOT_MODE
 		   : ns_have_cap(CAP_SETFCAP) ? ROOT_OWN_UID
 					     : ROOT_IMPOSSIBLE;
+	cgroup_systemd_probe(&ft->cg); /* rootless, not delegated: would the user manager give a scope? */
 	if (ft->max_user_namespaces == 0)
 		snprintf(ft->userns_fix, sizeof(ft->userns_fix), "sysctl -w user.max_user_namespaces=15000");
 	else if (geteuid() != 0 && ft->unprivileged_userns_clone == 0)
@@ -75,6 +114,7 @@ void features_probe(struct features *ft)
 		snprintf(ft->userns_fix, sizeof(ft->userns_fix),
 			 "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or install an AppArmor profile "
 			 "for mlrun with 'userns,')");
+	features_setup_case(ft); /* last: it names the fixes found above */
 }
 
 static const char *yes_no(bool b) { return b ? "yes" : "no"; }
@@ -137,12 +177,18 @@ static const char *container_fix(const struct features *ft)
 static void print_text(const struct features *ft)
 {
 	const struct cgroup_host *cg = &ft->cg;
-	bool leaves = cg->parent_path[0] && cg->can_write_parent;
+	bool leaves = (cg->parent_path[0] && cg->can_write_parent) || cg->systemd_unit[0];
 	printf("kernel              %s\n", ft->kernel);
 	printf("user namespaces     %s%s%s\n", yes_no(ft->userns), ft->userns_fix[0] ? "; fix: " : "", ft->userns_fix);
 	printf("cgroup v2           %s%s\n", cg->unified ? "unified" : (cg->hybrid ? "hybrid (v1 controllers)" : "absent"),
 	       cg->reason[0] ? "" : "");
-	printf("cgroup leaves       %s%s%s\n", leaves ? cg->parent_path : "no", cg->reason[0] ? " - " : "", cg->reason);
+	if (cg->systemd_unit[0])
+		printf("cgroup leaves       %s (a delegated scope per run from the systemd user manager)\n",
+		       cg->parent_path);
+	else
+		printf("cgroup leaves       %s%s%s\n", leaves ? cg->parent_path : "no", cg->reason[0] ? " - " : "", cg->reason);
+	printf("set-up case         %s%s%s\n", ft->setup_case, ft->setup_fix[0] ? "; fix: " : " (nothing to set up)",
+	       ft->setup_fix);
 	printf("controllers         memory=%s cpu=%s pids=%s io=%s\n", yes_no(cg->memory), yes_no(cg->cpu), yes_no(cg->pids), yes_no(cg->io));
 	printf("memory.peak         %s\n", yes_no(cg->memory_peak));
 	printf("cgroup.kill         %s\n", yes_no(cg->cgroup_kill));
@@ -173,7 +219,7 @@ static void print_text(const struct features *ft)
 static void print_json(const struct features *ft)
 {
 	const struct cgroup_host *cg = &ft->cg;
-	bool leaves = cg->parent_path[0] && cg->can_write_parent;
+	bool leaves = (cg->parent_path[0] && cg->can_write_parent) || cg->systemd_unit[0];
 	json_object *o = json_object_new_object(), *c = json_object_new_object(), *w = json_object_new_object();
 	json_object_object_add(o, "kernel", json_object_new_string(ft->kernel));
 	json_object_object_add(o, "user_namespaces", json_object_new_boolean(ft->userns));
@@ -202,6 +248,9 @@ static void print_json(const struct features *ft)
 	json_object_object_add(c, "memory_peak", json_object_new_boolean(cg->memory_peak));
 	json_object_object_add(c, "cgroup_kill", json_object_new_boolean(cg->cgroup_kill));
 	json_object_object_add(c, "reason", cg->reason[0] ? json_object_new_string(cg->reason) : NULL);
+	json_object_object_add(c, "systemd_scope", cg->systemd_unit[0] ? json_object_new_string(cg->systemd_unit) : NULL);
+	json_object_object_add(o, "setup_case", json_object_new_string(ft->setup_case));
+	json_object_object_add(o, "setup_fix", ft->setup_fix[0] ? json_object_new_string(ft->setup_fix) : NULL);
 	json_object_object_add(o, "cgroup", c);
 	json_object_object_add(w, "memory", json_object_new_boolean(leaves && cg->memory));
 	json_object_object_add(w, "cpu", json_object_new_boolean(leaves && cg->cpu));

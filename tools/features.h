@@ -21,6 +21,8 @@ struct features {
 	char container_denied[128]; /* calls its seccomp filter denies, "" if none */
 	bool hostname_only;	    /* ...and that is only sethostname (podman's profile): runs, keeps the hostname */
 	enum features_root root;
+	char setup_case[96];   /* which case of docs/guide-rootless.md this host is (short tag) */
+	char setup_fix[512];   /* what to do about it, "" when nothing */
 };
 
 void features_probe(struct features *ft);

@@ -310,6 +310,42 @@ static void test_leaf_cleanup(const char *tmp)
 	ok(leaf.dirfd == -1 && !leaf.path[0], "cleanup: leaf reset");
 }
 
+/* The state file names a leaf; only .../mlrun.slice/mlrun-<x>.scope/mlrun-<id> points the host at
+ * that scope (a planted path elsewhere must not). */
+static void test_use_scope(void)
+{
+	const char *m = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/mlrun.slice";
+	struct cgroup_host h;
+	char p[1024];
+	memset(&h, 0, sizeof(h));
+	h.unified = true;
+	snprintf(p, sizeof(p), "%s/mlrun-r1.scope/mlrun-r1", m);
+	ok(cgroup_host_use_scope(&h, "r1", p) == 0, "use_scope: a run's own scope");
+	snprintf(p, sizeof(p), "%s/mlrun-r1.scope", m);
+	ok_str(h.parent_path, p, "use_scope: parent is the scope");
+	ok_str(h.leaf_prefix, "mlrun-", "use_scope: leaves are mlrun-<id>");
+	snprintf(p, sizeof(p), "%s/mlrun-b-12ab.scope/mlrun-b-12ab-3", m);
+	ok(cgroup_host_use_scope(&h, "b-12ab-3", p) == 0, "use_scope: a batch's scope");
+	memset(&h, 0, sizeof(h));
+	h.unified = true;
+	snprintf(p, sizeof(p), "%s/mlrun-r1.scope/mlrun-r2", m);
+	ok(cgroup_host_use_scope(&h, "r1", p) == -ENOENT, "use_scope: leaf of another id");
+	ok(cgroup_host_use_scope(&h, "r1", "/sys/fs/cgroup/user.slice/mlrun-r1.scope/mlrun-r1") == -ENOENT,
+	   "use_scope: not under mlrun.slice");
+	ok(cgroup_host_use_scope(&h, "r1", "/sys/fs/cgroup/x/notmlrun.slice/mlrun-r1.scope/mlrun-r1") == -ENOENT,
+	   "use_scope: a slice that only ends in mlrun.slice");
+	ok(cgroup_host_use_scope(&h, "r1", "/sys/fs/cgroup/x/mlrun.slice/other.scope/mlrun-r1") == -ENOENT,
+	   "use_scope: a scope not named mlrun-*.scope");
+	ok(cgroup_host_use_scope(&h, "r1", "/sys/fs/cgroup/x/mlrun.slice/../mlrun.slice/mlrun-r1.scope/mlrun-r1") == -ENOENT,
+	   "use_scope: '..' in the path");
+	ok(cgroup_host_use_scope(&h, "r1", "/tmp/mlrun.slice/mlrun-r1.scope/mlrun-r1") == -ENOENT,
+	   "use_scope: outside the cgroup mount");
+	ok(h.parent_path[0] == '\0', "use_scope: a refused path leaves the host unchanged");
+	h.unified = false;
+	snprintf(p, sizeof(p), "%s/mlrun-r1.scope/mlrun-r1", m);
+	ok(cgroup_host_use_scope(&h, "r1", p) == -ENOENT, "use_scope: not on a pure v2 host");
+}
+
 int main(void)
 {
 	char tmp[] = "/tmp/test_cgroup.XXXXXX";
@@ -325,6 +361,7 @@ int main(void)
 	test_reason();
 	test_leaf_degraded();
 	test_set_parent();
+	test_use_scope();
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");
 		return 1;

@@ -14,7 +14,7 @@
 set -u
 R=/run/mlrun-vm/results
 # shellcheck source=/dev/null
-. "$R/job.env" # REPO MODE MLRUN PASSES
+. "$R/job.env" # REPO MODE MLRUN PASSES BOOT
 mapfile -t FILES <"$R/files"
 BATS_ARGS=()
 [ -s "$R/bats-args" ] && mapfile -t BATS_ARGS <"$R/bats-args" # e.g. --filter REGEX
@@ -115,8 +115,104 @@ run_shell() {
 	setsid -c -w bash --rcfile /run/mlrun-vm/bashrc -i <>/dev/ttyS0 >&0 2>&1
 }
 
+# ---- the systemd boot (run.sh --systemd) -------------------------------------------------------
+# The host's systemd becomes PID 1 of the same VM, and the suites (tests/vm/systemd/*.bats) run as
+# the lingering user mlrunvm from a system service: in system.slice/mlrun-vm-suite.service, a
+# cgroup that is NOT delegated to the user, with the user's manager (user@1500.service) and its
+# bus up. That is a laptop's ssh session as far as mlrun can tell, with no set-up done.
+SUITE_UNIT=mlrun-vm-suite.service
+# Units the VM must not start: the host's own enabled ones (databases, podman, timers) are masked
+# wholesale below; these stall a TCG boot (tmpfiles-setup alone took 54 s and empties /tmp),
+# wait for devices the VM lacks, or want a terminal.
+SD_MASK="tmp.mount systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service
+	systemd-tmpfiles-clean.timer systemd-udevd.service systemd-udevd-control.socket
+	systemd-udevd-kernel.socket systemd-udev-trigger.service systemd-udev-settle.service
+	getty@tty1.service serial-getty@ttyS0.service getty.target systemd-timesyncd.service
+	systemd-pstore.service systemd-random-seed.service systemd-update-utmp.service
+	apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer fstrim.timer
+	dpkg-db-backup.timer logrotate.timer remote-fs.target"
+
+boot_systemd() {
+	local u
+	# systemd mounts its own cgroup2 tree: drop stage 1's (and the delegation it made for the
+	# other passes: here systemd delegates, or nothing does).
+	rmdir "$DELEGATED/shell" "$DELEGATED" 2>/dev/null
+	umount /sys/fs/cgroup || fatal "cannot unmount stage 1's cgroup2 tree"
+	# An empty unit file masks the unit like a link to /dev/null, and costs no fork (ln is
+	# 0.1 s each under TCG).
+	for u in /etc/systemd/system/*.wants/* $SD_MASK; do
+		: >"/etc/systemd/system/${u##*/}" || fatal "cannot mask $u"
+	done
+	: >/etc/fstab # the host's entries name disks the VM does not have
+	# The user, without useradd (seconds under TCG): the overlay's /etc is the VM's own.
+	echo "$VM_USER:x:$VM_UID:$VM_UID::/run/home/$VM_USER:/bin/bash" >>/etc/passwd &&
+		echo "$VM_USER:x:$VM_UID:" >>/etc/group && echo "$VM_USER:!:19000:0:99999:7:::" >>/etc/shadow ||
+		fatal "cannot add $VM_USER"
+	install -d -o $VM_UID -g $VM_UID -m 700 /run/home/$VM_USER
+	# loginctl enable-linger, without a running logind: logind starts user@1500.service at boot.
+	mkdir -p /var/lib/systemd/linger && : >/var/lib/systemd/linger/$VM_USER || fatal "linger"
+	cat >/etc/systemd/system/$SUITE_UNIT <<-EOF || fatal "cannot write $SUITE_UNIT"
+		[Unit]
+		Description=mlrun VM suites under systemd
+		Wants=user@$VM_UID.service
+		After=user@$VM_UID.service systemd-logind.service dbus.service
+		[Service]
+		Type=oneshot
+		ExecStart=/bin/bash $REPO/tests/vm/guest.sh --systemd-suite
+		StandardOutput=journal+console
+		TimeoutStartSec=infinity
+	EOF
+	mkdir -p /etc/systemd/system/multi-user.target.wants
+	ln -sfn ../$SUITE_UNIT /etc/systemd/system/multi-user.target.wants/$SUITE_UNIT
+	stamp "exec systemd"
+	exec /lib/systemd/systemd --show-status=no --log-level=warning
+}
+
+# Run by $SUITE_UNIT once systemd is up: wait for the user's bus, run the suites as the user with
+# the environment a login gives (XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS), power off.
+run_systemd_suite() {
+	local bus=/run/user/$VM_UID/bus i f
+	stamp "systemd up"
+	for ((i = 0; i < 600; i++)); do
+		[ -S "$bus" ] && break
+		sleep 0.1
+	done
+	[ -S "$bus" ] || fatal "no user bus at $bus 60 s after boot (user@$VM_UID.service: $(systemctl is-active user@$VM_UID.service))"
+	# Files named root*.bats run as root (first), the others as the user: no pass starts bats for
+	# tests that would only skip (1.5 s each under TCG).
+	local root_files=() user_files=()
+	for f in "${FILES[@]}"; do
+		case ${f##*/} in
+		root*.bats) root_files+=("$f") ;;
+		*) user_files+=("$(rootless_path "$f")") ;;
+		esac
+	done
+	: >"$R/ready"
+	if [ ${#root_files[@]} -gt 0 ]; then
+		(cd "$REPO" && exec env -i "${TEST_ENV[@]}" MLRUN_VM_SYSTEMD=1 HOME=/run/home/root USER=root \
+			bats --tap "${BATS_ARGS[@]}" "${root_files[@]}") >"$R/systemd-root.tap" 2>"$R/systemd-root.err"
+		echo $? >"$R/systemd-root.rc"
+	else
+		echo "1..0" >"$R/systemd-root.tap" && echo 0 >"$R/systemd-root.rc"
+	fi
+	[ ${#user_files[@]} -gt 0 ] || { echo "1..0" >"$R/systemd.tap"; echo 0 >"$R/systemd.rc"; poweroff_now; }
+	(cd "$ROOTLESS_REPO" && exec setpriv --reuid $VM_UID --regid $VM_UID --init-groups --inh-caps=-all \
+		env -i "${ROOTLESS_ENV[@]}" MLRUN_VM_ROOTLESS=1 MLRUN_VM_SYSTEMD=1 HOME=/run/home/$VM_USER \
+		USER=$VM_USER LOGNAME=$VM_USER XDG_RUNTIME_DIR=/run/user/$VM_UID \
+		DBUS_SESSION_BUS_ADDRESS=unix:path=$bus bats --tap "${BATS_ARGS[@]}" "${user_files[@]}") \
+		>"$R/systemd.tap" 2>"$R/systemd.err"
+	echo $? >"$R/systemd.rc"
+	stamp "systemd pass done"
+	poweroff_now
+}
+
 main() {
+	if [ "${1:-}" = --systemd-suite ]; then
+		run_systemd_suite
+		return
+	fi
 	stamp "stage 2 started"
+	[ "${BOOT:-}" = systemd ] && boot_systemd
 	mkdir -p /run/home/root
 	start_useradd
 	write_as_rootless
@@ -132,4 +228,4 @@ main() {
 	poweroff_now
 }
 
-main
+main "$@"

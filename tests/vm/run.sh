@@ -12,6 +12,10 @@
 #   tests/vm/run.sh --filter REGEX FILE   only the tests whose name matches (bats --filter)
 #   tests/vm/run.sh --shell          interactive root shell in the VM (Ctrl-A X kills qemu)
 #   tests/vm/run.sh --prepare        only fetch the kernel and build the initramfs (cache warm-up)
+#   tests/vm/run.sh --systemd [FILE...]  boot the host's systemd as PID 1 instead and run FILEs
+#                    (default: tests/vm/systemd/*.bats) once, as the lingering user mlrunvm from a
+#                    system service, with its user manager up and nothing delegated (pass "systemd"),
+#                    after a pass as root from the same service (pass "systemd-root")
 #
 # Environment:
 #   MLRUN_VM_CACHE    kernel + initramfs cache (default ~/.cache/mlrun-vm)
@@ -48,6 +52,7 @@ INITRAMFS_FORMAT=1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
 
 MODE=tests
+BOOT=plain # or systemd (--systemd)
 RUN_DIR="" QEMU_PID=""
 TAP=()       # the output stream, numbered at the end
 BATS_ARGS=() # passed to bats in the VM (--filter)
@@ -296,7 +301,10 @@ visible_in_vm() { # abs-path
 resolve_files() {
 	local f abs
 	FILES=()
-	if [ $# -eq 0 ]; then
+	if [ $# -eq 0 ] && [ "$BOOT" = systemd ]; then
+		set -- "$HERE"/systemd/*.bats
+		[ $# -gt 0 ] || vm_fail "no tests/vm/systemd/*.bats to run"
+	elif [ $# -eq 0 ]; then
 		set -- "$HERE"/*.bats
 		[ $# -gt 0 ] || vm_fail "no tests/vm/*.bats to run"
 	fi
@@ -319,6 +327,7 @@ make_run_dir() {
 		printf "MODE='%s'\n" "$MODE"
 		printf "MLRUN='%s'\n" "$mlrun"
 		printf "PASSES='%s'\n" "$PASSES"
+		printf "BOOT='%s'\n" "$BOOT"
 		# the suites' slow-down factor and the VM soak's size cross into the VM (env -i there)
 		printf "SLOW='%s'\n" "${MLRUN_SLOW:-}"
 		printf "SOAK_RUNS='%s'\n" "${MLRUN_SOAK_VM_RUNS:-}"
@@ -391,7 +400,7 @@ boot_and_wait() {
 	deadline=$((SECONDS + TIMEOUT))
 	TIMED_OUT=0
 	while kill -0 "$QEMU_PID" 2>/dev/null; do
-		for m in ready root.rc rootless.rc; do
+		for m in ready root.rc rootless.rc systemd-root.rc systemd.rc; do
 			[ -z "${SEEN[$m]:-}" ] && [ -e "$RUN_DIR/results/$m" ] && SEEN[$m]=$(($(now) - start))
 		done
 		for f in "$RUN_DIR"/results/*; do
@@ -410,7 +419,7 @@ boot_and_wait() {
 		sleep 0.2
 	done
 	[ -n "$QEMU_PID" ] && { wait "$QEMU_PID"; QEMU_RC=$?; QEMU_PID=; }
-	for m in ready root.rc rootless.rc; do
+	for m in ready root.rc rootless.rc systemd-root.rc systemd.rc; do
 		[ -z "${SEEN[$m]:-}" ] && [ -e "$RUN_DIR/results/$m" ] && SEEN[$m]=$(($(now) - start))
 	done
 	ELAPSED=$(($(now) - start))
@@ -481,6 +490,8 @@ report() {
 	printf '# vm: boot to first test %ss' "$(secs "${SEEN[ready]}")"
 	[ -n "${SEEN[root.rc]:-}" ] && printf ', root pass done at %ss' "$(secs "${SEEN[root.rc]}")"
 	[ -n "${SEEN[rootless.rc]:-}" ] && printf ', rootless pass done at %ss' "$(secs "${SEEN[rootless.rc]}")"
+	[ -n "${SEEN[systemd-root.rc]:-}" ] && printf ', systemd-root pass done at %ss' "$(secs "${SEEN[systemd-root.rc]}")"
+	[ -n "${SEEN[systemd.rc]:-}" ] && printf ', systemd pass done at %ss' "$(secs "${SEEN[systemd.rc]}")"
 	printf ', total %ss\n' "$(secs "$ELAPSED")"
 	if printf '%s\n' "${TAP[@]}" | grep -q '^not ok'; then
 		KEEP_RUN_DIR=1
@@ -507,12 +518,13 @@ main() {
 			shift
 			;;
 		--prepare) MODE=prepare ;;
+		--systemd) BOOT=systemd PASSES="systemd-root systemd" ;;
 		-h | --help)
 			sed -n '2,/^$/s/^# \{0,1\}//p' "$0"
 			exit 0
 			;;
 		--) shift; args+=("$@"); break ;;
-		-*) echo "usage: $0 [--shell|--prepare] [--filter REGEX] [BATS_FILE...]" >&2; exit 2 ;;
+		-*) echo "usage: $0 [--shell|--prepare|--systemd] [--filter REGEX] [BATS_FILE...]" >&2; exit 2 ;;
 		*) args+=("$1") ;;
 		esac
 		shift

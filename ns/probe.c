@@ -3,7 +3,8 @@
  * Inside a container the outer seccomp filter (Docker's and podman's default profiles) and a
  * masked /proc decide whether a sandbox can be built at all; the kernel's own answers tell them
  * apart from mlrun's bugs. Each question is asked so that only a filter can say no: unshare(0)
- * and mount(NULL, NULL, ...) never reach a permission check (the kernel answers 0 and EFAULT),
+ * and mount("", "", ...) never reach a permission check (the kernel answers 0, and ENOENT from
+ * looking up the empty target before it asks may_mount()),
  * and sethostname in a user namespace of our own holds CAP_SYS_ADMIN there. A fresh proc is
  * tried in a child of its own (new user, pid and mount namespaces): the kernel refuses it
  * while the container's /proc has masked files (mount_too_revealing). A filter that denies only
@@ -75,7 +76,7 @@ void ns_probe(struct ns_probe *pr, bool with_proc)
 	memset(pr, 0, sizeof(*pr));
 	pr->filtered = ns_seccomp_filtered();
 	pr->unshare_err = filter_errno(unshare(0), 0);
-	pr->mount_err = filter_errno(mount(NULL, NULL, NULL, 0, NULL), EFAULT);
+	pr->mount_err = filter_errno(mount("", "", "", 0, NULL), ENOENT);
 	pr->hostname_err = pr->proc_err = -1;
 
 	int p[2];

@@ -10,10 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
@@ -194,104 +191,24 @@ static const char *hidden_state_dir(char *buf, size_t len)
 	return buf;
 }
 
-/* Who holds the sandbox's uid and gid on the host, as NSS says (files, and whatever else
- * nsswitch.conf names: LDAP, SSSD, systemd's dynamic users; /etc/passwd alone would miss
- * those). The lookup runs in a short-lived child, in parallel with the rest of the
- * preparation: NSS loads its modules (libnss_systemd, which maps libm and libcap: ~0.7 MB
- * resident) into the process that asks and never unloads them, and the supervisor lives for
- * the whole run. Anything but a complete answer from the child refuses the run. */
-struct id_owners {
-	bool have_user, have_group;
-	char user[64], group[64];
-};
-
-struct id_lookup {
-	pid_t pid;
-	int fd;
-};
-
-static int id_lookup_start(struct id_lookup *lk, uid_t uid, gid_t gid, struct error *err)
-{
-	int fds[2];
-	/* A socket and send(): the child makes no write(), so a fault test that counts the
-	 * supervisor's writes (strace --inject when=) does not hit the child's answer instead. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-		return error_set(err, errno, "cannot create a socket pair");
-	lk->pid = fork();
-	if (lk->pid == 0) {
-		struct id_owners o = { 0 };
-		struct passwd *pw = getpwuid(uid);
-		struct group *gr = getgrgid(gid);
-		if (pw)
-			o.have_user = snprintf(o.user, sizeof(o.user), "%s", pw->pw_name) >= 0;
-		if (gr)
-			o.have_group = snprintf(o.group, sizeof(o.group), "%s", gr->gr_name) >= 0;
-		_exit(send(fds[1], &o, sizeof(o), MSG_NOSIGNAL) == (ssize_t)sizeof(o) ? 0 : 1);
-	}
-	int e = errno;
-	close(fds[1]);
-	if (lk->pid < 0) {
-		close(fds[0]);
-		return error_set(err, e, "cannot start the lookup of [sandbox] uid and gid on this host");
-	}
-	lk->fd = fds[0];
-	return 0;
-}
-
-/* The child's answer; -EIO when it did not give one (killed, out of memory). */
-static int id_lookup_finish(struct id_lookup *lk, struct id_owners *o)
-{
-	ssize_t n = -1;
-	int status = -1;
-	if (lk->fd >= 0) {
-		while ((n = read(lk->fd, o, sizeof(*o))) < 0 && errno == EINTR)
-			;
-		close(lk->fd);
-		lk->fd = -1;
-	}
-	if (lk->pid > 0) {
-		while (waitpid(lk->pid, &status, 0) < 0 && errno == EINTR)
-			;
-		lk->pid = -1;
-	}
-	if (n != (ssize_t)sizeof(*o) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -EIO;
-	o->user[sizeof(o->user) - 1] = o->group[sizeof(o->group) - 1] = '\0';
-	return 0;
-}
-
-static void id_lookup_abort(struct id_lookup *lk)
-{
-	struct id_owners ignored;
-	if (lk->pid > 0 || lk->fd >= 0)
-		id_lookup_finish(lk, &ignored);
-}
-
 /* As root the sandbox runs as the policy's uid/gid on the host. An id some account or group
  * holds would hand the program that account's files (gid 42 = shadow reads /etc/shadow through
  * a bind), or the caller's own: refuse it, naming the key. */
-static int check_caller_ids(const struct policy *p, struct error *err)
+static int check_sandbox_ids(const struct policy *p, struct error *err)
 {
+	struct passwd *pw;
+	struct group *gr;
+
 	if (p->uid == getuid() || p->uid == geteuid())
 		return error_set(err, 0, "[sandbox] uid = %u is the caller's own uid", (unsigned)p->uid);
 	if (p->gid == getgid() || p->gid == getegid())
 		return error_set(err, 0, "[sandbox] gid = %u is the caller's own gid", (unsigned)p->gid);
-	return 0;
-}
-
-static int check_account_ids(const struct policy *p, struct id_lookup *lk, struct error *err)
-{
-	struct id_owners o;
-	int r = id_lookup_finish(lk, &o);
-	if (r < 0)
-		return error_set(err, -r, "cannot look up whether [sandbox] uid = %u or gid = %u belongs to an "
-				 "account on this host", (unsigned)p->uid, (unsigned)p->gid);
-	if (o.have_user)
+	if ((pw = getpwuid(p->uid)))
 		return error_set(err, 0, "[sandbox] uid = %u belongs to the account '%s' on this host; the sandbox "
-				 "needs an id no account or group uses", (unsigned)p->uid, o.user);
-	if (o.have_group)
+				 "needs an id no account or group uses", (unsigned)p->uid, pw->pw_name);
+	if ((gr = getgrgid(p->gid)))
 		return error_set(err, 0, "[sandbox] gid = %u belongs to the group '%s' on this host; the sandbox "
-				 "needs an id no account or group uses", (unsigned)p->gid, o.group);
+				 "needs an id no account or group uses", (unsigned)p->gid, gr->gr_name);
 	return 0;
 }
 
@@ -299,7 +216,6 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 		    const struct sandbox_fallbacks *fb, struct error *err)
 {
 	int r;
-	_cleanup_(id_lookup_abort) struct id_lookup lk = { .pid = -1, .fd = -1 };
 
 	memset(sb, 0, sizeof(*sb));
 	sb->policy = p;
@@ -310,9 +226,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->as_root = geteuid() == 0;
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless, the caller's
 	 * own ids map to themselves. The inside ids equal the host ids either way. */
-	if (sb->as_root && (r = check_caller_ids(p, err)) < 0)
-		return r;
-	if (sb->as_root && (r = id_lookup_start(&lk, p->uid, p->gid, err)) < 0)
+	if (sb->as_root && (r = check_sandbox_ids(p, err)) < 0)
 		return r;
 	uid_t uid = sb->as_root ? p->uid : geteuid();
 	gid_t gid = sb->as_root ? p->gid : getegid();
@@ -336,8 +250,6 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	if ((r = build_exec(sb, p, o->argc, o->argv, err)) < 0 || (r = build_env(sb, p, id, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
-		return r;
-	if (sb->as_root && (r = check_account_ids(p, &lk, err)) < 0)
 		return r;
 	build_rlimits(sb, p, fb);
 	return sandbox_find_cmdline(&sb->cmdline, err);

@@ -20,8 +20,9 @@ PKGS_DLOPEN := libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DLOPEN) 2>/dev/null)
 # The five libraries are linked statically (their Debian -dev packages ship the archives):
 # loading and binding them (-z now) at every start cost ~0.6 ms of a ~7 ms sandbox start;
-# glibc stays dynamic. See docs/performance.md.
-PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --libs $(PKGS) 2>/dev/null) -Wl,-Bdynamic -lm -lpthread -ldl
+# glibc stays dynamic (NSS: getpwuid in runtime/prepare.c); libm is not linked (lib/num.h).
+# See docs/performance.md.
+PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --libs $(PKGS) 2>/dev/null) -Wl,-Bdynamic -lpthread -ldl
 
 WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow -Wformat=2
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection

@@ -8,6 +8,11 @@ cgroup namespaces; read-only root; read-only binds of /usr, /etc/ld.so.cache and
 fresh /proc; crun's minimal /dev; no capabilities; no_new_privs; no cgroup (the caller runs
 crun with --cgroup-manager=disabled, and resources are dropped), no /sys.
 
+Environment (bench/vm-startup.bats, in the cgroup v2 VM): CRUN_BUNDLE_ID=UID maps the
+container's root to that host uid/gid instead of 60000 (a rootless caller's own); with
+CRUN_BUNDLE_CGROUP=PATH the config gets that cgroupsPath and the limits of mlrun's strict policy
+(memory 256 MiB, no swap, 0.5 CPU, 64 pids), for `crun --cgroup-manager=cgroupfs`.
+
 usage: crun_bundle.py BUNDLE_DIR NAME=ARGV_JSON...   e.g.  true='["/bin/true"]'
 """
 import json
@@ -44,8 +49,14 @@ def main():
         if t not in ns:
             lin["namespaces"].append({"type": t})
     # Root in the container is an unprivileged host uid, as with mlrun (60000) and bwrap.
-    lin["uidMappings"] = [{"containerID": 0, "hostID": 60000, "size": 1}]
-    lin["gidMappings"] = [{"containerID": 0, "hostID": 60000, "size": 1}]
+    uid = int(os.environ.get("CRUN_BUNDLE_ID", "60000"))
+    lin["uidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1}]
+    lin["gidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1}]
+    if os.environ.get("CRUN_BUNDLE_CGROUP"):
+        lin["cgroupsPath"] = os.environ["CRUN_BUNDLE_CGROUP"]
+        mem = 256 << 20
+        lin["resources"] = {"memory": {"limit": mem, "swap": mem}, "cpu": {"quota": 50000, "period": 100000},
+                            "pids": {"limit": 64}}
     spec["root"] = {"path": "rootfs", "readonly": True}
     keep = [m for m in spec["mounts"] if m["destination"] in ("/proc", "/dev", "/dev/pts", "/dev/shm")]
     keep += [

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run.sh [--smoke] - mlrun's side-by-side benchmarks (`make bench`, `make bench-smoke`).
+# bench/run.sh [--smoke | --startup] - mlrun's side-by-side benchmarks (`make bench`, `make bench-smoke`).
 #
 # Start-up of /bin/true, `python3 -c pass` and `python3 -c "import numpy"` under: direct exec,
 # the kernel's namespace floor (unshare -Urpmn --fork), bubblewrap, crun, firejail and mlrun
@@ -10,6 +10,9 @@
 # Everything lands in bench/results/ (gitignored): hyperfine JSON, results.md, startup.svg.
 # --smoke runs every step once, briefly (hyperfine --runs 3 --warmup 0, small counts): it checks
 # that the scripts work and asserts no timing. Any failing step fails the run.
+# --startup runs only the start-up comparison (/bin/true and python3 -c pass, 5 rounds) and the
+# supervisor's peak RSS, and prints one table: the quick check of one optimisation. With
+# MLRUN_BEFORE=/path/to/an/older/mlrun it runs that binary too, in the same rounds.
 #
 # Environment: MLRUN (the binary, default ./mlrun), BENCH_OUT (default bench/results),
 # BENCH_QUIET=SECONDS (wait up to that long for an idle host before a full run), MLRUN_COMMIT
@@ -28,15 +31,16 @@ if [ -z "${BENCH_CLEAN_ENV:-}" ]; then
 		HOME="${HOME:-/root}" LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 		OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 \
 		MLRUN="${MLRUN:-$ROOT/mlrun}" BENCH_OUT="${BENCH_OUT:-$BENCH/results}" BENCH_QUIET="${BENCH_QUIET:-0}" \
-		MLRUN_COMMIT="${MLRUN_COMMIT:-}" \
+		MLRUN_COMMIT="${MLRUN_COMMIT:-}" MLRUN_BEFORE="${MLRUN_BEFORE:-}" \
 		"$0" "$@"
 fi
 
-SMOKE=0
+SMOKE=0 STARTUP=0
 case "${1:-}" in
 --smoke) SMOKE=1 ;;
+--startup) STARTUP=1 ;;
 "") ;;
-*) echo "usage: bench/run.sh [--smoke]" >&2; exit 2 ;;
+*) echo "usage: bench/run.sh [--smoke | --startup]" >&2; exit 2 ;;
 esac
 
 MLRUN=$(realpath "$MLRUN")
@@ -61,6 +65,8 @@ done
 if [ $SMOKE = 1 ]; then
 	ROUNDS=1 RUNS_FAST="3 0" RUNS_MID="3 0" RUNS_SLOW="3 0"
 	THROUGHPUT_N=10 LOOP_N=10 BREAKDOWN_N=3 MEM_SCALE=0.4
+elif [ $STARTUP = 1 ]; then
+	ROUNDS=5 RUNS_FAST="200 10" RUNS_MID="60 5" RUNS_SLOW="20 5"
 else
 	ROUNDS=10 RUNS_FAST="300 20" RUNS_MID="100 10" RUNS_SLOW="40 5"
 	THROUGHPUT_N=200 LOOP_N=200 BREAKDOWN_N=50 MEM_SCALE=1
@@ -184,6 +190,27 @@ fi
 
 # ---- metadata ---------------------------------------------------------------------------------
 $PY "$BENCH/meta.py" "$OUT/meta.json" "$MLRUN" $SMOKE
+
+# ---- --startup: the start-up comparison and the supervisor's peak RSS only -----------------------
+if [ $STARTUP = 1 ]; then
+	BEFORE=()
+	[ -n "${MLRUN_BEFORE:-}" ] && BEFORE=(mlrun-strict-before "$(realpath "$MLRUN_BEFORE") --policy $STRICT --workdir none -q --")
+	for w in true pass; do
+		section "start-up: ${WORKLOAD[$w]}"
+		cmd=${WORKLOAD[$w]}
+		args=(direct "$cmd" unshare "$UNSHARE $cmd" bwrap "$BWRAP $cmd")
+		[ $HAVE_CRUN = 1 ] && args+=(crun "$CRUN -f $OUT/crun/bundle/config-$w.json bench-$$")
+		[ ${#BEFORE[@]} = 2 ] && args+=("${BEFORE[0]}" "${BEFORE[1]} $cmd")
+		args+=(mlrun-strict "$MLRUN_STRICT $cmd")
+		[ $w = true ] && kind=fast || kind=mid
+		hf_rounds "$OUT/startup-$w.json" $kind "${args[@]}"
+	done
+	section "supervisor peak RSS"
+	cc -O2 -Wall -Wextra -o "$OUT/raw/peakrss" "$BENCH/peakrss.c"
+	$PY "$BENCH/memory.py" "$OUT/memory.json" 0.4 "$OUT/raw/peakrss" "$MLRUN" "$STRICT" "$DEFAULT" "$BWRAP_BASE" "$UNSHARE"
+	$PY "$BENCH/quick_table.py" "$OUT" | tee "$OUT/startup.md"
+	exit 0
+fi
 
 # ---- 1. start-up, side by side ----------------------------------------------------------------
 for w in true pass numpy; do

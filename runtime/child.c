@@ -279,14 +279,43 @@ static uint64_t prof_cpu_ns(pid_t pid)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int64_t tv_us(struct timeval tv)
+{
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* Tell the supervisor the sandbox is empty, with the CPU and memory wait4 on pid 1 would give.
+ * Every fd but the status pipe is closed first, so the program's pty and output pipes are at
+ * EOF when the message arrives: the supervisor drains them and returns at once, without
+ * waiting for pid 1's exit and the namespaces' teardown in it. */
+static void send_sandbox_end(const struct sandbox *sb)
+{
+	struct rusage self, kids;
+	struct sandbox_end end = { 0 };
+	if (getrusage(RUSAGE_SELF, &self) == 0 && getrusage(RUSAGE_CHILDREN, &kids) == 0) {
+		end.utime_us = tv_us(self.ru_utime) + tv_us(kids.ru_utime);
+		end.stime_us = tv_us(self.ru_stime) + tv_us(kids.ru_stime);
+		end.maxrss_kb = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
+	}
+	if (sb->status_fd > 0)
+		syscall(SYS_close_range, 0, sb->status_fd - 1, 0);
+	syscall(SYS_close_range, sb->status_fd + 1, ~0u, 0);
+	ssize_t n = write(sb->status_fd, &end, sizeof(end)); /* < PIPE_BUF: atomic */
+	(void)n;
+}
+
 /* Kill every other process of the pid namespace and reap them all: a process is only in
  * wait4's rusage once reaped, and without a cgroup that rusage is the run's CPU time. Were
- * pid 1 to exit first, the kernel would kill them unreaped and their CPU would go unseen. */
-__attribute__((noreturn)) static void teardown(int code)
+ * pid 1 to exit first, the kernel would kill them unreaped and their CPU would go unseen.
+ * waitpid's ECHILD is the proof that pid 1 is alone: every process of a pid namespace descends
+ * from its pid 1 and orphans are reparented to it, so no child left means no process left. */
+__attribute__((noreturn)) static void teardown(const struct sandbox *sb, int code)
 {
 	kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 		;
+	if (errno == ECHILD)
+		send_sandbox_end(sb);
 	_exit(code);
 }
 
@@ -347,7 +376,7 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 			end.status = status;
 			ssize_t n = write(sb->status_fd, &end, sizeof(end));
 			(void)n;
-			teardown(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_MLRUN_SIGNAL_BASE + WTERMSIG(status));
+			teardown(sb, WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_MLRUN_SIGNAL_BASE + WTERMSIG(status));
 		}
 	}
 }

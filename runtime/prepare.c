@@ -5,7 +5,6 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <limits.h>
-#include <math.h>
 #include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/num.h"
 #include "prepare.h"
 #include "state.h"
 
@@ -134,7 +134,7 @@ static int build_env(struct sandbox *sb, const struct policy *p, const char *id,
 	const char *term = getenv("TERM");
 	if (term && (r = env_push(sb->envp, &n, cap, "TERM", term, err)) < 0)
 		return r;
-	long ncpu = p->cpus > 0 ? (long)ceil(p->cpus) : sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu = p->cpus > 0 ? (long)num_ceil(p->cpus) : sysconf(_SC_NPROCESSORS_ONLN);
 	snprintf(threads, sizeof(threads), "%ld", ncpu > 0 ? ncpu : 1);
 	for (size_t i = 0; i < ARRAY_SIZE(thread_vars); i++)
 		if ((r = env_push(sb->envp, &n, cap, thread_vars[i], threads, err)) < 0)

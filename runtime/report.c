@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/num.h"
 #include "../lib/paths.h"
 #include "run.h"
 
@@ -29,7 +29,7 @@ static json_object *cg_int(const struct run_result *r, uint64_t v)
 
 static json_object *ms(double v)
 {
-	return json_object_new_double(round(v * 10.0) / 10.0);
+	return json_object_new_double(num_round(v * 10.0) / 10.0);
 }
 
 static json_object *limits_obj(const struct policy *p)

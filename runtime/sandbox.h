@@ -97,7 +97,8 @@ struct sandbox {
 	/* pipes, as seen by the child */
 	int sync_fd;   /* read end: one byte once the id maps are written; EOF = parent died */
 	int msg_fd;    /* write end (CLOEXEC): child_msg records */
-	int status_fd; /* write end: pid 1 sends the payload's end (struct payload_end) */
+	int status_fd; /* write end: pid 1 sends the payload's end (struct payload_end), then
+			* sandbox_end once it alone is left */
 	int tty_slave;	    /* the program's pty (runtime/pty.c), -1 without a terminal */
 	bool tty_slave_for[3]; /* which of fds 0-2 it replaces (those that were terminals) */
 	int out_pipe[3];       /* fds 0-2: a pipe's write end that replaces it (runtime/relay.h), -1 */
@@ -116,6 +117,14 @@ struct payload_end {
 	int32_t status;	      /* its wait status */
 	uint32_t pad;
 	uint64_t cpu_prof_ns; /* its CPU as RLIMIT_CPU counts it (tick-sampled user+system) */
+};
+
+/* pid 1's second message, once it has killed and reaped every other process of the sandbox
+ * and closed every fd but this pipe: the run is over, only pid 1's own exit (the kernel tearing
+ * down the namespaces) is left. Its rusage with its children's is what wait4 on it would say. */
+struct sandbox_end {
+	int64_t utime_us, stime_us; /* pid 1's and every reaped process' CPU */
+	int64_t maxrss_kb;	    /* the largest of them */
 };
 
 /* Sent by the supervisor to pid 1 when there is no cgroup to kill: pid 1 kills and reaps

@@ -43,11 +43,13 @@ struct sup {
 	uint64_t start_ns, deadline_ns, next_sample_ns;
 	uint64_t kill_deadline_ns; /* no cgroup: SIGKILL pid 1 if its teardown takes longer */
 	bool exited, timed_out, cpu_time_out;
+	bool init_reaped; /* wait4 collected pid 1 (not so when it reported the sandbox empty) */
 	int init_status;
 	struct rusage ru;
 	int payload_status;
 	uint64_t payload_prof_ns; /* its CPU as RLIMIT_CPU counted it */
 	bool have_payload_status;
+	bool sandbox_empty; /* pid 1 said it alone is left (struct sandbox_end); it is dying */
 	struct child_msg failure; /* first failed step, stage < 0 when none */
 	uint64_t mem_sum, samples;
 	struct cgroup_stats last;
@@ -144,14 +146,55 @@ static void read_messages(struct sup *s)
 	}
 }
 
+static void tv_from_us(struct timeval *tv, int64_t us)
+{
+	tv->tv_sec = us / 1000000;
+	tv->tv_usec = us % 1000000;
+}
+
+/* pid 1's messages, in order: the payload's end, then the sandbox's. Only pid 1 holds the
+ * pipe's write end (the payload closes it first thing, and pid 1 is not dumpable, so no
+ * process of the sandbox can take it from /proc or with pidfd_getfd). */
 static void read_status(struct sup *s)
 {
-	struct payload_end end;
-	if (read(s->status_fd, &end, sizeof(end)) == (ssize_t)sizeof(end)) {
-		s->payload_status = end.status;
-		s->payload_prof_ns = end.cpu_prof_ns;
-		s->have_payload_status = true;
+	if (s->status_fd < 0)
+		return;
+	if (!s->have_payload_status) {
+		struct payload_end end;
+		ssize_t n = read(s->status_fd, &end, sizeof(end));
+		if (n == (ssize_t)sizeof(end)) {
+			s->payload_status = end.status;
+			s->payload_prof_ns = end.cpu_prof_ns;
+			s->have_payload_status = true;
+		} else if (n == 0) {
+			closep(&s->status_fd);
+			s->status_fd = -1;
+			return;
+		}
 	}
+	if (s->have_payload_status && !s->sandbox_empty) {
+		struct sandbox_end end;
+		ssize_t n = read(s->status_fd, &end, sizeof(end));
+		if (n == (ssize_t)sizeof(end) && !s->init_reaped) { /* else wait4 said it all */
+			s->sandbox_empty = true;
+			tv_from_us(&s->ru.ru_utime, end.utime_us);
+			tv_from_us(&s->ru.ru_stime, end.stime_us);
+			s->ru.ru_maxrss = end.maxrss_kb;
+		} else if (n == 0) {
+			closep(&s->status_fd);
+			s->status_fd = -1;
+		}
+	}
+}
+
+/* The program's status is in and pid 1 is alone in the sandbox: the run is over. pid 1 is
+ * killed (it was exiting anyway; now it provably runs no more user code) and the caller gets
+ * its answer without waiting for the kernel to tear the namespaces down in pid 1's exit. The
+ * zombie is reaped later (finish_init) or, once mlrun has exited, by whoever inherits it. */
+static void sandbox_over(struct sup *s)
+{
+	pidfd_signal(s->pidfd, SIGKILL);
+	s->exited = true;
 }
 
 /* poll's timeout until wake (ns), -1 for never. A wait longer than INT_MAX ms (24.8 days) is
@@ -216,14 +259,15 @@ static int loop(struct sup *s)
 			wake = violation_monitor_wake_ns(&s->vm);
 		int timeout_ms = poll_timeout_ms(now, wake);
 
-		struct pollfd fds[4 + PTY_POLLFDS + RELAY_POLLFDS] = {
+		struct pollfd fds[5 + PTY_POLLFDS + RELAY_POLLFDS] = {
 			{ .fd = s->pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
 			{ .fd = s->msg_fd, .events = POLLIN }, /* poll skips a negative fd */
 			{ .fd = violation_monitor_fd(&s->vm, now), .events = POLLIN },
+			{ .fd = s->status_fd, .events = POLLIN },
 		};
-		int pty_ms = pty_pollfds(&s->pty, fds + 4);
-		relay_pollfds(&s->out, fds + 4 + PTY_POLLFDS);
+		int pty_ms = pty_pollfds(&s->pty, fds + 5);
+		relay_pollfds(&s->out, fds + 5 + PTY_POLLFDS);
 		if (pty_ms >= 0 && (timeout_ms < 0 || pty_ms < timeout_ms))
 			timeout_ms = pty_ms;
 		if (poll(fds, ARRAY_SIZE(fds), timeout_ms) < 0) {
@@ -233,8 +277,8 @@ static int loop(struct sup *s)
 		}
 		if (fds[2].revents)
 			read_messages(s);
-		pty_handle(&s->pty, fds + 4);
-		relay_handle(&s->out, fds + 4 + PTY_POLLFDS);
+		pty_handle(&s->pty, fds + 5);
+		relay_handle(&s->out, fds + 5 + PTY_POLLFDS);
 		if (fds[3].revents && violation_monitor_handle(&s->vm, fds[3].revents, trace_now_ns()) == MONITOR_KILL)
 			kill_sandbox(s);
 		if (fds[1].revents & POLLIN) {
@@ -248,10 +292,23 @@ static int loop(struct sup *s)
 				; /* the pidfd said it exited: only the call was interrupted */
 			if (w < 0)
 				return -errno;
-			s->exited = true;
+			s->exited = s->init_reaped = true;
+		} else if (fds[4].revents) {
+			read_status(s);
+			if (s->sandbox_empty)
+				sandbox_over(s);
 		}
 	}
 	return 0;
+}
+
+/* Reap pid 1 if it has finished exiting; otherwise leave it: it is killed and alone, and the
+ * kernel is tearing its namespaces down. Once mlrun exits, its new parent reaps it. */
+static void finish_init(struct sup *s)
+{
+	siginfo_t si = { 0 };
+	if (s->exited && !s->init_reaped && s->pidfd >= 0)
+		waitid(P_PIDFD, (id_t)s->pidfd, &si, WEXITED | WNOHANG);
 }
 
 /* SIGXCPU is the RLIMIT_CPU fallback's verdict only if that limit was set and the payload's
@@ -522,6 +579,7 @@ out:
 	}
 	pty_close(&s.pty);
 	relay_close(&s.out);
+	finish_init(&s);
 	if (s.registered)
 		state_remove(sb->id);
 	if (s.pidfd >= 0)

@@ -124,3 +124,19 @@ stats_pids() { "$MLRUN" stats "$1" --json | "$PY" -c 'import json,sys; print(jso
 	"$MLRUN" kill "$id"
 	wait "$mlrun_pid" || true
 }
+
+# The supervisor returns once pid 1 says it alone is left, without waiting for pid 1's own exit
+# (docs/performance.md, "The exit path"): by then every process of the program must be gone.
+# Each holds a lock on a file shared with the host; a process that still exists holds it, so
+# taking the lock at once (never after a wait) proves they are all gone when mlrun returns.
+@test "when mlrun returns, no process of the sandbox is left: not a background child, not a daemon in its own session" {
+	: > lk
+	run strict --ro-bind "$PWD/lk:/lk" -- /bin/sh -c \
+		"flock -s /lk sleep 1000 >/dev/null 2>&1 &
+		 setsid sh -c 'flock -s /lk sleep 1000 & flock -s /lk sleep 1000' >/dev/null 2>&1 &
+		 echo started"
+	assert_success
+	assert_output started
+	flock -n -x lk true || fail "a process of the sandbox still holds /lk after mlrun returned"
+	[ "$(jfield r.json 'r["status"]')" = exited ]
+}

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/num.h"
 #include "../lib/paths.h"
 #include "profile.h"
 #include "../runtime/run.h"
@@ -410,7 +411,7 @@ static void summarize(struct profile_timeline *t)
 			s->memory_peak_bytes = x->memory_bytes;
 			s->memory_peak_at_ms = x->elapsed_ms;
 		}
-		s->cpu_peak_percent = fmax(s->cpu_peak_percent, x->cpu_percent);
+		s->cpu_peak_percent = num_max(s->cpu_peak_percent, x->cpu_percent);
 		s->pids_peak = x->pids > s->pids_peak ? x->pids : s->pids_peak;
 		weighted += x->cpu_percent * (x->elapsed_ms - prev); /* a time-weighted mean */
 		prev = x->elapsed_ms;

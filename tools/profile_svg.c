@@ -2,10 +2,10 @@
  * a memory panel above a CPU panel over one time axis, with the peak, the mean and the exit
  * marked. Coordinates are in px of a fixed canvas; values map linearly onto each panel. */
 #define _GNU_SOURCE
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/num.h"
 #include "profile.h"
 
 #define MiB 1048576.0
@@ -34,15 +34,21 @@ struct panel {
  * max rounded up to a step. */
 static struct scale nice_scale(double max, int target)
 {
-	double raw = (max > 0 ? max : 1) / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
+	double raw = (max > 0 ? max : 1) / target, mag = num_pow10_floor(raw), f = raw / mag;
 	double step = (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
-	return (struct scale){ .max = fmax(step, ceil(max / step - 1e-9) * step), .step = step };
+	return (struct scale){ .max = num_max(step, num_ceil(max / step - 1e-9) * step), .step = step };
 }
 
 static double px_x(const struct scale *x, double ms) { return PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * ms / 1e3 / x->max; }
 static double px_y(const struct panel *pn, double v) { return pn->top + PANEL_H * (1 - v / pn->y.max); }
 /* Digits after the point that tick labels of this step need (0.2 -> 1, 0.05 -> 2). */
-static int decimals(double step) { return step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9); }
+static int decimals(double step)
+{
+	int d = 0;
+	for (; step < 1 - 1e-9 && d < 15; d++)
+		step *= 10;
+	return d;
+}
 
 static double value(const struct panel *pn, const struct profile_sample *x)
 {
@@ -165,9 +171,9 @@ void profile_write_svg(FILE *f, const struct profile_timeline *t)
 	const struct profile_summary *s = &t->summary;
 	struct scale x = nice_scale(s->duration_ms / 1e3, 8);
 	struct panel mem = { "Memory (MiB)", "#1f77b4", true, PANEL_TOP0,
-			     nice_scale(fmax(1, (double)s->memory_peak_bytes / MiB * 1.12), 6) };
+			     nice_scale(num_max(1, (double)s->memory_peak_bytes / MiB * 1.12), 6) };
 	struct panel cpu = { "CPU (% of one core)", "#d95f02", false, PANEL_TOP0 + PANEL_STEP,
-			     nice_scale(fmax(100, s->cpu_peak_percent * 1.05), 5) };
+			     nice_scale(num_max(100, s->cpu_peak_percent * 1.05), 5) };
 	svg_header(f, t);
 	svg_axes(f, &mem, &x);
 	svg_axes(f, &cpu, &x);

@@ -29,7 +29,6 @@ analyze() {
 		-- "$PY" /opt/mlrun-scan/mlrun_scan.py --name "$file" "$@" <"$file"
 }
 
-has_scan_command() { "$MLRUN" scan /dev/null --json >/dev/null 2>&1; }  # an older binary takes 'scan' for a PROGRAM: 127
 
 @test "analyzer in the strict sandbox: JSON on stdout, exit 0 with findings" {
 	run --separate-stderr analyze evil.py
@@ -77,7 +76,6 @@ has_scan_command() { "$MLRUN" scan /dev/null --json >/dev/null 2>&1; }  # an old
 }
 
 @test "mlrun scan FILE --json prints the analyzer's report" {
-	has_scan_command || skip "mlrun scan not implemented yet"
 	run --separate-stderr "$MLRUN" scan evil.py --json
 	assert_success
 	run "$PY" -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["file"], r["level"], r["score"])' "$output"
@@ -85,7 +83,6 @@ has_scan_command() { "$MLRUN" scan /dev/null --json >/dev/null 2>&1; }  # an old
 }
 
 @test "mlrun scan FILE prints a table and exits 0 whatever the level" {
-	has_scan_command || skip "mlrun scan not implemented yet"
 	run "$MLRUN" scan clean.py
 	assert_success
 	assert_output --partial 'score 100/100 (100 = nothing found), level SAFE'
@@ -95,7 +92,6 @@ has_scan_command() { "$MLRUN" scan /dev/null --json >/dev/null 2>&1; }  # an old
 }
 
 @test "mlrun scan of a missing file is a 125 naming it" {
-	has_scan_command || skip "mlrun scan not implemented yet"
 	run "$MLRUN" scan no-such-file.py
 	assert_failure 125
 	assert_output --regexp '^mlrun: .*no-such-file.py'

@@ -131,7 +131,10 @@ DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-
              python3-pandas python3-torch libopenblas0-pthread \
              util-linux mount e2fsprogs iproute2 procps valgrind \
              qemu-system-x86 busybox-static cpio xz-utils podman crun containerd \
-             golang-github-containers-common
+             golang-github-containers-common \
+             systemd dbus dbus-user-session libpam-systemd
+# (the last line: the systemd VM boot of tests/vm/run.sh --systemd starts this root's own systemd
+# as PID 1, with a system bus and a user manager whose bus a rootless run asks for a scope)
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 deps:

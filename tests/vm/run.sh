@@ -115,6 +115,11 @@ check_prereqs() {
 	elif ldd /bin/busybox >/dev/null 2>&1; then
 		missing+=("busybox-static (/bin/busybox is dynamically linked)")
 	fi
+	if [ "$BOOT" = systemd ]; then # the root's own systemd becomes the VM's PID 1
+		[ -x /lib/systemd/systemd ] || missing+=("systemd (/lib/systemd/systemd)")
+		command -v dbus-daemon >/dev/null || missing+=("dbus")
+		[ -e /usr/lib/systemd/user/dbus.socket ] || missing+=("dbus-user-session")
+	fi
 	[ ${#missing[@]} -eq 0 ] || vm_fail "missing: ${missing[*]} (run: make deps)"
 }
 

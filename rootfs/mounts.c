@@ -17,7 +17,6 @@
 
 #define ROOT_TMPFS_SIZE "4m" /* holds only mount points and the generated /etc files */
 /* Every path inside the new root: never above it, never through a link. */
-#define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
 
 /* Mount events inside must never propagate to the host (or back): make every mount private. */
 int rootfs_make_private(void)

@@ -15,15 +15,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
 #include "rootfs.h"
 
-#define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
-#define MASK_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
-#define NULL_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)
 
 static const char *const oci_dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
@@ -213,80 +209,12 @@ int rootfs_oci_make_mountpoints(const struct rootfs_plan *plan, struct error *er
 
 /* ---- child side ---------------------------------------------------------------------------- */
 
-static int attach_fd(int mfd, int target)
-{
-	int r = move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno : 0;
-	close(mfd);
-	return r;
-}
-
-static int clone_fd_with(int fd, uint64_t attr)
-{
-	int m = open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (m < 0)
-		return -errno;
-	struct mount_attr a = { .attr_set = attr };
-	if (mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
-		int r = -errno;
-		close(m);
-		return r;
-	}
-	return m;
-}
-
-static int empty_ro_tmpfs(void)
-{
-	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	int m = -1;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) == 0 &&
-	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) == 0 &&
-	    fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-		m = fsmount(fs, FSMOUNT_CLOEXEC, MASK_ATTR);
-	int r = m < 0 ? -errno : m;
-	close(fs);
-	return r;
-}
-
-/* The host's null device as the config's /dev/null provides it: it must really be 1:3. */
-static int null_clone(int rootfd)
-{
-	struct stat st;
-	_cleanup_close_ int fd = rootfs_openat2(rootfd, "dev/null", O_PATH, RESOLVE_STRICT);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-		return -ENODEV;
-	return clone_fd_with(fd, NULL_ATTR);
-}
-
-/* A masked path reads as empty (a directory: an empty read-only tmpfs; anything else: the null
- * device), a read-only one is bound read-only onto itself. A path that is not there is
- * skipped, as runc and crun do (which exist depends on the kernel); one reached through a
- * link is refused: a link in the image could point the mask at a host path. */
-static int mask_one(int rootfd, const char *path, bool read_only)
-{
-	struct stat st;
-	_cleanup_close_ int fd = rootfs_openat2(rootfd, path, O_PATH, RESOLVE_STRICT);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	int m = read_only ? clone_fd_with(fd, MASK_ATTR) : S_ISDIR(st.st_mode) ? empty_ro_tmpfs() : null_clone(rootfd);
-	return m < 0 ? m : attach_fd(m, fd);
-}
-
 int rootfs_oci_mask(int rootfd, const struct rootfs_plan *plan, size_t *failed)
 {
 	for (size_t i = 0; i < plan->n_masked + plan->n_read_only; i++) {
 		*failed = i;
 		bool ro = i >= plan->n_masked;
-		int r = mask_one(rootfd, rootfs_oci_mask_path(plan, i), ro);
+		int r = rootfs_mask_one(rootfd, rootfs_oci_mask_path(plan, i), ro);
 		if (r < 0)
 			return r;
 	}

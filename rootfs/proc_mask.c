@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../lib/cleanup.h"
 #include "rootfs.h"
 
 #define MASK_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
@@ -45,26 +46,26 @@ const char *rootfs_proc_mask_path(size_t i)
 	return i < N_MASKED ? masked[i] : i < N_MASKED + N_READ_ONLY ? read_only[i - N_MASKED] : "proc";
 }
 
-static int attach(int mfd, int rootfd, const char *path)
+static int attach(int mfd, int target)
 {
-	int r = move_mount(mfd, "", rootfd, path, MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
+	int r = move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno : 0;
 	close(mfd);
 	return r;
 }
 
-/* A detached clone of path (not recursive) carrying attr. */
-static int clone_with(int rootfd, const char *path, uint64_t attr)
+/* A detached clone of the mount at fd (not recursive) carrying attr. */
+static int clone_with(int fd, uint64_t attr)
 {
-	int fd = open_tree(rootfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (fd < 0)
+	int m = open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (m < 0)
 		return -errno;
 	struct mount_attr a = { .attr_set = attr };
-	if (mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
+	if (mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
 		int r = -errno;
-		close(fd);
+		close(m);
 		return r;
 	}
-	return fd;
+	return m;
 }
 
 /* An empty tmpfs that nothing can write to. */
@@ -88,36 +89,35 @@ static int empty_dir_mount(void)
 static int null_device_mount(int rootfd)
 {
 	struct stat st;
-	if (fstatat(rootfd, "dev/null", &st, AT_SYMLINK_NOFOLLOW) < 0)
+	_cleanup_close_ int fd = rootfs_openat2(rootfd, "dev/null", O_PATH, RESOLVE_STRICT);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
 		return -ENODEV;
-	return clone_with(rootfd, "dev/null", NULL_ATTR);
+	return clone_with(fd, NULL_ATTR);
 }
 
-static int mask_one(int rootfd, const char *path)
+int rootfs_mask_one(int rootfd, const char *path, bool ro)
 {
 	struct stat st;
-	if (fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	int m = S_ISDIR(st.st_mode) ? empty_dir_mount() : null_device_mount(rootfd);
-	return m < 0 ? m : attach(m, rootfd, path);
-}
-
-static int read_only_one(int rootfd, const char *path)
-{
-	struct stat st;
-	if (fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	int m = clone_with(rootfd, path, MASK_ATTR);
-	return m < 0 ? m : attach(m, rootfd, path);
+	_cleanup_close_ int fd = rootfs_openat2(rootfd, path, O_PATH, RESOLVE_STRICT);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	int m = ro ? clone_with(fd, MASK_ATTR) : S_ISDIR(st.st_mode) ? empty_dir_mount() : null_device_mount(rootfd);
+	return m < 0 ? m : attach(m, fd);
 }
 
 int rootfs_mask_proc(int rootfd, size_t *failed)
 {
 	for (size_t i = 0; i < N_MASKED + N_READ_ONLY; i++) {
 		*failed = i;
-		int r = i < N_MASKED ? mask_one(rootfd, masked[i]) : read_only_one(rootfd, read_only[i - N_MASKED]);
+		int r = rootfs_mask_one(rootfd, rootfs_proc_mask_path(i), i >= N_MASKED);
 		if (r < 0)
 			return r;
 	}

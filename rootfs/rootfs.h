@@ -71,6 +71,9 @@ struct rootfs_identity {
 	const char *state_dir; /* mlrun's own state directory (canonical), or NULL: masked in every bind */
 };
 
+/* Beneath the directory, following no symbolic link: how the child walks its own new root. */
+#define RESOLVE_STRICT (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
+
 /* openat2(2) (glibc has no wrapper): the fd, or -errno. With RESOLVE_NO_SYMLINKS no component
  * may be a link; with RESOLVE_BENEATH nothing may leave dirfd. */
 static inline int rootfs_openat2(int dirfd, const char *path, int flags, uint64_t resolve)
@@ -130,4 +133,9 @@ const char *rootfs_oci_mask_path(const struct rootfs_plan *plan, size_t i);
 /* Cover the host details of the fresh proc below rootfd (proc_mask.c): runc's maskedPaths and
  * readonlyPaths. Stores the failing entry's index; rootfs_proc_mask_path() names it. */
 int rootfs_mask_proc(int rootfd, size_t *failed);
+/* Mask one path beneath rootfd (proc_mask.c), walked without following a link: a directory is
+ * covered with an empty read-only tmpfs, anything else with the null device (checked to be 1:3),
+ * or, ro, the path is bound read-only onto itself. A path that is not there is skipped
+ * (which exist depends on the kernel), as runc and crun do. */
+int rootfs_mask_one(int rootfd, const char *path, bool ro);
 const char *rootfs_proc_mask_path(size_t i);

@@ -324,15 +324,8 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->as_root = geteuid() == 0;
 	if ((r = build_idmap(sb, p, s, err)) < 0)
 		return r;
-	sb->clone_flags = NS_CLONE_FLAGS;
-	if (p->net != NET_HOST)
-		sb->clone_flags |= CLONE_NEWNET;
-	if (p->net == NET_LOOPBACK) {
-		sb->loopback = true;
-		if ((r = ns_build_lo_up(&sb->lo, err)) < 0)
-			return r;
-	}
-	sb->unshare_cgroupns = true;
+	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
+		return r;
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)

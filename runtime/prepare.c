@@ -192,6 +192,21 @@ static const char *hidden_state_dir(char *buf, size_t len)
 	return buf;
 }
 
+int sandbox_prepare_ns(struct sandbox *sb, const struct policy *p, struct error *err)
+{
+	sb->clone_flags = NS_CLONE_FLAGS;
+	if (p->net != NET_HOST)
+		sb->clone_flags |= CLONE_NEWNET;
+	if (p->net == NET_LOOPBACK) {
+		sb->loopback = true;
+		int r = ns_build_lo_up(&sb->lo, err);
+		if (r < 0)
+			return r;
+	}
+	sb->unshare_cgroupns = true;
+	return 0;
+}
+
 /* As root the sandbox runs as the policy's uid/gid on the host. An id some account or group
  * holds would hand the program that account's files (gid 42 = shadow reads /etc/shadow through
  * a bind), or the caller's own: refuse it, naming the key. */
@@ -253,15 +268,8 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	gid_t gid = sb->as_root ? p->gid : getegid();
 	sb->idmap = (struct ns_idmap){ uid, uid, gid, gid, !sb->as_root };
 
-	sb->clone_flags = NS_CLONE_FLAGS;
-	if (p->net != NET_HOST)
-		sb->clone_flags |= CLONE_NEWNET;
-	if (p->net == NET_LOOPBACK) {
-		sb->loopback = true;
-		if ((r = ns_build_lo_up(&sb->lo, err)) < 0)
-			return r;
-	}
-	sb->unshare_cgroupns = true;
+	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
+		return r;
 
 	char state[PATH_MAX];
 	struct rootfs_identity ident = { uid, gid, fb->kept_hostname ? fb->kept_hostname : p->hostname, isatty(0) || isatty(1) || isatty(2),

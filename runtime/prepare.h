@@ -21,6 +21,9 @@ void sandbox_policy_rlimits(struct sandbox *sb, const struct policy *p, const st
 
 /* As root the sandbox runs as p's uid/gid: refused when an account or group holds them. */
 int sandbox_check_ids(const struct policy *p, struct error *err);
+/* The namespaces of the policy's sandbox: the clone flags (a network namespace unless the
+ * network is the host's), lo's request for a loopback network, a cgroup namespace. */
+int sandbox_prepare_ns(struct sandbox *sb, const struct policy *p, struct error *err);
 
 /* oci_prepare.c: mlrun-oci's second entry into the same code. The policy an OCI bundle gets
  * (its limits; the run.mlrun.policy annotation's policy, which can only tighten), the sandbox

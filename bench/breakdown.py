@@ -59,25 +59,32 @@ def steps(mlrun, strict, n):
              "p90_ms": round(sorted(per[s])[int(0.9 * (len(per[s]) - 1))], 3)} for s in order]
 
 
+def stamp_once(argv, who):
+    """One run of argv, which ends in bench/stamp (it prints CLOCK_MONOTONIC and _exits):
+    (spawn -> stamp, stamp -> waitpid returning), in ms."""
+    r, w = os.pipe()
+    t0 = time.monotonic_ns()
+    pid = os.posix_spawnp(argv[0], argv, os.environ,
+                          file_actions=[(os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_CLOSE, r)])
+    _, st = os.waitpid(pid, 0)
+    t2 = time.monotonic_ns()
+    os.close(w)
+    out = os.read(r, 64)
+    os.close(r)
+    if os.waitstatus_to_exitcode(st) != 0 or not out.strip():
+        raise SystemExit(f"{who}: {argv} failed (wait status {st})")
+    t1 = int(out)
+    return (t1 - t0) / 1e6, (t2 - t1) / 1e6
+
+
 def phases(prefix, stamp, n):
     """Median (spawn -> program's first instruction, program's exit -> caller's waitpid)."""
     argv = prefix + [stamp]
     starts, exits = [], []
     for _ in range(n):
-        r, w = os.pipe()
-        t0 = time.monotonic_ns()
-        pid = os.posix_spawnp(argv[0], argv, os.environ,
-                              file_actions=[(os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_CLOSE, r)])
-        _, st = os.waitpid(pid, 0)
-        t2 = time.monotonic_ns()
-        os.close(w)
-        out = os.read(r, 64)
-        os.close(r)
-        if os.waitstatus_to_exitcode(st) != 0 or not out.strip():
-            raise SystemExit(f"breakdown: {argv} failed (wait status {st})")
-        t1 = int(out)
-        starts.append((t1 - t0) / 1e6)
-        exits.append((t2 - t1) / 1e6)
+        start, exit_ = stamp_once(argv, "breakdown")
+        starts.append(start)
+        exits.append(exit_)
     return {"start_ms": round(statistics.median(starts), 3), "exit_ms": round(statistics.median(exits), 3),
             "total_ms": round(statistics.median([x + y for x, y in zip(starts, exits)]), 3)}
 

@@ -6,27 +6,11 @@ of other work on the host on every tool alike. Prints one markdown table of medi
 
 usage: phases.py STAMP N NAME=COMMAND...     (COMMAND: the prefix, split on blanks)
 """
-import os
 import shlex
 import statistics
 import sys
-import time
 
-
-def once(argv):
-    r, w = os.pipe()
-    t0 = time.monotonic_ns()
-    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1),
-                                                                    (os.POSIX_SPAWN_CLOSE, r)])
-    _, st = os.waitpid(pid, 0)
-    t2 = time.monotonic_ns()
-    os.close(w)
-    out = os.read(r, 64)
-    os.close(r)
-    if os.waitstatus_to_exitcode(st) != 0 or not out.strip():
-        raise SystemExit(f"phases: {argv} failed (wait status {st})")
-    t1 = int(out)
-    return (t1 - t0) / 1e6, (t2 - t1) / 1e6
+from breakdown import stamp_once  # the same method, one implementation
 
 
 def main():
@@ -35,7 +19,7 @@ def main():
     res = {name: ([], []) for name, _ in tools}
     for _ in range(n):
         for name, cmd in tools:
-            s, e = once(shlex.split(cmd) + [stamp])
+            s, e = stamp_once(shlex.split(cmd) + [stamp], "phases")
             res[name][0].append(s)
             res[name][1].append(e)
     print("| tool | start median ms | exit median ms | exit min ms | total median ms | runs |")

@@ -81,13 +81,8 @@ print("allocated")'
 	local leaf
 	leaf=$(leaf_dir "$NAME")
 	"$MLRUN" --name "$NAME" --memory 64M --pids 16 --cpus 0.5 --timeout $((20 * SLOW))s --report "$R" -- /bin/sleep $((2 * SLOW)) &
-	local pid=$! i
-	# cgroupfs files have st_size 0: read them, do not test -s.
-	for i in $(seq $((50 * SLOW))); do
-		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { wait $pid; fail "no populated leaf at $leaf"; }
+	local pid=$!
+	wait_for 50 leaf_populated "$leaf" || { wait $pid; fail "no populated leaf at $leaf"; }
 	assert_equal "$(cat "$leaf/memory.max")" $((64 * MiB))
 	assert_equal "$(cat "$leaf/memory.swap.max")" 0
 	assert_equal "$(cat "$leaf/memory.oom.group")" 1

@@ -35,6 +35,19 @@ VM_CGROUPS_FILE=${BATS_TEST_TMPDIR:-/tmp}/vm-cgroups
 # host's MLRUN_SLOW into the VM.
 SLOW=${MLRUN_SLOW:-3}
 
+# Poll until a command succeeds, at most N tenths of a second (times SLOW): tests/helpers.bash's.
+wait_for() {
+	local tries=$(($1 * SLOW)); shift
+	while ! "$@" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# A cgroup with a process in it (cgroupfs files have st_size 0: read them, do not test -s).
+leaf_populated() { [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
+
 # Inside the VM means: run.sh said so AND a pure cgroup2 tree AND guest.sh's run directory. The
 # host's /sys/fs/cgroup is a tmpfs of v1 mounts: even with MLRUN_VM=1 exported by mistake, the
 # tests skip there instead of writing to it.

@@ -22,7 +22,9 @@ teardown() {
 	vm_cgroup_cleanup
 }
 
-@test "oci: linux.resources memory and pids are the container's memory.max and pids.max, enforced" {
+# The bundle's config (crun spec): a container that prints its memory.max and pids.max, with
+# linux.resources of 64 MiB and 32 pids.
+limits_config() {
 	(cd "$OCI_DIR/b" && crun spec)
 	"$PY" - "$OCI_DIR/b/config.json" <<'EOF'
 import json, sys
@@ -32,12 +34,14 @@ c['process']['args'] = ['sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgrou
 c['linux']['resources'].update({'memory': {'limit': 67108864}, 'pids': {'limit': 32}})
 json.dump(c, open(sys.argv[1], 'w'))
 EOF
+}
+
+@test "oci: linux.resources memory and pids are the container's memory.max and pids.max, enforced" {
+	limits_config
 	run "$OCI" --root "$OCI_DIR/state" run --detach --bundle "$OCI_DIR/b" lim1
 	assert_success
 	wait_stopped() { "$OCI" --root "$OCI_DIR/state" state lim1 | grep -q '"status":"stopped"'; }
-	local i
-	for i in $(seq $((100 * SLOW))); do wait_stopped && break; sleep 0.1; done
-	wait_stopped
+	wait_for 100 wait_stopped
 	local report=$OCI_DIR/state/lim1/report.json
 	run "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["exit_code"], r["enforced"]["memory"], r["enforced"]["pids"], r["limits"]["memory_bytes"])' "$report"
 	assert_output "0 True True 67108864"
@@ -45,15 +49,7 @@ EOF
 }
 
 @test "oci: run's output shows the limits inside the container" {
-	(cd "$OCI_DIR/b" && crun spec)
-	"$PY" - "$OCI_DIR/b/config.json" <<'EOF'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max']
-c['linux']['resources'].update({'memory': {'limit': 67108864}, 'pids': {'limit': 32}})
-json.dump(c, open(sys.argv[1], 'w'))
-EOF
+	limits_config
 	run "$OCI" --root "$OCI_DIR/state" run --bundle "$OCI_DIR/b" lim2
 	assert_success
 	assert_line --index 0 67108864
@@ -102,8 +98,8 @@ EOF
 	for a in sh echo id cat; do ln -s busybox "$c/rootfs/bin/$a"; done
 	printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$c/config.toml"
 	containerd --root "$c/root" --state "$c/state" --address "$c/sock" --config "$c/config.toml" >"$c/log" 2>&1 &
-	local cpid=$! i
-	for i in $(seq $((100 * SLOW))); do [ -S "$c/sock" ] && break; sleep 0.1; done
+	local cpid=$!
+	wait_for 100 test -S "$c/sock"
 	run ctr -a "$c/sock" -n mlrun run --rm --runc-binary "$OCI" --rootfs "$c/rootfs" c1 sh -c 'echo hello from containerd; cat /proc/self/uid_map; exit 3'
 	kill "$cpid"
 	wait "$cpid" || true

@@ -19,14 +19,10 @@ setup() {
 	[ "$(cat /proc/1/comm)" = systemd ] || fail "PID 1 is $(cat /proc/1/comm)"
 	run "$MLRUN" features
 	assert_output --partial "set-up case         root (nothing to set up)"
-	local leaf=/sys/fs/cgroup/mlrun.slice/$NAME R=$BATS_TEST_TMPDIR/report.json i
+	local leaf=/sys/fs/cgroup/mlrun.slice/$NAME R=$BATS_TEST_TMPDIR/report.json
 	"$MLRUN" --name "$NAME" --memory 64M --pids 16 --report "$R" -- /bin/sleep 985 &
 	local pid=$!
-	for ((i = 0; i < 50 * SLOW; i++)); do
-		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
+	wait_for 50 leaf_populated "$leaf" || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
 	local procs
 	procs=$(cat "$leaf/cgroup.procs")
 	systemctl daemon-reload

@@ -63,12 +63,8 @@ assert_scope_gone() { # name
 @test "systemd: no set-up: memory, cpu and pids enforced in mlrun-<id>.scope, limits in place" {
 	"$MLRUN" --name "$NAME" --memory 64M --pids 16 --cpus 0.5 --timeout $((20 * SLOW))s --report "$R" \
 		-- /bin/sleep $((3 * SLOW)) &
-	local pid=$! leaf=$SCOPE/mlrun-$NAME i
-	for ((i = 0; i < 50 * SLOW; i++)); do
-		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { wait $pid; fail "no populated leaf at $leaf"; }
+	local pid=$! leaf=$SCOPE/mlrun-$NAME
+	wait_for 50 leaf_populated "$leaf" || { wait $pid; fail "no populated leaf at $leaf"; }
 	run systemctl --user show -P Delegate,ActiveState "mlrun-$NAME.scope"
 	assert_output "$(printf 'yes\nactive')"
 	run systemctl --user show -P Slice "mlrun-$NAME.scope"
@@ -109,12 +105,8 @@ print("allocated")'
 
 @test "systemd: the supervisor SIGKILLed mid-run: systemd removes the scope and its cgroups" {
 	"$MLRUN" --name "$NAME" --memory 64M --timeout $((30 * SLOW))s -- /bin/sleep 987 &
-	local pid=$! leaf=$SCOPE/mlrun-$NAME i
-	for ((i = 0; i < 50 * SLOW; i++)); do
-		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
+	local pid=$! leaf=$SCOPE/mlrun-$NAME
+	wait_for 50 leaf_populated "$leaf" || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
 	kill -KILL $pid
 	wait $pid || true
 	assert_scope_gone "$NAME"
@@ -124,12 +116,8 @@ print("allocated")'
 
 @test "systemd: mlrun kill NAME from outside the scope finds the leaf" {
 	"$MLRUN" --name "$NAME" --timeout $((30 * SLOW))s --report "$R" -- /bin/sleep 986 &
-	local pid=$! leaf=$SCOPE/mlrun-$NAME i
-	for ((i = 0; i < 50 * SLOW; i++)); do
-		[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] && break
-		sleep 0.1
-	done
-	[ -n "$(cat "$leaf/cgroup.procs" 2>/dev/null)" ] || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
+	local pid=$! leaf=$SCOPE/mlrun-$NAME
+	wait_for 50 leaf_populated "$leaf" || { kill $pid; wait $pid; fail "no populated leaf at $leaf"; }
 	run "$MLRUN" kill "$NAME"
 	assert_success
 	wait $pid || true

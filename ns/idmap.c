@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
@@ -39,6 +42,24 @@ static bool id_mapped(const char *file, unsigned id)
 		if (id >= inside && id - inside < count)
 			return true;
 	return false;
+}
+
+bool ns_initial_userns(void)
+{
+	unsigned long inside = 1, outside = 1, count = 0;
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/uid_map", "re");
+	int n = f ? fscanf(f, "%lu %lu %lu", &inside, &outside, &count) : 0;
+	/* the initial namespace's map is the identity over every id, and only it can be */
+	return n == 3 && inside == 0 && outside == 0 && count == 4294967295UL && fscanf(f, "%lu", &inside) != 1;
+}
+
+uid_t ns_overflow_uid(void)
+{
+	unsigned long v = 65534;
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/overflowuid", "re");
+	if (f && fscanf(f, "%lu", &v) != 1)
+		v = 65534;
+	return (uid_t)v;
 }
 
 bool ns_can_map_ids(uid_t uid, gid_t gid)
@@ -80,11 +101,161 @@ static int write_proc_file(pid_t pid, const char *name, const char *text, bool o
 	return 0;
 }
 
+bool ns_range_reaches_parent_root(const char *file, uint32_t start, uint32_t count)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	unsigned long inside, outside, n;
+	if (!f)
+		return true; /* cannot tell: refuse */
+	while (fscanf(f, "%lu %lu %lu", &inside, &outside, &n) == 3)
+		if (outside == 0 && inside >= start && inside - start < count)
+			return true;
+	return false;
+}
+
+/* A directory or file only root can change: another user who could replace the helper (or a
+ * directory above it) would run his program with our pid argument and ranges. */
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+static int open_helper_in(const char *dir, const char *name, struct error *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	_cleanup_close_ int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *save = NULL;
+	for (char *comp = strtok_r(path, "/", &save); fd >= 0 && comp; comp = strtok_r(NULL, "/", &save)) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !root_only(&st))
+			return error_set(err, EPERM, "%s/%s: a directory on the way is not root's alone", dir, name);
+		int next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || !root_only(&st) || !(st.st_mode & S_IXOTH))
+		return error_set(err, EPERM, "%s/%s is not a regular executable owned by root and writable by root "
+				 "alone: not running it", dir, name);
+	return TAKE_FD(fd);
+}
+
+int ns_open_idmap_helper(const char *name, struct error *err)
+{
+	static const char *const dirs[] = { "/usr/bin", "/usr/sbin" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int fd = open_helper_in(dirs[i], name, err);
+		if (fd != -ENOENT)
+			return fd;
+	}
+	return error_set(err, ENOENT, "%s not found in /usr/bin or /usr/sbin: mapping the config's id ranges as a "
+			 "user needs it (Debian's package uidmap) and ranges for you in /etc/subuid and /etc/subgid", name);
+}
+
+#define HELPER_MSG_MAX 512
+
+/* Run the verified helper: NAME PID INSIDE OUTSIDE COUNT..., with an empty environment, stdin
+ * /dev/null and its messages captured for our error. */
+static int run_helper(int exe, const char *name, pid_t pid, const struct ns_idmap_range *r, size_t n, struct error *err)
+{
+	_cleanup_free_ char *nums = malloc((3 * n + 1) * 12);
+	_cleanup_free_ char **argv = calloc(3 * n + 3, sizeof(char *));
+	if (!nums || !argv)
+		return error_set(err, ENOMEM, "out of memory");
+	char *p = nums;
+	argv[0] = (char *)name;
+	argv[1] = p;
+	p += sprintf(p, "%d", (int)pid) + 1;
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t v[3] = { r[i].inside, r[i].outside, r[i].count };
+		for (int k = 0; k < 3; k++) {
+			argv[2 + 3 * i + k] = p;
+			p += sprintf(p, "%u", (unsigned)v[k]) + 1;
+		}
+	}
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return error_set(err, errno, "cannot create a pipe for %s", name);
+	pid_t child = fork();
+	if (child < 0) {
+		int e = errno;
+		close(out[0]), close(out[1]);
+		return error_set(err, e, "cannot fork for %s", name);
+	}
+	if (child == 0) {
+		char *const envp[] = { NULL };
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+			_exit(127);
+		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+		_exit(127);
+	}
+	close(out[1]);
+	char msg[HELPER_MSG_MAX] = "";
+	size_t len = 0;
+	ssize_t got;
+	while (len < sizeof(msg) - 1 && ((got = read(out[0], msg + len, sizeof(msg) - 1 - len)) > 0 || (got < 0 && errno == EINTR)))
+		len += got > 0 ? (size_t)got : 0;
+	msg[len] = '\0';
+	close(out[0]);
+	int status = 0;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return error_set(err, errno, "cannot wait for %s", name);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	msg[strcspn(msg, "\n")] = '\0';
+	return error_set(err, EPERM, "%s refused the id ranges (%s, first %u %u %u): %s", name,
+			 name[3] == 'u' ? "linux.uidMappings" : "linux.gidMappings", (unsigned)r[0].inside,
+			 (unsigned)r[0].outside, (unsigned)r[0].count, msg[0] ? msg : "no message");
+}
+
+/* "inside outside count" lines for the kernel, into buf. */
+static void format_ranges(char *buf, size_t len, const struct ns_idmap_range *r, size_t n)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%u %u %u\n", (unsigned)r[i].inside, (unsigned)r[i].outside,
+					(unsigned)r[i].count);
+}
+
+static int write_ranges(pid_t pid, const struct ns_idmap *m, struct error *err)
+{
+	int r;
+	if (m->via_helpers) {
+		if ((r = run_helper(m->newuidmap_fd, "newuidmap", pid, m->uid, m->n_uid, err)) < 0)
+			return r;
+		return run_helper(m->newgidmap_fd, "newgidmap", pid, m->gid, m->n_gid, err);
+	}
+	/* 340 lines of three 10-digit numbers fit */
+	_cleanup_free_ char *text = malloc(NS_IDMAP_MAX * 40);
+	if (!text)
+		return error_set(err, ENOMEM, "out of memory");
+	format_ranges(text, NS_IDMAP_MAX * 40, m->uid, m->n_uid);
+	if ((r = write_proc_file(pid, "uid_map", text, false, err)) < 0)
+		return r;
+	if (m->deny_setgroups && (r = write_proc_file(pid, "setgroups", "deny\n", true, err)) < 0)
+		return r;
+	format_ranges(text, NS_IDMAP_MAX * 40, m->gid, m->n_gid);
+	return write_proc_file(pid, "gid_map", text, false, err);
+}
+
 int ns_write_idmap(pid_t pid, const struct ns_idmap *m, struct error *err)
 {
 	char line[64];
 	int r;
 
+	if (m->n_uid && m->n_gid)
+		return write_ranges(pid, m, err);
 	snprintf(line, sizeof(line), "%u %u 1\n", (unsigned)m->inside_uid, (unsigned)m->host_uid);
 	r = write_proc_file(pid, "uid_map", line, m->host_uid == geteuid(), err);
 	if (r < 0)

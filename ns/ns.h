@@ -42,12 +42,36 @@ pid_t ns_clone(const struct ns_clone_args *args, int *pidfd);
  * Root: inside_uid -> host_uid (an unprivileged host uid, never 0).
  * Rootless: the caller's own uid/gid map to themselves ("setgroups deny" first, as the
  * kernel requires for an unprivileged writer). */
+#define NS_IDMAP_MAX 340 /* the kernel's limit of lines in a uid_map or gid_map (4.15+) */
+struct ns_idmap_range {
+	uint32_t inside, outside, count;
+};
 struct ns_idmap {
 	uid_t inside_uid, host_uid;
 	gid_t inside_gid, host_gid;
 	bool deny_setgroups;
+	/* mlrun-oci: a config's ranges, written instead of the one-id maps above when n_uid > 0
+	 * (n_gid likewise) */
+	size_t n_uid, n_gid;
+	struct ns_idmap_range uid[NS_IDMAP_MAX], gid[NS_IDMAP_MAX];
+	/* A caller without CAP_SETUID/CAP_SETGID over its namespace writes ranges through Debian's
+	 * setuid newuidmap/newgidmap (they check /etc/subuid, /etc/subgid), opened and verified by
+	 * ns_open_idmap_helper(); they decide /proc/PID/setgroups themselves. */
+	bool via_helpers;
+	int newuidmap_fd, newgidmap_fd;
 };
 int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);
+
+/* Open name ("newuidmap") from a fixed system directory (/usr/bin, /usr/sbin), never from PATH:
+ * walked from / without links, every directory and the file owned by root and writable by no one
+ * else, the file regular and executable. Returns an O_PATH fd (O_CLOEXEC) or -errno. */
+int ns_open_idmap_helper(const char *name, struct error *err);
+
+/* Whether ids [start, start+count) of this namespace include one that this namespace's map
+ * (/proc/self/uid_map or gid_map: file) puts on id 0 of the parent namespace: host root in the
+ * initial namespace, the namespace owner's parent root when nested. An id the map does not hold
+ * cannot be mapped at all (the kernel refuses it). */
+bool ns_range_reaches_parent_root(const char *file, uint32_t start, uint32_t count);
 
 /* Whether root mode can map the sandbox to uid/gid: CAP_SETUID and CAP_SETGID, effective in this
  * process's own user namespace, and both ids mapped there (one that maps only root, as `unshare
@@ -55,6 +79,11 @@ int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);
  * lacks it, and root mode works there. Root that cannot (crun's default spec has neither cap)
  * runs as a rootless caller would: its own ids mapped to themselves. */
 bool ns_can_map_ids(uid_t uid, gid_t gid);
+/* Whether this process is in the initial user namespace (its uid_map the identity over all ids):
+ * outside it, "root" is the namespace's uid 0, an ordinary user of the host (rootless podman). */
+bool ns_initial_userns(void);
+/* The uid a file owned by an id this namespace does not map reads as (kernel.overflowuid). */
+uid_t ns_overflow_uid(void);
 /* Whether capability cap is in this process's effective set. */
 bool ns_have_cap(int cap);
 

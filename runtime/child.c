@@ -120,13 +120,28 @@ static int wait_for_parent(const struct sandbox *sb)
 	return n == 1 ? 0 : -ECHILD;
 }
 
+/* newgidmap leaves setgroups allowed only when it mapped a range of /etc/subgid; read on the stack. */
+static bool setgroups_allowed(void)
+{
+	char buf[8] = "";
+	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n >= 5 && memcmp(buf, "allow", 5) == 0;
+}
+
 /* Run as the unprivileged sandbox user from here on; as root, also shed root's supplementary
  * groups, which would otherwise still grant group access to host files. Capabilities in the
  * user namespace survive the switch because its uid 0 is not mapped. */
 static int become_sandbox_user(const struct sandbox *sb)
 {
-	if (sb->as_root && setgroups(0, NULL) < 0)
+	if ((sb->as_root || (sb->idmap.via_helpers && setgroups_allowed())) && setgroups(sb->n_groups, sb->groups) < 0)
 		return -errno;
+	/* groups asked for that cannot be set (newgidmap denied setgroups: no /etc/subgid range used) */
+	if (sb->n_groups && !sb->as_root && !(sb->idmap.via_helpers && setgroups_allowed()))
+		return -EPERM;
 	if (setresgid(sb->idmap.inside_gid, sb->idmap.inside_gid, sb->idmap.inside_gid) < 0)
 		return -errno;
 	return setresuid(sb->idmap.inside_uid, sb->idmap.inside_uid, sb->idmap.inside_uid) < 0 ? -errno : 0;

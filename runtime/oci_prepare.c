@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,41 +126,84 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 	return 0;
 }
 
-/* One id of the config's range: the process' own, mapped to one host id. */
-static int map_id(bool has, const struct oci_idmap *m, uint32_t id, uint32_t dflt, const char *what, uint32_t *out,
-		  struct error *err)
+/* The host id that id (inside) maps to in ranges r, or -1. */
+static int64_t map_one(const struct ns_idmap_range *r, size_t n, uint32_t id)
 {
-	if (!has) {
-		*out = dflt;
-		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (id >= r[i].inside && id - r[i].inside < r[i].count)
+			return (int64_t)r[i].outside + (id - r[i].inside);
+	return -1;
+}
+
+/* The config's ranges, or mlrun's one id (dflt) for the process' own. */
+static size_t take_ranges(struct ns_idmap_range *out, const struct oci_idmap *m, size_t n, uint32_t id, uint32_t dflt)
+{
+	if (!n) {
+		out[0] = (struct ns_idmap_range){ id, dflt, 1 };
+		return 1;
 	}
-	if (id < m->container || id - m->container >= m->size)
-		return error_set(err, EINVAL, "linux.%sMappings: the process' %s %u is not in the mapped range", what, what,
-				 (unsigned)id);
-	*out = m->host + (id - m->container);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct ns_idmap_range){ m[i].container, m[i].host, m[i].size };
+	return n;
+}
+
+/* The container's root is never the host's: an id mapped onto host uid or gid 0 would make every
+ * file of the host that root owns the container's. Outside the initial user namespace (rootless
+ * podman), "host 0" is id 0 of the namespace above mlrun-oci's own, which is what the kernel
+ * lets mlrun-oci's map reach: the check reads mlrun-oci's own map. */
+static int check_no_root(const struct ns_idmap_range *r, size_t n, const char *what, struct error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ns_range_reaches_parent_root(what[0] == 'u' ? "/proc/self/uid_map" : "/proc/self/gid_map", r[i].outside,
+						 r[i].count))
+			return error_set(err, EPERM, "linux.%sMappings[%zu]: maps container %ss onto host %s 0; mlrun-oci "
+					 "never runs a container as host root", what, i, what, what);
 	return 0;
 }
 
 static int build_idmap(struct sandbox *sb, const struct policy *p, const struct oci_spec *s, struct error *err)
 {
-	uint32_t host_uid = 0, host_gid = 0;
+	struct ns_idmap *m = &sb->idmap;
 	int r;
 	if (sb->as_root && (r = sandbox_check_ids(p, err)) < 0)
 		return r;
 	uint32_t dflt_uid = sb->as_root ? p->uid : geteuid(), dflt_gid = sb->as_root ? p->gid : getegid();
-	if ((r = map_id(s->has_uid_map, &s->uid_map, s->uid, dflt_uid, "uid", &host_uid, err)) < 0 ||
-	    (r = map_id(s->has_gid_map, &s->gid_map, s->gid, dflt_gid, "gid", &host_gid, err)) < 0)
+	m->n_uid = take_ranges(m->uid, s->uid_map, s->n_uid_map, s->uid, dflt_uid);
+	m->n_gid = take_ranges(m->gid, s->gid_map, s->n_gid_map, s->gid, dflt_gid);
+	int64_t host_uid = map_one(m->uid, m->n_uid, s->uid), host_gid = map_one(m->gid, m->n_gid, s->gid);
+	if (host_uid < 0 || host_gid < 0)
+		return error_set(err, EINVAL, "linux.%sMappings: the process' %s %u is not in the mapped ranges",
+				 host_uid < 0 ? "uid" : "gid", host_uid < 0 ? "uid" : "gid",
+				 (unsigned)(host_uid < 0 ? s->uid : s->gid));
+	if ((r = check_no_root(m->uid, m->n_uid, "uid", err)) < 0 || (r = check_no_root(m->gid, m->n_gid, "gid", err)) < 0)
 		return r;
-	/* The container's root is never the host's: a uid 0 mapped to host uid 0 would make
-	 * every file of the host that root owns the program's. */
-	if (host_uid == 0 || host_gid == 0)
-		return error_set(err, EPERM, "linux.%sMappings: maps the process to host %s 0; mlrun-oci never runs a "
-				 "container as host root", host_uid == 0 ? "uid" : "gid", host_uid == 0 ? "uid" : "gid");
-	/* Rootless, the kernel lets us map only our own ids. */
-	if (!sb->as_root && (host_uid != geteuid() || host_gid != getegid()))
-		return error_set(err, EPERM, "linux.uidMappings/gidMappings: rootless mlrun-oci maps the process to the "
-				 "caller's own uid %u and gid %u only", (unsigned)geteuid(), (unsigned)getegid());
-	sb->idmap = (struct ns_idmap){ s->uid, host_uid, s->gid, host_gid, !sb->as_root };
+	/* Each supplementary group must exist in the container (setgroups refuses an unmapped gid). */
+	for (size_t i = 0; i < s->n_groups; i++) {
+		if (map_one(m->gid, m->n_gid, s->groups[i]) < 0)
+			return error_set(err, EINVAL, "process.user.additionalGids[%zu]: gid %u is not in the container's "
+					 "gid map (%s)", i, (unsigned)s->groups[i],
+					 s->n_gid_map ? "linux.gidMappings" : "mlrun-oci maps only the primary gid without "
+					 "linux.gidMappings");
+		sb->groups[sb->n_groups++] = s->groups[i];
+	}
+	m->inside_uid = s->uid, m->host_uid = (uid_t)host_uid;
+	m->inside_gid = s->gid, m->host_gid = (gid_t)host_gid;
+	m->newuidmap_fd = m->newgidmap_fd = -1;
+	/* Who may write these maps. Root with CAP_SETUID and CAP_SETGID over its namespace writes
+	 * them (the kernel checks each id is mapped in its own namespace). A user writes one id, its
+	 * own, after denying setgroups; any other range goes through the setuid helpers, which allow
+	 * only the ranges /etc/subuid and /etc/subgid give the caller. */
+	if (sb->as_root && ns_have_cap(CAP_SETUID) && ns_have_cap(CAP_SETGID))
+		return 0;
+	if (m->n_uid == 1 && m->n_gid == 1 && m->uid[0].count == 1 && m->gid[0].count == 1 &&
+	    m->uid[0].outside == geteuid() && m->gid[0].outside == getegid() && !s->n_groups) {
+		m->deny_setgroups = true;
+		return 0;
+	}
+	m->via_helpers = true;
+	if ((m->newuidmap_fd = ns_open_idmap_helper("newuidmap", err)) < 0 ||
+	    (m->newgidmap_fd = ns_open_idmap_helper("newgidmap", err)) < 0)
+		return m->newuidmap_fd < 0 ? m->newuidmap_fd : m->newgidmap_fd;
 	return 0;
 }
 

@@ -242,14 +242,17 @@ static int parse_process(json_object *p, struct oci_spec *s, struct error *err)
 	s->has_umask = get(u, "umask") != NULL;
 	s->umask = (uint32_t)um;
 	json_object *g = get(u, "additionalGids");
-	for (size_t i = 0; g && json_object_is_type(g, json_type_array) && i < json_object_array_length(g); i++) {
-		json_object *e = json_object_array_get_idx(g, i);
-		if (!e || !json_object_is_type(e, json_type_int) || json_object_get_int64(e) != (int64_t)s->gid)
-			return error_set(err, EINVAL, "process.user.additionalGids[%zu]: mlrun-oci maps one gid per container "
-					 "(the primary gid %u); supplementary groups are not supported", i, (unsigned)s->gid);
-	}
 	if (g && !json_object_is_type(g, json_type_array))
 		return error_set(err, EINVAL, "process.user.additionalGids: not an array");
+	for (size_t i = 0; g && i < json_object_array_length(g); i++) {
+		json_object *e = json_object_array_get_idx(g, i);
+		int64_t v = e && json_object_is_type(e, json_type_int) ? json_object_get_int64(e) : -1;
+		if (v < 0 || v >= (int64_t)UINT32_MAX)
+			return error_set(err, EINVAL, "process.user.additionalGids[%zu]: not a gid", i);
+		if (s->n_groups >= OCI_MAX_GROUPS)
+			return error_set(err, E2BIG, "process.user.additionalGids: more than %d", OCI_MAX_GROUPS);
+		s->groups[s->n_groups++] = (uint32_t)v;
+	}
 	json_object *rl = get(p, "rlimits");
 	if (rl && !json_object_is_type(rl, json_type_array))
 		return error_set(err, EINVAL, "process.rlimits: not an array");
@@ -422,27 +425,30 @@ static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *er
 	return 0;
 }
 
-static int parse_idmaps(json_object *a, const char *where, bool *has, struct oci_idmap *m, struct error *err)
+/* Ranges as the kernel takes them (at most 340, none wrapping past 2^32); overlaps are left to
+ * the kernel, which refuses them when the map is written. */
+static int parse_idmaps(json_object *a, const char *where, size_t *n, struct oci_idmap *m, struct error *err)
 {
 	static const char *const known[] = { "containerID", "hostID", "size", NULL };
 	if (!a)
 		return 0;
 	if (!json_object_is_type(a, json_type_array))
 		return error_set(err, EINVAL, "%s: not an array", where);
-	if (json_object_array_length(a) == 0)
-		return 0;
-	if (json_object_array_length(a) > 1)
-		return error_set(err, EINVAL, "%s: mlrun-oci maps one range (it maps one id of it: docs/oci.md)", where);
-	json_object *e = json_object_array_get_idx(a, 0);
-	uint64_t c = 0, h = 0, n = 0;
-	int r = check_keys(e, where, known, NULL, err);
-	if (r < 0 || (r = get_uint(e, "containerID", where, UINT32_MAX, &c, err)) < 0 ||
-	    (r = get_uint(e, "hostID", where, UINT32_MAX, &h, err)) < 0 || (r = get_uint(e, "size", where, UINT32_MAX, &n, err)) < 0)
-		return r;
-	if (n == 0 || c + n - 1 > UINT32_MAX || h + n - 1 > UINT32_MAX)
-		return error_set(err, EINVAL, "%s: bad range", where);
-	*m = (struct oci_idmap){ (uint32_t)c, (uint32_t)h, (uint32_t)n };
-	*has = true;
+	if (json_object_array_length(a) > OCI_MAX_IDMAPS)
+		return error_set(err, E2BIG, "%s: more than %d ranges (the kernel's limit)", where, OCI_MAX_IDMAPS);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		char at[64];
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		uint64_t c = 0, h = 0, len = 0;
+		int r = check_keys(e, at, known, NULL, err);
+		if (r < 0 || (r = get_uint(e, "containerID", at, UINT32_MAX, &c, err)) < 0 ||
+		    (r = get_uint(e, "hostID", at, UINT32_MAX, &h, err)) < 0 || (r = get_uint(e, "size", at, UINT32_MAX, &len, err)) < 0)
+			return r;
+		if (len == 0 || c + len - 1 > UINT32_MAX - 1 || h + len - 1 > UINT32_MAX - 1)
+			return error_set(err, EINVAL, "%s: bad range", at);
+		m[(*n)++] = (struct oci_idmap){ (uint32_t)c, (uint32_t)h, (uint32_t)len };
+	}
 	return 0;
 }
 
@@ -557,8 +563,8 @@ static int parse_linux(json_object *l, struct oci_spec *s, struct error *err)
 	if (!(s->namespaces & OCI_NS_PID) || !(s->namespaces & OCI_NS_MOUNT))
 		return error_set(err, EINVAL, "linux.namespaces: a container without its own %s namespace is not supported by "
 				 "mlrun-oci", !(s->namespaces & OCI_NS_PID) ? "pid" : "mount");
-	if ((r = parse_idmaps(get(l, "uidMappings"), "linux.uidMappings", &s->has_uid_map, &s->uid_map, err)) < 0 ||
-	    (r = parse_idmaps(get(l, "gidMappings"), "linux.gidMappings", &s->has_gid_map, &s->gid_map, err)) < 0)
+	if ((r = parse_idmaps(get(l, "uidMappings"), "linux.uidMappings", &s->n_uid_map, s->uid_map, err)) < 0 ||
+	    (r = parse_idmaps(get(l, "gidMappings"), "linux.gidMappings", &s->n_gid_map, s->gid_map, err)) < 0)
 		return r;
 	json_object *res = get(l, "resources");
 	if (res && (r = parse_resources(res, s, err)) < 0)

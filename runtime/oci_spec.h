@@ -16,6 +16,8 @@
 #define OCI_MAX_RLIMITS 8
 #define OCI_MAX_ARGS 4096
 #define OCI_MAX_ENV 1024
+#define OCI_MAX_IDMAPS 340 /* the kernel's limit of lines in a uid_map (4.15+) */
+#define OCI_MAX_GROUPS 64
 
 enum oci_mount_kind { OCI_BIND, OCI_TMPFS, OCI_PROC, OCI_SYSFS, OCI_DEVPTS, OCI_MQUEUE, OCI_CGROUP };
 
@@ -68,8 +70,10 @@ struct oci_spec {
 	struct oci_mount mounts[OCI_MAX_MOUNTS];
 	size_t n_mounts;
 	unsigned namespaces; /* OCI_NS_* */
-	bool has_uid_map, has_gid_map; /* one range each at most (see oci_spec.c) */
-	struct oci_idmap uid_map, gid_map;
+	size_t n_uid_map, n_gid_map; /* 0: no map given (mlrun's own one-id map) */
+	struct oci_idmap uid_map[OCI_MAX_IDMAPS], gid_map[OCI_MAX_IDMAPS];
+	uint32_t groups[OCI_MAX_GROUPS]; /* process.user.additionalGids, checked against gid_map by oci_prepare.c */
+	size_t n_groups;
 	char *masked[OCI_MAX_MASKS];
 	size_t n_masked;
 	char *read_only[OCI_MAX_MASKS];

@@ -266,7 +266,8 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 		return r;
 	uid_t uid = sb->as_root ? p->uid : geteuid();
 	gid_t gid = sb->as_root ? p->gid : getegid();
-	sb->idmap = (struct ns_idmap){ uid, uid, gid, gid, !sb->as_root };
+	sb->idmap = (struct ns_idmap){ .inside_uid = uid, .host_uid = uid, .inside_gid = gid, .host_gid = gid,
+				       .deny_setgroups = !sb->as_root };
 
 	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
 		return r;
@@ -286,6 +287,12 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 
 void sandbox_release(struct sandbox *sb)
 {
+	if (sb->idmap.via_helpers) {
+		if (sb->idmap.newuidmap_fd >= 0)
+			close(sb->idmap.newuidmap_fd);
+		if (sb->idmap.newgidmap_fd >= 0)
+			close(sb->idmap.newgidmap_fd);
+	}
 	security_release(&sb->sec);
 	rootfs_plan_free(&sb->plan);
 	for (size_t i = 0; i < sb->n_exec_paths; i++)

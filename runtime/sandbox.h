@@ -73,6 +73,8 @@ struct sandbox {
 	struct rootfs_plan plan;
 	struct ns_idmap idmap;
 	bool as_root;		/* mlrun runs as host root: drop supplementary groups */
+	gid_t groups[64];	/* mlrun-oci: process.user.additionalGids, set instead of none */
+	size_t n_groups;
 	uint64_t clone_flags;
 	bool loopback;
 	struct ns_lo_request lo;

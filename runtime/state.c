@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../ns/ns.h"
 #include "state.h"
 
 #define STATE_FILE_MAX 65536 /* a state file is a few hundred bytes */
@@ -23,7 +24,9 @@
 static void state_dir_parts(char *parent, size_t plen, char *name, size_t nlen)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (geteuid() == 0) {
+	/* root of a user namespace with a runtime directory (rootless podman's runtime) is a user of
+	 * the host: /run is not its own */
+	if (geteuid() == 0 && (ns_initial_userns() || !xdg || xdg[0] != '/')) {
 		snprintf(parent, plen, "/run");
 		snprintf(name, nlen, "mlrun");
 	} else if (xdg && xdg[0] == '/') {
@@ -52,9 +55,18 @@ int state_dir(char *buf, size_t len, bool create, struct error *err)
 
 /* A directory on the way to the state directory: owned by root or by us, and writable by
  * nobody else unless sticky (/tmp: others cannot rename or remove what we own there). */
+/* Inside a user namespace (rootless podman runs its runtime in one) the host's root owns /, /run
+ * and /run/user but reads as the overflow uid, as every id the namespace does not map does: such an
+ * ancestor is trusted as root's would be. The limit, said in docs/oci.md: there, another host user's
+ * directory reads the same; the directory itself must still be the caller's (private_dir_open). */
+static bool unmapped_owner(const struct stat *st)
+{
+	return st->st_uid == ns_overflow_uid() && !ns_initial_userns();
+}
+
 static bool ancestor_trusted(const struct stat *st)
 {
-	return S_ISDIR(st->st_mode) && (st->st_uid == 0 || st->st_uid == geteuid()) &&
+	return S_ISDIR(st->st_mode) && (st->st_uid == 0 || st->st_uid == geteuid() || unmapped_owner(st)) &&
 	       (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX));
 }
 

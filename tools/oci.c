@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "../cgroup/cgroup.h"
+#include "../ns/ns.h"
 #include "../lib/cleanup.h"
 #include "../runtime/oci_spec.h"
 #include "../runtime/run.h"
@@ -106,7 +107,8 @@ static bool id_valid(const char *id)
 static const char *default_root(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (geteuid() == 0)
+	/* root of a user namespace with a runtime directory (rootless podman's) is a user of the host */
+	if (geteuid() == 0 && (ns_initial_userns() || !xdg || xdg[0] != '/'))
 		return "/run/mlrun-oci";
 	if (xdg && xdg[0] == '/')
 		snprintf(g.root_buf, sizeof(g.root_buf), "%s/mlrun-oci", xdg);

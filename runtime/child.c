@@ -144,7 +144,20 @@ static int become_sandbox_user(const struct sandbox *sb)
 		return -EPERM;
 	if (setresgid(sb->idmap.inside_gid, sb->idmap.inside_gid, sb->idmap.inside_gid) < 0)
 		return -errno;
-	return setresuid(sb->idmap.inside_uid, sb->idmap.inside_uid, sb->idmap.inside_uid) < 0 ? -errno : 0;
+	/* A config may map the caller's own id to container uid 0 (crun spec --rootless plus
+	 * /etc/subuid ranges): leaving uid 0 would clear the capabilities in the namespace that the rest
+	 * of the set-up needs, so they are kept across the switch (drop_capabilities() removes every
+	 * one before the program runs). */
+	if (prctl(PR_SET_KEEPCAPS, 1) < 0)
+		return -errno;
+	if (setresuid(sb->idmap.inside_uid, sb->idmap.inside_uid, sb->idmap.inside_uid) < 0)
+		return -errno;
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	if (prctl(PR_SET_KEEPCAPS, 0) < 0 || syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[0].effective = d[0].permitted, d[1].effective = d[1].permitted;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
 /* If the supervisor is killed, the sandbox must die too. PDEATHSIG is set after the uid

@@ -1,0 +1,295 @@
+#!/usr/bin/env bats
+# mlrun-oci rootless (docs/oci.md, "Rootless"): podman run by an unprivileged user with mlrun-oci
+# as its runtime, multi-range id maps (written as root of podman's user namespace, or through
+# newuidmap/newgidmap for a user driving mlrun-oci directly), process.user.additionalGids, and the
+# attacks on them: ranges the caller does not own, a map onto host 0, a planted newuidmap.
+
+load helpers
+
+# The test user's subordinate ids for these tests (added in setup_file, removed in teardown_file).
+SUB_START=400000
+SUB_COUNT=65536
+
+setup_file() {
+	require_root
+	ensure_test_user
+	stage_for_user
+	ln -s "${USER_MLRUN##*/}" "$USER_DIR/bin/mlrun-oci"
+	export USER_OCI=$USER_DIR/bin/mlrun-oci
+	# newuidmap/newgidmap read these; a line we add is removed again by teardown_file
+	local f
+	for f in /etc/subuid /etc/subgid; do
+		grep -qx "$TEST_USER:$SUB_START:$SUB_COUNT" "$f" 2>/dev/null || echo "$TEST_USER:$SUB_START:$SUB_COUNT" >>"$f"
+	done
+	# a directory the test user can reach, under root-owned ancestors (mlrun-oci checks them)
+	RL_DIR=$(mktemp -d /tmp/mlrun-ocirl.XXXXXX)
+	chmod 755 "$RL_DIR"
+	mkdir -p "$RL_DIR/img/bin"
+	cp /bin/busybox "$RL_DIR/img/bin/"
+	for a in sh echo cat true id sleep ls; do ln -s busybox "$RL_DIR/img/bin/$a"; done
+	chmod -R a+rX "$RL_DIR"
+	mkdir -p "$RL_DIR/rootbin"
+	ln -s "$MLRUN" "$RL_DIR/rootbin/mlrun-oci"
+	export RL_DIR OCI_ROOT_BIN=$RL_DIR/rootbin/mlrun-oci
+}
+
+teardown_file() {
+	# rootless podman leaves its pause process (holding its user namespace): ours, ended by pid
+	local pause=${RL_DIR:-/nonexistent}/podman/xdg/libpod/tmp/pause.pid
+	[ ! -s "$pause" ] || kill "$(cat "$pause")" 2>/dev/null || true
+	local f
+	for f in /etc/subuid /etc/subgid; do
+		[ -e "$f" ] && sed -i "/^$TEST_USER:$SUB_START:$SUB_COUNT\$/d" "$f"
+	done
+	[ -z "${RL_DIR:-}" ] || rm -rf "$RL_DIR"
+	unstage_for_user
+}
+
+setup() { require_root; }
+
+uid_of() { id -u "$TEST_USER"; }
+gid_of() { id -g "$TEST_USER"; }
+
+# A bundle in DIR (owned by the test user) running sh -c COMMAND; python statements edit c.
+mkbundle() {
+	local dir=$1 cmd=$2 edit=${3:-}
+	mkdir -p "$dir"
+	# a copy the bundle's owner owns: a user's mlrun-oci creates the mount points in it
+	[ -e "$dir/rootfs" ] || cp -a "$RL_DIR/img" "$dir/rootfs"
+	(cd "$dir" && rm -f config.json && crun spec) || return 1
+	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
+import json, sys
+path, cmd, edit = sys.argv[1:4]
+c = json.load(open(path))
+c['process']['terminal'] = False
+c['process']['args'] = ['sh', '-c', cmd]
+exec(edit)
+json.dump(c, open(path, 'w'), indent=1)
+EOF
+	chown -R "$TEST_USER" "$dir"
+}
+
+# The user's private state directory for direct runs.
+user_root() {
+	local r=$RL_DIR/state-$BATS_TEST_NUMBER
+	mkdir -p -m 700 "$r" && chown "$TEST_USER" "$r" && echo "$r"
+}
+
+# userns + maps: container 0 is the user, 1..N its subordinate ids (as `crun spec --rootless` + subuid).
+USERNS_MAPS='
+c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": UID, "size": 1}, {"containerID": 1, "hostID": 400000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": GID, "size": 1}, {"containerID": 1, "hostID": 400000, "size": 65536}]
+'
+user_maps() { local m=${USERNS_MAPS//UID/$(uid_of)}; echo "${m//GID/$(gid_of)}"; }
+
+@test "oci-rootless: a user's config with multi-range maps and additionalGids runs through newuidmap/newgidmap" {
+	local b=$RL_DIR/b1 root
+	root=$(user_root)
+	mkbundle "$b" 'id -u; id -G; cat /proc/self/uid_map; cat /proc/self/gid_map; exit 4' \
+		"$(user_maps)"'
+c["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [1001, 2000]}'
+	run as_user "$USER_OCI" --root "$root" run --bundle "$b" r1
+	assert_equal "$status" 4
+	assert_line --index 0 1000
+	assert_line --index 1 "1000 1001 2000"
+	assert_line --regexp "^ +0 +$(uid_of) +1\$"
+	assert_line --regexp '^ +1 +400000 +65536$'
+	assert_line --regexp "^ +0 +$(gid_of) +1\$"
+	[ ! -e "$root/r1" ]
+}
+
+# Attack: a user's config maps ids /etc/subuid does not give him (another user's range, or
+# host root's). newuidmap refuses; mlrun-oci must say so, fail, and leave nothing behind.
+@test "oci-rootless: ranges the caller does not own in /etc/subuid are refused, cleanly" {
+	local b=$RL_DIR/b2 root
+	root=$(user_root)
+	local maps
+	maps=$(user_maps)
+	mkbundle "$b" 'echo ran-ocirl-attack; sleep 1000' "${maps//400000/500000}"
+	run as_user "$USER_OCI" --root "$root" run --bundle "$b" a1
+	assert_failure
+	assert_output --partial "newuidmap refused"
+	assert_output --partial "linux.uidMappings"
+	refute_output --partial ran-ocirl-attack
+	[ ! -e "$root/a1" ]
+	no_process_matching ran-ocirl-attack
+	# and create, the engine's path, leaves no container either
+	run as_user "$USER_OCI" --root "$root" create --bundle "$b" a2
+	assert_failure
+	assert_output --partial "newuidmap refused"
+	[ ! -e "$root/a2" ]
+	no_process_matching ran-ocirl-attack
+}
+
+# Attack: a newuidmap planted earlier in the caller's PATH (or a directory he controls) would
+# receive mlrun-oci's pid and ranges; mlrun-oci runs only root's /usr/bin/newuidmap.
+@test "oci-rootless: a newuidmap planted earlier in PATH is never run" {
+	local b=$RL_DIR/b3 root evil=$RL_DIR/evil-bin
+	root=$(user_root)
+	mkdir -p "$evil"
+	for h in newuidmap newgidmap; do
+		printf '#!/bin/sh\ntouch %s/planted-%s-ran\nexit 0\n' "$RL_DIR" "$h" >"$evil/$h"
+		chmod 755 "$evil/$h"
+	done
+	chown -R "$TEST_USER" "$evil"
+	mkbundle "$b" 'cat /proc/self/uid_map' "$(user_maps)"
+	run as_user env PATH="$evil:/usr/bin:/bin" "$USER_OCI" --root "$root" run --bundle "$b" p1
+	assert_success
+	assert_line --regexp '^ +1 +400000 +65536$'
+	[ ! -e "$RL_DIR/planted-newuidmap-ran" ]
+	[ ! -e "$RL_DIR/planted-newgidmap-ran" ]
+}
+
+# Attack: a config that maps container ids onto host uid or gid 0 (root's ranges are the
+# caller's intent, but mlrun-oci never runs a container as host root).
+@test "oci-rootless: root's map onto host uid or gid 0 is refused, the same map without 0 runs" {
+	local b=$BATS_TEST_TMPDIR/b root=$BATS_TEST_TMPDIR/state
+	local ns='c["linux"]["namespaces"].append({"type": "user"}); c["process"]["user"] = {"uid": 1000, "gid": 1000}
+'
+	mkbundle "$b" 'cat /proc/self/uid_map' "$ns"'
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" z0
+	assert_success
+	assert_line --regexp '^ +0 +100000 +65536$'
+	mkbundle "$b" 'echo ran' "$ns"'
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" z1
+	assert_failure
+	assert_output --partial "linux.uidMappings[0]: maps container uids onto host uid 0"
+	refute_output --partial ran
+	[ ! -e "$root/z1" ]
+	mkbundle "$b" 'echo ran' "$ns"'
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 1000}, {"containerID": 1000, "hostID": 200000, "size": 1000}, {"containerID": 5000, "hostID": 0, "size": 1}]'
+	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" z2
+	assert_failure
+	assert_output --partial "linux.gidMappings[2]: maps container gids onto host gid 0"
+	refute_output --partial ran
+	[ ! -e "$root/z2" ]
+}
+
+@test "oci-rootless: additionalGids outside the gid map are refused" {
+	local b=$BATS_TEST_TMPDIR/b root=$BATS_TEST_TMPDIR/state
+	mkbundle "$b" 'echo ran' 'c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 100}]
+c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [5, 200]}'
+	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" g1
+	assert_failure
+	assert_output --partial "process.user.additionalGids[1]: gid 200 is not in the container's gid map"
+	refute_output --partial ran
+}
+
+# ---- podman (Debian's 4.3) run by the test user, mlrun-oci its runtime
+
+# podman as the test user: its storage and runtime directory in RL_DIR, its runtime mlrun-oci
+# (under the name crun: podman 4.3 honours cgroups = "disabled" only for that name, docs/oci.md).
+podman_setup() {
+	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
+	[ -x /usr/bin/newuidmap ] || skip "newuidmap is not installed (Debian's uidmap, make deps)"
+	P=$RL_DIR/podman
+	if [ ! -e "$P/containers.conf" ]; then
+		mkdir -p "$P/home" "$P/xdg"
+		tar -C "$RL_DIR/img" -cf "$P/bb.tar" .
+		cat >"$P/containers.conf" <<EOF
+[containers]
+pids_limit = 0
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+netns = "none"
+cgroups = "disabled"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "none"
+runtime = "crun"
+runtime_supports_nocgroups = ["crun"]
+
+[engine.runtimes]
+crun = ["$USER_OCI"]
+EOF
+		chmod -R a+rX "$P"
+		chown "$TEST_USER" "$P/home" "$P/xdg"
+		chmod 700 "$P/xdg"
+		upm import -q "$P/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
+	fi
+}
+upm() {
+	as_user env HOME="$P/home" XDG_RUNTIME_DIR="$P/xdg" CONTAINERS_CONF="$P/containers.conf" \
+		podman --root "$P/home/store" --runroot "$P/xdg/run" --storage-driver vfs "$@"
+}
+
+@test "oci-rootless: rootless podman runs a local image with mlrun-oci: exit status, stdout, stdin; state under XDG_RUNTIME_DIR" {
+	podman_setup
+	run upm info --format '{{.Host.OCIRuntime.Path}} {{.Host.Security.Rootless}}'
+	assert_output "$USER_OCI true"
+	run upm run --rm localhost/mlrun-oci-bb:1 sh -c 'echo hello rootless; id -u; cat /proc/self/uid_map; exit 5'
+	assert_equal "$status" 5
+	assert_line --index 0 "hello rootless"
+	assert_line --index 1 0
+	# container root is uid 60000 of podman's namespace (a subordinate id of the user), never the user
+	assert_line --regexp '^ +0 +60000 +1$'
+	run upm run --rm -i localhost/mlrun-oci-bb:1 cat <<<"through stdin"
+	assert_success
+	assert_output "through stdin"
+	# mlrun-oci kept its state in the user's runtime directory, and --rm left none of it
+	[ -d "$P/xdg/mlrun-oci" ]
+	[ "$(stat -c %u "$P/xdg/mlrun-oci")" = "$(uid_of)" ]
+	run ls -A "$P/xdg/mlrun-oci"
+	assert_output ""
+}
+
+@test "oci-rootless: rootless podman --userns=keep-id and --uidmap: multi-range maps written by mlrun-oci" {
+	podman_setup
+	run upm run --rm --userns=keep-id localhost/mlrun-oci-bb:1 sh -c 'id -u; cat /proc/self/uid_map'
+	assert_success
+	assert_line --index 0 "$(uid_of)"
+	# keep-id: podman's ns 0 (the user) is the user's own uid in the container, the rest around it
+	assert_line --regexp "^ +$(uid_of) +0 +1\$"
+	assert_line --regexp '^ +0 +1 +[0-9]+$'
+	run upm run --rm --uidmap 0:1:2000 --uidmap 5000:3000:100 --gidmap 0:1:2000 localhost/mlrun-oci-bb:1 \
+		sh -c 'id -u; cat /proc/self/uid_map'
+	assert_success
+	assert_line --index 0 0
+	assert_line --regexp '^ +0 +1 +2000$'
+	assert_line --regexp '^ +5000 +3000 +100$'
+}
+
+@test "oci-rootless: rootful podman --uidmap/--gidmap multi-range; a map onto host 0 is refused" {
+	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
+	local p=$BATS_TEST_TMPDIR/podman
+	mkdir -p "$p"
+	tar -C "$RL_DIR/img" -cf "$p/bb.tar" .
+	cat >"$p/containers.conf" <<EOF
+[containers]
+pids_limit = 0
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+netns = "none"
+cgroups = "disabled"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "none"
+runtime = "crun"
+runtime_supports_nocgroups = ["crun"]
+
+[engine.runtimes]
+crun = ["$OCI_ROOT_BIN"]
+EOF
+	pm() { CONTAINERS_CONF=$p/containers.conf podman --root "$p/store" --runroot "$p/run" --storage-driver vfs "$@"; }
+	pm import -q "$p/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
+	run pm run --rm --uidmap 0:100000:1000 --uidmap 1000:300000:1000 --gidmap 0:100000:2000 localhost/mlrun-oci-bb:1 \
+		sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
+	assert_success
+	assert_line --regexp '^ +0 +100000 +1000$'
+	assert_line --regexp '^ +1000 +300000 +1000$'
+	assert_line --regexp '^ +0 +100000 +2000$'
+	run pm run --rm --uidmap 0:100000:1000 --uidmap 1000:0:1 --gidmap 0:100000:2000 localhost/mlrun-oci-bb:1 echo ran
+	assert_failure
+	assert_output --partial "maps container uids onto host uid 0"
+	refute_output --partial ran
+	pm rmi -f localhost/mlrun-oci-bb:1 >/dev/null
+	pm system reset -f >/dev/null 2>&1 || true
+}

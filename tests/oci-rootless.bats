@@ -234,6 +234,10 @@ upm() {
 	run upm run --rm -i localhost/mlrun-oci-bb:1 cat <<<"through stdin"
 	assert_success
 	assert_output "through stdin"
+	# --network host: no network namespace in the config, the user's own (the host's) network
+	run upm run --rm --network host localhost/mlrun-oci-bb:1 sh -c 'ls /sys/class/net | wc -l'
+	assert_success
+	[ "$output" -eq "$(ls /sys/class/net | wc -l)" ]
 	# mlrun-oci kept its state in the user's runtime directory, and --rm left none of it
 	[ -d "$P/xdg/mlrun-oci" ]
 	[ "$(stat -c %u "$P/xdg/mlrun-oci")" = "$(uid_of)" ]
@@ -292,4 +296,23 @@ EOF
 	refute_output --partial ran
 	pm rmi -f localhost/mlrun-oci-bb:1 >/dev/null
 	pm system reset -f >/dev/null 2>&1 || true
+}
+
+@test "oci-rootless: rootless podman -t, -d, stop and rm" {
+	podman_setup
+	run upm run --rm -t localhost/mlrun-oci-bb:1 sh -c '[ -t 1 ] && echo is-a-tty; exit 3' </dev/null
+	assert_equal "$status" 3
+	assert_output --partial is-a-tty
+	local id
+	id=$(upm run -d localhost/mlrun-oci-bb:1 sleep 1000)
+	run upm ps --format '{{.ID}} {{.Status}}'
+	assert_output --partial Up
+	upm stop -t 5 "$id" >/dev/null
+	run upm inspect --format '{{.State.ExitCode}}' "$id"
+	assert_output 143
+	upm rm "$id" >/dev/null
+	run upm ps -a -q
+	assert_output ""
+	run ls -A "$P/xdg/mlrun-oci"
+	assert_output ""
 }

@@ -202,8 +202,13 @@ static int run_helper(int exe, const char *name, pid_t pid, const struct ns_idma
 	char msg[HELPER_MSG_MAX] = "";
 	size_t len = 0;
 	ssize_t got;
-	while (len < sizeof(msg) - 1 && ((got = read(out[0], msg + len, sizeof(msg) - 1 - len)) > 0 || (got < 0 && errno == EINTR)))
-		len += got > 0 ? (size_t)got : 0;
+	char rest[256];
+	/* the first HELPER_MSG_MAX bytes are kept, the rest drained so that the helper never blocks */
+	while ((got = len < sizeof(msg) - 1 ? read(out[0], msg + len, sizeof(msg) - 1 - len) : read(out[0], rest, sizeof(rest))) != 0)
+		if (got > 0 && len < sizeof(msg) - 1)
+			len += (size_t)got;
+		else if (got < 0 && errno != EINTR)
+			break;
 	msg[len] = '\0';
 	close(out[0]);
 	int status = 0;
@@ -216,6 +221,14 @@ static int run_helper(int exe, const char *name, pid_t pid, const struct ns_idma
 	return error_set(err, EPERM, "%s refused the id ranges (%s, first %u %u %u): %s", name,
 			 name[3] == 'u' ? "linux.uidMappings" : "linux.gidMappings", (unsigned)r[0].inside,
 			 (unsigned)r[0].outside, (unsigned)r[0].count, msg[0] ? msg : "no message");
+}
+
+static bool setgroups_allowed(pid_t pid)
+{
+	char path[64], buf[8] = "";
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && read(fd, buf, sizeof(buf) - 1) >= 5 && memcmp(buf, "allow", 5) == 0;
 }
 
 /* "inside outside count" lines for the kernel, into buf. */
@@ -232,9 +245,14 @@ static int write_ranges(pid_t pid, const struct ns_idmap *m, struct error *err)
 {
 	int r;
 	if (m->via_helpers) {
-		if ((r = run_helper(m->newuidmap_fd, "newuidmap", pid, m->uid, m->n_uid, err)) < 0)
+		if ((r = run_helper(m->newuidmap_fd, "newuidmap", pid, m->uid, m->n_uid, err)) < 0 ||
+		    (r = run_helper(m->newgidmap_fd, "newgidmap", pid, m->gid, m->n_gid, err)) < 0)
 			return r;
-		return run_helper(m->newgidmap_fd, "newgidmap", pid, m->gid, m->n_gid, err);
+		/* newgidmap leaves setgroups allowed only when it used a range of /etc/subgid */
+		if (m->need_setgroups && !setgroups_allowed(pid))
+			return error_set(err, EPERM, "process.user.additionalGids: newgidmap denied setgroups in the "
+					 "container (it allows it only when a range comes from /etc/subgid)");
+		return 0;
 	}
 	/* 340 lines of three 10-digit numbers fit */
 	_cleanup_free_ char *text = malloc(NS_IDMAP_MAX * 40);

@@ -58,6 +58,7 @@ struct ns_idmap {
 	 * setuid newuidmap/newgidmap (they check /etc/subuid, /etc/subgid), opened and verified by
 	 * ns_open_idmap_helper(); they decide /proc/PID/setgroups themselves. */
 	bool via_helpers;
+	bool need_setgroups; /* supplementary groups asked for: newgidmap must leave setgroups allowed */
 	int newuidmap_fd, newgidmap_fd;
 };
 int ns_write_idmap(pid_t pid, const struct ns_idmap *map, struct error *err);

@@ -184,6 +184,7 @@ static int build_idmap(struct sandbox *sb, const struct policy *p, const struct 
 					 "gid map (%s)", i, (unsigned)s->groups[i],
 					 s->n_gid_map ? "linux.gidMappings" : "mlrun-oci maps only the primary gid without "
 					 "linux.gidMappings");
+		_Static_assert(ARRAY_SIZE(sb->groups) >= OCI_MAX_GROUPS, "room for every additional gid");
 		sb->groups[sb->n_groups++] = s->groups[i];
 	}
 	m->inside_uid = s->uid, m->host_uid = (uid_t)host_uid;
@@ -201,6 +202,7 @@ static int build_idmap(struct sandbox *sb, const struct policy *p, const struct 
 		return 0;
 	}
 	m->via_helpers = true;
+	m->need_setgroups = s->n_groups > 0;
 	if ((m->newuidmap_fd = ns_open_idmap_helper("newuidmap", err)) < 0 ||
 	    (m->newgidmap_fd = ns_open_idmap_helper("newgidmap", err)) < 0)
 		return m->newuidmap_fd < 0 ? m->newuidmap_fd : m->newgidmap_fd;

@@ -113,13 +113,35 @@ c["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [1001, 2000]
 	assert_output --partial "linux.uidMappings"
 	refute_output --partial ran-ocirl-attack
 	[ ! -e "$root/a1" ]
+	# no supervisor or half-built container is left (their command lines name the state directory)
+	wait_for 50 no_process_matching "mlrun-oci --root $root"
 	no_process_matching ran-ocirl-attack
 	# and create, the engine's path, leaves no container either
 	run as_user "$USER_OCI" --root "$root" create --bundle "$b" a2
 	assert_failure
 	assert_output --partial "newuidmap refused"
 	[ ! -e "$root/a2" ]
+	wait_for 50 no_process_matching "mlrun-oci --root $root"
 	no_process_matching ran-ocirl-attack
+}
+
+@test "oci-rootless: additionalGids when newgidmap denies setgroups (no /etc/subgid range) fail create cleanly" {
+	local b=$RL_DIR/b4 root
+	root=$(user_root)
+	mkbundle "$b" 'echo program-ran' "$(user_maps)"'
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": '"$(gid_of)"', "size": 1}]
+c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [0]}'
+	run as_user "$USER_OCI" --root "$root" run --bundle "$b" s1
+	assert_failure
+	assert_output --partial "process.user.additionalGids: newgidmap denied setgroups"
+	refute_output --partial program-ran
+	[ ! -e "$root/s1" ]
+	# the same without the supplementary group runs, with setgroups denied in the container
+	mkbundle "$b" 'cat /proc/self/setgroups' "$(user_maps)"'
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": '"$(gid_of)"', "size": 1}]'
+	run as_user "$USER_OCI" --root "$root" run --bundle "$b" s2
+	assert_success
+	assert_output deny
 }
 
 # Attack: a newuidmap planted earlier in the caller's PATH (or a directory he controls) would
@@ -147,40 +169,42 @@ c["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [1001, 2000]
 	local b=$BATS_TEST_TMPDIR/b root=$BATS_TEST_TMPDIR/state
 	local ns='c["linux"]["namespaces"].append({"type": "user"}); c["process"]["user"] = {"uid": 1000, "gid": 1000}
 '
-	mkbundle "$b" 'cat /proc/self/uid_map' "$ns"'
+	mkbundle "$b" 'cat /proc/self/uid_map; id -G' "$ns"'
 c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["process"]["user"]["additionalGids"] = [5, 3000]'
 	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" z0
 	assert_success
 	assert_line --regexp '^ +0 +100000 +65536$'
-	mkbundle "$b" 'echo ran' "$ns"'
+	assert_line "1000 5 3000"
+	mkbundle "$b" 'echo program-ran' "$ns"'
 c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
 c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
 	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" z1
 	assert_failure
 	assert_output --partial "linux.uidMappings[0]: maps container uids onto host uid 0"
-	refute_output --partial ran
+	refute_output --partial program-ran
 	[ ! -e "$root/z1" ]
-	mkbundle "$b" 'echo ran' "$ns"'
+	mkbundle "$b" 'echo program-ran' "$ns"'
 c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 1000}, {"containerID": 1000, "hostID": 200000, "size": 1000}, {"containerID": 5000, "hostID": 0, "size": 1}]'
 	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" z2
 	assert_failure
 	assert_output --partial "linux.gidMappings[2]: maps container gids onto host gid 0"
-	refute_output --partial ran
+	refute_output --partial program-ran
 	[ ! -e "$root/z2" ]
 }
 
 @test "oci-rootless: additionalGids outside the gid map are refused" {
 	local b=$BATS_TEST_TMPDIR/b root=$BATS_TEST_TMPDIR/state
-	mkbundle "$b" 'echo ran' 'c["linux"]["namespaces"].append({"type": "user"})
+	mkbundle "$b" 'echo program-ran' 'c["linux"]["namespaces"].append({"type": "user"})
 c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 100}]
 c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [5, 200]}'
 	run "$OCI_ROOT_BIN" --root "$root" run --bundle "$b" g1
 	assert_failure
 	assert_output --partial "process.user.additionalGids[1]: gid 200 is not in the container's gid map"
-	refute_output --partial ran
+	refute_output --partial program-ran
 }
 
 # ---- podman (Debian's 4.3) run by the test user, mlrun-oci its runtime
@@ -290,10 +314,10 @@ EOF
 	assert_line --regexp '^ +0 +100000 +1000$'
 	assert_line --regexp '^ +1000 +300000 +1000$'
 	assert_line --regexp '^ +0 +100000 +2000$'
-	run pm run --rm --uidmap 0:100000:1000 --uidmap 1000:0:1 --gidmap 0:100000:2000 localhost/mlrun-oci-bb:1 echo ran
+	run pm run --rm --uidmap 0:100000:1000 --uidmap 1000:0:1 --gidmap 0:100000:2000 localhost/mlrun-oci-bb:1 echo program-ran
 	assert_failure
 	assert_output --partial "maps container uids onto host uid 0"
-	refute_output --partial ran
+	refute_output --partial program-ran
 	pm rmi -f localhost/mlrun-oci-bb:1 >/dev/null
 	pm system reset -f >/dev/null 2>&1 || true
 }

@@ -258,13 +258,15 @@ static int write_ranges(pid_t pid, const struct ns_idmap *m, struct error *err)
 	_cleanup_free_ char *text = malloc(NS_IDMAP_MAX * 40);
 	if (!text)
 		return error_set(err, ENOMEM, "out of memory");
+	bool own_uid = m->n_uid == 1 && m->uid[0].count == 1 && m->uid[0].outside == geteuid();
+	bool own_gid = m->n_gid == 1 && m->gid[0].count == 1 && m->gid[0].outside == getegid();
 	format_ranges(text, NS_IDMAP_MAX * 40, m->uid, m->n_uid);
-	if ((r = write_proc_file(pid, "uid_map", text, false, err)) < 0)
+	if ((r = write_proc_file(pid, "uid_map", text, own_uid, err)) < 0)
 		return r;
 	if (m->deny_setgroups && (r = write_proc_file(pid, "setgroups", "deny\n", true, err)) < 0)
 		return r;
 	format_ranges(text, NS_IDMAP_MAX * 40, m->gid, m->n_gid);
-	return write_proc_file(pid, "gid_map", text, false, err);
+	return write_proc_file(pid, "gid_map", text, own_gid, err);
 }
 
 int ns_write_idmap(pid_t pid, const struct ns_idmap *m, struct error *err)

@@ -442,6 +442,9 @@ static int parse_idmaps(json_object *a, const char *where, size_t *n, struct oci
 		snprintf(at, sizeof(at), "%s[%zu]", where, i);
 		uint64_t c = 0, h = 0, len = 0;
 		int r = check_keys(e, at, known, NULL, err);
+		for (size_t k = 0; r == 0 && known[k]; k++)
+			if (!get(e, known[k]))
+				r = error_set(err, EINVAL, "%s.%s: missing", at, known[k]);
 		if (r < 0 || (r = get_uint(e, "containerID", at, UINT32_MAX, &c, err)) < 0 ||
 		    (r = get_uint(e, "hostID", at, UINT32_MAX, &h, err)) < 0 || (r = get_uint(e, "size", at, UINT32_MAX, &len, err)) < 0)
 			return r;

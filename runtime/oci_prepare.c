@@ -5,8 +5,9 @@
  * What differs from `mlrun run` is only where things come from: the root is the bundle's
  * (rootfs/oci.c), the mounts, process, rlimits and seccomp filter are the config's, and the
  * program waits for `mlrun-oci start`. What does not differ: a user namespace always (container
- * uid 0 is an unprivileged host uid, never host root), no capability survives into the
- * program, no_new_privs always, pid 1 is mlrun's init. See docs/oci.md. */
+ * uid 0 is an unprivileged host uid, never host root), no capability beyond the config's (and
+ * those only in the program's own user namespace), no_new_privs always, pid 1 is mlrun's init.
+ * See docs/oci.md. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -301,6 +302,26 @@ static int build_rlimits(struct sandbox *sb, const struct policy *p, const struc
 	return 0;
 }
 
+/* process.capabilities, as the config grants them; none with the annotation run.mlrun.policy
+ * (an mlrun policy grants no capability, and its seccomp profile denies what they would allow).
+ * A program that may hold any capability runs in a user namespace of its own (child.c,
+ * enter_container_userns): its mounts are locked there, so they cannot undo mlrun's. */
+static void build_caps(struct sandbox *sb, const struct oci_spec *s)
+{
+	struct sandbox_caps *c = &sb->caps;
+	if (s->policy)
+		return;
+	c->bounding = s->caps.set[OCI_CAP_BOUNDING];
+	c->effective = s->caps.set[OCI_CAP_EFFECTIVE];
+	c->permitted = s->caps.set[OCI_CAP_PERMITTED];
+	c->inheritable = s->caps.set[OCI_CAP_INHERITABLE];
+	c->ambient = s->caps.set[OCI_CAP_AMBIENT];
+	c->own_userns = c->permitted != 0;
+	c->own_netns = c->own_userns && (sb->clone_flags & CLONE_NEWNET);
+	snprintf(c->uid_map, sizeof(c->uid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_uid, (unsigned)sb->idmap.inside_uid);
+	snprintf(c->gid_map, sizeof(c->gid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_gid, (unsigned)sb->idmap.inside_gid);
+}
+
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -326,6 +347,7 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
 		return r;
+	build_caps(sb, s);
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)

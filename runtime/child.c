@@ -212,9 +212,9 @@ static int open_own_proc(void)
 	return r;
 }
 
-/* A capability granted to the container must not reach mlrun's own set-up: the program enters a
- * user namespace of its own, owned by the sandbox's, with a copy of the sandbox's mount
- * namespace. The kernel locks every mount of that copy (MNT_LOCKED, and its read-only, nosuid,
+/* CAP_SYS_ADMIN or CAP_SYS_PTRACE granted to the container must not act where mlrun set the
+ * sandbox up: the program enters a user namespace of its own, owned by the sandbox's, with a
+ * copy of the sandbox's mount namespace. The kernel locks every mount of that copy (MNT_LOCKED, and its read-only, nosuid,
  * nodev, noexec flags), so CAP_SYS_ADMIN cannot unmount or remount mlrun's masks of /proc or
  * the read-only root; the pid namespace stays the sandbox's, so neither can it mount a fresh,
  * unmasked proc, and CAP_SYS_PTRACE does not reach pid 1. Its UTS namespace (a copy: same

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,10 +303,15 @@ static int build_rlimits(struct sandbox *sb, const struct policy *p, const struc
 	return 0;
 }
 
+/* The two capabilities that, held in the namespace that set the sandbox up, override what keeps
+ * mlrun's set-up out of the program's reach: CAP_SYS_ADMIN (unmount or remount the masks of
+ * /proc and the read-only root, mount a fresh proc) and CAP_SYS_PTRACE (pid 1, non-dumpable). */
+#define CAPS_OVER_SETUP ((1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_PTRACE))
+
 /* process.capabilities, as the config grants them; none with the annotation run.mlrun.policy
  * (an mlrun policy grants no capability, and its seccomp profile denies what they would allow).
- * A program that may hold any capability runs in a user namespace of its own (child.c,
- * enter_container_userns): its mounts are locked there, so they cannot undo mlrun's. */
+ * A program that may hold CAPS_OVER_SETUP runs in a user namespace of its own (child.c,
+ * enter_container_userns), where they act only on its own locked copy of the mounts. */
 static void build_caps(struct sandbox *sb, const struct oci_spec *s)
 {
 	struct sandbox_caps *c = &sb->caps;
@@ -316,7 +322,7 @@ static void build_caps(struct sandbox *sb, const struct oci_spec *s)
 	c->permitted = s->caps.set[OCI_CAP_PERMITTED];
 	c->inheritable = s->caps.set[OCI_CAP_INHERITABLE];
 	c->ambient = s->caps.set[OCI_CAP_AMBIENT];
-	c->own_userns = c->permitted != 0;
+	c->own_userns = (c->permitted & CAPS_OVER_SETUP) != 0;
 	c->own_netns = c->own_userns && (sb->clone_flags & CLONE_NEWNET);
 	snprintf(c->uid_map, sizeof(c->uid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_uid, (unsigned)sb->idmap.inside_uid);
 	snprintf(c->gid_map, sizeof(c->gid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_gid, (unsigned)sb->idmap.inside_gid);

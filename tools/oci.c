@@ -108,9 +108,8 @@ __attribute__((format(printf, 1, 2))) static void warning(const char *fmt, ...)
 }
 
 /* process.capabilities that cannot be granted are left out with a warning, as the runtime-spec
- * asks and runc and crun do: names mlrun does not know (oci_caps.c), capabilities this kernel
- * lacks (beyond its last capability: PR_CAPBSET_READ says EINVAL), ambient ones the kernel
- * cannot raise (outside permitted and inheritable). */
+ * asks and runc and crun do: names mlrun does not know (oci_caps.c), and capabilities this
+ * kernel lacks (beyond its last capability: PR_CAPBSET_READ says EINVAL). */
 static void drop_unavailable_caps(struct oci_caps *c)
 {
 	for (size_t i = 0; i < c->n_unknown && i < OCI_CAP_MAX_UNKNOWN; i++)
@@ -128,12 +127,6 @@ static void drop_unavailable_caps(struct oci_caps *c)
 			c->set[set] &= ~bit;
 		warning("process.capabilities: %s is not known to this kernel, not granted", oci_cap_name(cap));
 	}
-	uint64_t raisable = c->set[OCI_CAP_PERMITTED] & c->set[OCI_CAP_INHERITABLE];
-	for (int cap = 0; cap < OCI_CAP_COUNT; cap++)
-		if (c->set[OCI_CAP_AMBIENT] & ~raisable & (1ull << cap))
-			warning("process.capabilities.ambient: %s is not in both permitted and inheritable (the kernel cannot "
-				"raise it), not granted", oci_cap_name(cap));
-	c->set[OCI_CAP_AMBIENT] &= raisable;
 }
 
 static bool id_valid(const char *id)

@@ -212,13 +212,13 @@ static int open_own_proc(void)
 	return r;
 }
 
-/* CAP_SYS_ADMIN or CAP_SYS_PTRACE granted to the container must not act where mlrun set the
- * sandbox up: the program enters a user namespace of its own, owned by the sandbox's, with a
- * copy of the sandbox's mount namespace. The kernel locks every mount of that copy (MNT_LOCKED, and its read-only, nosuid,
- * nodev, noexec flags), so CAP_SYS_ADMIN cannot unmount or remount mlrun's masks of /proc or
- * the read-only root; the pid namespace stays the sandbox's, so neither can it mount a fresh,
- * unmasked proc, and CAP_SYS_PTRACE does not reach pid 1. Its UTS namespace (a copy: same
- * hostname) and network namespace are its own, so the capabilities act there, as in runc. */
+/* CAP_SYS_ADMIN granted to the container must not act where mlrun set the sandbox up: the
+ * program enters a user namespace of its own, owned by the sandbox's, with a copy of the
+ * sandbox's mount namespace. The kernel locks every mount of that copy (MNT_LOCKED, and its
+ * read-only, nosuid, nodev, noexec flags), so it cannot unmount or remount mlrun's masks of
+ * /proc or the read-only root; the pid namespace stays the sandbox's, so neither can it mount a
+ * fresh, unmasked proc. Its UTS namespace (a copy: same hostname) and network namespace are its
+ * own, so the capabilities act there, as in runc. */
 static int enter_container_userns(const struct sandbox *sb)
 {
 	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | (sb->caps.own_netns ? CLONE_NEWNET : 0);

@@ -303,15 +303,16 @@ static int build_rlimits(struct sandbox *sb, const struct policy *p, const struc
 	return 0;
 }
 
-/* The two capabilities that, held in the namespace that set the sandbox up, override what keeps
- * mlrun's set-up out of the program's reach: CAP_SYS_ADMIN (unmount or remount the masks of
- * /proc and the read-only root, mount a fresh proc) and CAP_SYS_PTRACE (pid 1, non-dumpable). */
-#define CAPS_OVER_SETUP ((1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_PTRACE))
+/* The capability that, held in the namespace that set the sandbox up, would undo its mounts:
+ * unmount or remount the masks of /proc and the read-only root, mount a fresh, unmasked proc.
+ * (CAP_SYS_PTRACE there does not reach pid 1: it never exec'd, so its memory belongs to the
+ * caller's user namespace, and the kernel asks for the capability there.) */
+#define CAPS_OVER_MOUNTS (1ull << CAP_SYS_ADMIN)
 
 /* process.capabilities, as the config grants them; none with the annotation run.mlrun.policy
  * (an mlrun policy grants no capability, and its seccomp profile denies what they would allow).
- * A program that may hold CAPS_OVER_SETUP runs in a user namespace of its own (child.c,
- * enter_container_userns), where they act only on its own locked copy of the mounts. */
+ * A program that may hold CAPS_OVER_MOUNTS runs in a user namespace of its own (child.c,
+ * enter_container_userns), where it acts only on its own locked copy of the mounts. */
 static void build_caps(struct sandbox *sb, const struct oci_spec *s)
 {
 	struct sandbox_caps *c = &sb->caps;
@@ -322,7 +323,7 @@ static void build_caps(struct sandbox *sb, const struct oci_spec *s)
 	c->permitted = s->caps.set[OCI_CAP_PERMITTED];
 	c->inheritable = s->caps.set[OCI_CAP_INHERITABLE];
 	c->ambient = s->caps.set[OCI_CAP_AMBIENT];
-	c->own_userns = (c->permitted & CAPS_OVER_SETUP) != 0;
+	c->own_userns = (c->permitted & CAPS_OVER_MOUNTS) != 0;
 	c->own_netns = c->own_userns && (sb->clone_flags & CLONE_NEWNET);
 	snprintf(c->uid_map, sizeof(c->uid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_uid, (unsigned)sb->idmap.inside_uid);
 	snprintf(c->gid_map, sizeof(c->gid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_gid, (unsigned)sb->idmap.inside_gid);

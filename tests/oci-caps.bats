@@ -14,7 +14,8 @@ setup_file() {
 	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/rootfs/bin" "$OCI_DIR/rootfs/mnt"
 	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
 	cp /bin/busybox "$OCI_DIR/rootfs/bin/"
-	for a in sh echo cat grep head id ls mkdir mount umount touch chmod chown hostname ping; do
+	cp "$PROBE" "$OCI_DIR/rootfs/probe"
+	for a in sh echo cat grep head id ls mkdir mount umount touch chmod chown hostname ping wc; do
 		ln -s busybox "$OCI_DIR/rootfs/bin/$a"
 	done
 	chmod -R a+rX "$OCI_DIR"
@@ -188,37 +189,39 @@ $USER_SETS"
 	assert_caps "$output" 0000000000000000 0000000000000000 0000000000000000 0000000000000000 0000000000000000
 }
 
-# Attack: a container granted CAP_SYS_ADMIN and CAP_SYS_PTRACE tries to undo what mlrun set up:
-# unmount or remount the config's masks of /proc (maskedPaths, readonlyPaths) and the read-only
-# root, mount a fresh proc (all of it unmasked), and reach pid 1 (mlrun's init, holding the pipe
-# that carries the program's exit status to the supervisor). Its capabilities act in a user
-# namespace of its own whose copy of the mounts the kernel locks, and pid 1 is not in it.
-@test "oci-caps: attack: CAP_SYS_ADMIN cannot unmount or remount the masks of /proc or the read-only root" {
-	local b=$BATS_TEST_TMPDIR/b
-	mkbundle "$b" "$CAPS_CMD"'
+# Attack: a container granted CAP_SYS_ADMIN (and CAP_SYS_PTRACE) tries to undo what mlrun set
+# up: unmount or remount the config's masks of /proc (maskedPaths, readonlyPaths) and the
+# read-only root, mount a fresh proc (all of it unmasked), and trace pid 1 (mlrun's init, holding
+# the pipe that carries the program's exit status to the supervisor). CAP_SYS_ADMIN acts in a
+# user namespace of the program's own whose copy of the mounts the kernel locks; pid 1's memory
+# belongs to the caller's user namespace (it never exec'd), which no capability of the container
+# reaches.
+ATTACK_CMD="$CAPS_CMD"'
 try() { name=$1; shift; if "$@" 2>/dev/null; then echo "$name: done"; else echo "$name: refused"; fi; }
-try umount-acpi umount /proc/acpi
-try umount-keys umount -l /proc/keys
-try umount-proc umount -l /proc
 try remount-sys-rw mount -o remount,bind,rw /proc/sys
 try remount-root-rw mount -o remount,bind,rw /
 try write-root touch /planted
 try fresh-proc sh -c "mkdir -p /dev/shm/p && mount -t proc proc /dev/shm/p"
-try pid1-fds ls /proc/1/fd
+try ptrace-pid1 sh -c "/probe syscall ptrace 0x4206 1 0 0 >/dev/null"
 try mount-over-root mount -t tmpfs none /mnt
 try hostname hostname inside
+try raw-socket sh -c "ping -c 1 -W 5 127.0.0.1 >/dev/null"
+try umount-acpi umount /proc/acpi
+try umount-keys umount -l /proc/keys
 echo acpi-entries: $(ls /proc/acpi | wc -l)
-grep -c " /proc/acpi " /proc/self/mountinfo' \
-		'caps(["CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE"], ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE"])'
-	local host_name
-	host_name=$(hostname)
-	run oci run --bundle "$b" a1
-	assert_success
+echo acpi-masks: $(grep -c " /proc/acpi " /proc/self/mountinfo)
+try umount-proc umount -l /proc'
+ATTACK_CAPS='caps(["CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE", "CAP_NET_RAW"], ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE", "CAP_NET_RAW"])'
+
+check_attack() {
+	local out=$1 rootfs=$2
 	# the capabilities are held...
-	assert_line --regexp "^CapEff:.$(capmask CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_DAC_OVERRIDE)\$"
-	# ...and act in the container's own namespaces: a mount over its root, its hostname
+	assert_line --regexp "^CapEff:.$(capmask CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_DAC_OVERRIDE CAP_NET_RAW)\$"
+	# ...and act in the container's own namespaces: a mount over its root, its hostname, a raw
+	# socket in its network namespace (lo up there)
 	assert_line "mount-over-root: done"
 	assert_line "hostname: done"
+	assert_line "raw-socket: done"
 	# but mlrun's set-up holds
 	assert_line "umount-acpi: refused"
 	assert_line "umount-keys: refused"
@@ -227,11 +230,42 @@ grep -c " /proc/acpi " /proc/self/mountinfo' \
 	assert_line "remount-root-rw: refused"
 	assert_line "write-root: refused"
 	assert_line "fresh-proc: refused"
-	assert_line "pid1-fds: refused"
+	assert_line "ptrace-pid1: refused"
 	assert_line "acpi-entries: 0"
-	assert_line 1
-	[ ! -e "$OCI_DIR/rootfs/planted" ]
+	assert_line "acpi-masks: 1"
+	[ ! -e "$rootfs/planted" ]
+}
+
+@test "oci-caps: attack: CAP_SYS_ADMIN cannot unmount or remount the masks of /proc or the read-only root" {
+	local b=$BATS_TEST_TMPDIR/b host_name
+	mkbundle "$b" "$ATTACK_CMD" "$ATTACK_CAPS"
+	host_name=$(hostname)
+	run oci run --bundle "$b" a1
+	assert_success
+	check_attack "$output" "$OCI_DIR/rootfs"
 	assert_equal "$(hostname)" "$host_name"
+}
+
+@test "oci-caps: attack, rootless: CAP_SYS_ADMIN cannot unmount or remount the masks of /proc or the read-only root" {
+	ensure_test_user
+	local d
+	d=$(mktemp -d /tmp/mlrun-oci-caps.XXXXXX)
+	chmod 755 "$d"
+	ln -s "$USER_MLRUN" "$d/mlrun-oci"
+	mkdir -p "$d/b/rootfs"
+	cp -a "$OCI_DIR/rootfs/." "$d/b/rootfs/"
+	mkbundle "$d/b" "$ATTACK_CMD" "c['linux']['namespaces'].append({'type': 'user'}); $ATTACK_CAPS"
+	mkdir -m 700 "$d/state"
+	chown -R "$TEST_USER" "$d/b" "$d/state"
+	chown -h root "$d/b/rootfs"
+	chown -R root "$d/b/rootfs/"
+	run as_user "$d/mlrun-oci" --root "$d/state" run --bundle "$d/b" a2
+	local planted=0
+	[ ! -e "$d/b/rootfs/planted" ] || planted=1
+	rm -rf "$d"
+	assert_success
+	check_attack "$output" "$d/b/rootfs"
+	assert_equal "$planted" 0
 }
 
 # podman (Debian's 4.3) with mlrun-oci as its runtime, as tests/oci.bats runs it on this

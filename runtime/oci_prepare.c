@@ -313,11 +313,11 @@ static int build_rlimits(struct sandbox *sb, const struct policy *p, const struc
  * (an mlrun policy grants no capability, and its seccomp profile denies what they would allow).
  * A program that may hold CAPS_OVER_MOUNTS runs in a user namespace of its own (child.c,
  * enter_container_userns), where it acts only on its own locked copy of the mounts. */
-static void build_caps(struct sandbox *sb, const struct oci_spec *s)
+static int build_caps(struct sandbox *sb, const struct oci_spec *s, struct error *err)
 {
 	struct sandbox_caps *c = &sb->caps;
 	if (s->policy)
-		return;
+		return 0;
 	c->bounding = s->caps.set[OCI_CAP_BOUNDING];
 	c->effective = s->caps.set[OCI_CAP_EFFECTIVE];
 	c->permitted = s->caps.set[OCI_CAP_PERMITTED];
@@ -327,6 +327,15 @@ static void build_caps(struct sandbox *sb, const struct oci_spec *s)
 	c->own_netns = c->own_userns && (sb->clone_flags & CLONE_NEWNET);
 	snprintf(c->uid_map, sizeof(c->uid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_uid, (unsigned)sb->idmap.inside_uid);
 	snprintf(c->gid_map, sizeof(c->gid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_gid, (unsigned)sb->idmap.inside_gid);
+	/* The program writes its own id maps through a proc of the sandbox's pid namespace, which
+	 * the kernel mounts only where a proc is mounted already (not "too revealing"). */
+	bool has_proc = false;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		has_proc = has_proc || s->mounts[i].kind == OCI_PROC;
+	if (c->own_userns && !has_proc)
+		return error_set(err, EOPNOTSUPP, "process.capabilities: CAP_SYS_ADMIN needs a proc mount in mounts (the "
+				 "container's own user namespace is set up through it; docs/oci.md)");
+	return 0;
 }
 
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
@@ -354,7 +363,8 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
 		return r;
-	build_caps(sb, s);
+	if ((r = build_caps(sb, s, err)) < 0)
+		return r;
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)

@@ -172,7 +172,13 @@ $USER_SETS"
 	run oci run --bundle "$b" w5
 	assert_failure
 	assert_output --partial "process.capabilities.bounding: not an array"
-	[ ! -e "$OCI_ROOT/w3" ] && [ ! -e "$OCI_ROOT/w4" ] && [ ! -e "$OCI_ROOT/w5" ]
+	# CAP_SYS_ADMIN's own user namespace is set up through a proc of the container's
+	mkbundle "$b" 'echo ran' 'caps(["CAP_SYS_ADMIN"], ["CAP_SYS_ADMIN"]); c["mounts"] = [m for m in c["mounts"] if m["type"] != "proc"]; c["linux"]["maskedPaths"] = []; c["linux"]["readonlyPaths"] = []'
+	run oci run --bundle "$b" w6
+	assert_failure
+	assert_output --partial "process.capabilities: CAP_SYS_ADMIN needs a proc mount"
+	refute_output --partial ran
+	[ ! -e "$OCI_ROOT/w3" ] && [ ! -e "$OCI_ROOT/w4" ] && [ ! -e "$OCI_ROOT/w5" ] && [ ! -e "$OCI_ROOT/w6" ]
 }
 
 @test "oci-caps: with the run.mlrun.policy annotation the program holds no capability" {

@@ -198,7 +198,8 @@ static int set_rlimits(const struct sandbox *sb)
 
 /* A fresh proc of the sandbox's pid namespace, detached (pid directories only, CLOEXEC), to
  * write the program's own id maps once it has left the sandbox's user namespace: the
- * container's /proc may be absent or masked, and its maps must be opened from the new one. */
+ * container's proc may sit anywhere or be masked, and the maps must be opened from the new
+ * namespace. Closed before anything of the image runs. */
 static int open_own_proc(void)
 {
 	int fs = fsopen("proc", FSOPEN_CLOEXEC);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -133,8 +134,10 @@ static bool setgroups_allowed(void)
 }
 
 /* Run as the unprivileged sandbox user from here on; as root, also shed root's supplementary
- * groups, which would otherwise still grant group access to host files. Capabilities in the
- * user namespace survive the switch because its uid 0 is not mapped. */
+ * groups, which would otherwise still grant group access to host files. The set-up that follows
+ * (mounts, pivot_root, the program's capabilities) needs the capabilities of the user namespace:
+ * a switch away from a uid 0 that the namespace maps would clear them, so KEEPCAPS holds the
+ * permitted set across it and the effective set is restored from it, as runc and crun do. */
 static int become_sandbox_user(const struct sandbox *sb)
 {
 	if ((sb->as_root || (sb->idmap.via_helpers && setgroups_allowed())) && setgroups(sb->n_groups, sb->groups) < 0)
@@ -144,10 +147,6 @@ static int become_sandbox_user(const struct sandbox *sb)
 		return -EPERM;
 	if (setresgid(sb->idmap.inside_gid, sb->idmap.inside_gid, sb->idmap.inside_gid) < 0)
 		return -errno;
-	/* A config may map the caller's own id to container uid 0 (crun spec --rootless plus
-	 * /etc/subuid ranges): leaving uid 0 would clear the capabilities in the namespace that the rest
-	 * of the set-up needs, so they are kept across the switch (drop_capabilities() removes every
-	 * one before the program runs). */
 	if (prctl(PR_SET_KEEPCAPS, 1) < 0)
 		return -errno;
 	if (setresuid(sb->idmap.inside_uid, sb->idmap.inside_uid, sb->idmap.inside_uid) < 0)
@@ -209,20 +208,88 @@ static int set_rlimits(const struct sandbox *sb)
 	return 0;
 }
 
-/* No capability survives into the program, not even in its own user namespace: clear the
- * bounding set (file capabilities of executables cannot add any back), the ambient set and
- * the effective, permitted and inheritable sets. */
-static int drop_capabilities(void)
+/* A fresh proc of the sandbox's pid namespace, detached (pid directories only, CLOEXEC), to
+ * write the program's own id maps once it has left the sandbox's user namespace: the
+ * container's proc may sit anywhere or be masked, and the maps must be opened from the new
+ * namespace. Closed before anything of the image runs. */
+static int open_own_proc(void)
+{
+	int fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	int m = -1;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	int r = m < 0 ? -errno : m;
+	close(fs);
+	return r;
+}
+
+/* CAP_SYS_ADMIN granted to the container must not act where mlrun set the sandbox up: the
+ * program enters a user namespace of its own, owned by the sandbox's, with a copy of the
+ * sandbox's mount namespace. The kernel locks every mount of that copy (MNT_LOCKED, and its
+ * read-only, nosuid, nodev, noexec flags), so it cannot unmount or remount mlrun's masks of
+ * /proc or the read-only root; the pid namespace stays the sandbox's, so neither can it mount a
+ * fresh, unmasked proc. Its UTS namespace (a copy: same hostname) and network namespace are its
+ * own, so the capabilities act there, as in runc. */
+static int enter_container_userns(const struct sandbox *sb)
+{
+	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | (sb->caps.own_netns ? CLONE_NEWNET : 0);
+	return unshare(flags) < 0 ? -errno : 0;
+}
+
+static int write_proc(int procfd, const char *file, const char *text)
+{
+	int fd = openat(procfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, text, strlen(text));
+	int r = n < 0 ? -errno : (size_t)n == strlen(text) ? 0 : -EIO;
+	close(fd);
+	return r;
+}
+
+/* The container's user namespace maps only the sandbox's one uid and gid (to themselves), and
+ * setgroups is denied there (the kernel's rule for a map its own process writes): no other id
+ * of the sandbox's namespace becomes reachable through the new one. */
+static int map_container_ids(const struct sandbox *sb, int procfd)
+{
+	/* The uid switch left the process non-dumpable, which makes its /proc files host root's;
+	 * it execs a program of the same uid next, which would be dumpable anyway. */
+	int r = prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0 ? -errno : 0;
+	if (r == 0)
+		r = write_proc(procfd, "self/setgroups", "deny");
+	if (r == 0)
+		r = write_proc(procfd, "self/gid_map", sb->caps.gid_map);
+	if (r == 0)
+		r = write_proc(procfd, "self/uid_map", sb->caps.uid_map);
+	close(procfd);
+	return r;
+}
+
+/* Exactly the capabilities the config grants (none in the exec-wrapper path, none in pid 1),
+ * never more: the bounding set first (what file capabilities or a setuid-root program could
+ * ever add back), then the effective, permitted and inheritable sets, then the ambient set
+ * (what a program not running as uid 0 keeps across execve), cleared before it is raised. */
+static int set_capabilities(const struct sandbox_caps *c)
 {
 	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap) < 0)
+		if (!(c->bounding & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap) < 0)
 			return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2];
-	memset(d, 0, sizeof(d));
-	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+	for (int i = 0; i < 2; i++)
+		d[i] = (struct __user_cap_data_struct){ .effective = (uint32_t)(c->effective >> (32 * i)),
+							.permitted = (uint32_t)(c->permitted >> (32 * i)),
+							.inheritable = (uint32_t)(c->inheritable >> (32 * i)) };
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	for (int cap = 0; cap < 64; cap++)
+		if ((c->ambient & (1ull << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			return -errno;
+	return 0;
 }
 
 /* setuid binaries and file capabilities gain nothing, and seccomp can be loaded unprivileged. */
@@ -284,7 +351,15 @@ __attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
 
 	step(sb, STAGE_TERMINAL, take_terminal(sb), 0);
 	step(sb, STAGE_RLIMITS, set_rlimits(sb), 0);
-	step(sb, STAGE_DROP_CAPS, drop_capabilities(), 0);
+	if (sb->caps.own_userns) {
+		int procfd = open_own_proc();
+		step(sb, STAGE_CONTAINER_USERNS, procfd, 0);
+		step(sb, STAGE_CONTAINER_USERNS, enter_container_userns(sb), 1);
+		step(sb, STAGE_CONTAINER_USERNS, map_container_ids(sb, procfd), 2);
+		if (sb->caps.own_netns && sb->loopback)
+			step(sb, STAGE_LOOPBACK, ns_send_lo_up(&sb->lo), 0);
+	}
+	step(sb, STAGE_DROP_CAPS, set_capabilities(&sb->caps), 0);
 	step(sb, STAGE_NO_NEW_PRIVS, set_no_new_privs(), 0);
 	if (sb->set_umask)
 		umask(sb->umask);
@@ -364,7 +439,8 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 		close(sb->start_fd);
 	/* The payload runs as the same uid: it must not ptrace or read the memory of pid 1. */
 	prctl(PR_SET_DUMPABLE, 0);
-	drop_capabilities();
+	static const struct sandbox_caps none;
+	set_capabilities(&none);
 	set_no_new_privs();
 
 	sigset_t set;
@@ -485,6 +561,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_MASK_PROC] = "mask host details in /proc",
 		[STAGE_PROC_CONTAINER] = "bind the container's /proc (a fresh proc was refused)",
 		[STAGE_OCI_START] = "wait for mlrun-oci start",
+		[STAGE_CONTAINER_USERNS] = "enter the container's own user namespace",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

@@ -5,8 +5,9 @@
  * What differs from `mlrun run` is only where things come from: the root is the bundle's
  * (rootfs/oci.c), the mounts, process, rlimits and seccomp filter are the config's, and the
  * program waits for `mlrun-oci start`. What does not differ: a user namespace always (container
- * uid 0 is an unprivileged host uid, never host root), no capability survives into the
- * program, no_new_privs always, pid 1 is mlrun's init. See docs/oci.md. */
+ * uid 0 is an unprivileged host uid, never host root), no capability beyond the config's (and
+ * those only in the program's own user namespace), no_new_privs always, pid 1 is mlrun's init.
+ * See docs/oci.md. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -347,6 +348,41 @@ static int build_rlimits(struct sandbox *sb, const struct policy *p, const struc
 	return 0;
 }
 
+/* The capability that, held in the namespace that set the sandbox up, would undo its mounts:
+ * unmount or remount the masks of /proc and the read-only root, mount a fresh, unmasked proc.
+ * (CAP_SYS_PTRACE there does not reach pid 1: it never exec'd, so its memory belongs to the
+ * caller's user namespace, and the kernel asks for the capability there.) */
+#define CAPS_OVER_MOUNTS (1ull << CAP_SYS_ADMIN)
+
+/* process.capabilities, as the config grants them; none with the annotation run.mlrun.policy
+ * (an mlrun policy grants no capability, and its seccomp profile denies what they would allow).
+ * A program that may hold CAPS_OVER_MOUNTS runs in a user namespace of its own (child.c,
+ * enter_container_userns), where it acts only on its own locked copy of the mounts. */
+static int build_caps(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	struct sandbox_caps *c = &sb->caps;
+	if (s->policy)
+		return 0;
+	c->bounding = s->caps.set[OCI_CAP_BOUNDING];
+	c->effective = s->caps.set[OCI_CAP_EFFECTIVE];
+	c->permitted = s->caps.set[OCI_CAP_PERMITTED];
+	c->inheritable = s->caps.set[OCI_CAP_INHERITABLE];
+	c->ambient = s->caps.set[OCI_CAP_AMBIENT];
+	c->own_userns = (c->permitted & CAPS_OVER_MOUNTS) != 0;
+	c->own_netns = c->own_userns && (sb->clone_flags & CLONE_NEWNET);
+	snprintf(c->uid_map, sizeof(c->uid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_uid, (unsigned)sb->idmap.inside_uid);
+	snprintf(c->gid_map, sizeof(c->gid_map), "%u %u 1\n", (unsigned)sb->idmap.inside_gid, (unsigned)sb->idmap.inside_gid);
+	/* The program writes its own id maps through a proc of the sandbox's pid namespace, which
+	 * the kernel mounts only where a proc is mounted already (not "too revealing"). */
+	bool has_proc = false;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		has_proc = has_proc || s->mounts[i].kind == OCI_PROC;
+	if (c->own_userns && !has_proc)
+		return error_set(err, EOPNOTSUPP, "process.capabilities: CAP_SYS_ADMIN needs a proc mount in mounts (the "
+				 "container's own user namespace is set up through it; docs/oci.md)");
+	return 0;
+}
+
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -371,6 +407,8 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	if ((r = build_idmap(sb, p, s, err)) < 0)
 		return r;
 	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
+		return r;
+	if ((r = build_caps(sb, s, err)) < 0)
 		return r;
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;

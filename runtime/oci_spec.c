@@ -268,11 +268,7 @@ static int parse_process(json_object *p, struct oci_spec *s, struct error *err)
 	json_object *oom = get(p, "oomScoreAdj");
 	if (oom && (!json_object_is_type(oom, json_type_int) || json_object_get_int64(oom) != 0))
 		return error_set(err, EINVAL, "process.oomScoreAdj: only 0 is supported by mlrun-oci");
-	/* capabilities: checked for shape only; mlrun drops every capability (docs/oci.md). */
-	json_object *caps = get(p, "capabilities");
-	if (caps && !json_object_is_type(caps, json_type_object))
-		return error_set(err, EINVAL, "process.capabilities: not an object");
-	return 0;
+	return oci_caps_parse(get(p, "capabilities"), &s->caps, err);
 }
 
 static int mount_option(struct oci_mount *m, const char *opt, size_t i, struct error *err)

@@ -46,6 +46,16 @@ enum {
 	OCI_NS_CGROUP = 1 << 6,
 };
 
+/* process.capabilities (oci_caps.c): the five sets as masks of Linux capability numbers. */
+#define OCI_CAP_COUNT 41 /* CAP_CHOWN (0) .. CAP_CHECKPOINT_RESTORE (40) */
+#define OCI_CAP_MAX_UNKNOWN 8
+enum oci_cap_set { OCI_CAP_BOUNDING, OCI_CAP_EFFECTIVE, OCI_CAP_PERMITTED, OCI_CAP_INHERITABLE, OCI_CAP_AMBIENT, OCI_CAP_SETS };
+struct oci_caps {
+	uint64_t set[OCI_CAP_SETS];
+	const char *unknown[OCI_CAP_MAX_UNKNOWN]; /* names not granted (strings of the document) */
+	size_t n_unknown;			   /* how many there were (may exceed the array) */
+};
+
 struct oci_idmap {
 	uint32_t container, host, size;
 };
@@ -64,6 +74,7 @@ struct oci_spec {
 	struct oci_rlimit rlimits[OCI_MAX_RLIMITS];
 	size_t n_rlimits;
 	bool no_new_privileges;
+	struct oci_caps caps;
 	bool terminal;	/* fds 0-2 a pty whose master goes to the engine's console socket */
 	uint32_t console_rows, console_cols; /* process.consoleSize, 0 = unset */
 	char *hostname;
@@ -92,3 +103,10 @@ struct oci_spec {
  * oci_spec_free() afterwards. */
 int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct error *err);
 void oci_spec_free(struct oci_spec *s);
+
+struct json_object;
+/* process.capabilities (NULL: none granted) into c: 0, or -EINVAL naming the field. */
+int oci_caps_parse(struct json_object *o, struct oci_caps *c, struct error *err);
+/* "CAP_CHOWN" for 0, ...; NULL beyond the table. */
+const char *oci_cap_name(int cap);
+const char *oci_cap_set_name(enum oci_cap_set set);

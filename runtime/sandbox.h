@@ -42,6 +42,7 @@ enum child_stage {
 	STAGE_MASK_PROC, /* cover host details in /proc (rootfs/proc_mask.c) */
 	STAGE_PROC_CONTAINER, /* not a failure: /proc is the container's ([sandbox] proc = container) */
 	STAGE_OCI_START, /* mlrun-oci: created, waiting for `start` (runtime/oci_prepare.c) */
+	STAGE_CONTAINER_USERNS, /* mlrun-oci with capabilities: the program's own user namespace */
 	STAGE_COUNT,
 };
 
@@ -65,6 +66,15 @@ struct sandbox_cmdline {
 	size_t args_len;
 	char *env;
 	size_t env_len;
+};
+
+/* The program's capabilities, as masks of capability numbers: all zero (everything dropped) in
+ * the exec-wrapper path; mlrun-oci's are the config's (runtime/oci_prepare.c, docs/oci.md). */
+struct sandbox_caps {
+	uint64_t bounding, effective, permitted, inheritable, ambient;
+	bool own_userns; /* the program enters a user namespace of its own first (child.c) */
+	bool own_netns;	 /* ... with a network namespace of its own, lo up */
+	char uid_map[32], gid_map[32]; /* its one-line id maps: the sandbox's ids to themselves */
 };
 
 struct sandbox {
@@ -112,6 +122,7 @@ struct sandbox {
 	bool no_pty;	   /* never put a pty between the program and fds 0-2 */
 	bool set_umask;
 	mode_t umask;
+	struct sandbox_caps caps;
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -62,8 +63,30 @@ struct oci_global {
 
 static struct oci_global g = { .log_fd = -1 };
 
-/* One error line: "mlrun-oci: ..." on stderr, and in --log (one JSON object per line with
+/* One line: "mlrun-oci: ..." on stderr, and in --log (one JSON object per line with
  * --log-format json, as runc writes it: conmon and containerd's shim show its "msg"). */
+static void log_line(const char *level, const char *msg)
+{
+	fprintf(stderr, "mlrun-oci: %s%s\n", strcmp(level, "warning") == 0 ? "warning: " : "", msg);
+	if (g.log_fd >= 0) {
+		char line[ERROR_MSG_MAX * 4 + 128], ts[40];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+		if (g.log_json) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "level", json_object_new_string(level));
+			json_object_object_add(o, "msg", json_object_new_string(msg));
+			json_object_object_add(o, "time", json_object_new_string(ts));
+			snprintf(line, sizeof(line), "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+		} else
+			snprintf(line, sizeof(line), "%s %s: %s\n", ts, level, msg);
+		ssize_t n = write(g.log_fd, line, strlen(line));
+		(void)n;
+	}
+}
+
 __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 {
 	char msg[ERROR_MSG_MAX * 2];
@@ -71,25 +94,40 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "mlrun-oci: %s\n", msg);
-	if (g.log_fd >= 0) {
-		char line[sizeof(msg) * 2 + 128], ts[40];
-		time_t now = time(NULL);
-		struct tm tm;
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-		if (g.log_json) {
-			json_object *o = json_object_new_object();
-			json_object_object_add(o, "level", json_object_new_string("error"));
-			json_object_object_add(o, "msg", json_object_new_string(msg));
-			json_object_object_add(o, "time", json_object_new_string(ts));
-			snprintf(line, sizeof(line), "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-			json_object_put(o);
-		} else
-			snprintf(line, sizeof(line), "%s error: %s\n", ts, msg);
-		ssize_t n = write(g.log_fd, line, strlen(line));
-		(void)n;
-	}
+	log_line("error", msg);
 	return 1;
+}
+
+__attribute__((format(printf, 1, 2))) static void warning(const char *fmt, ...)
+{
+	char msg[ERROR_MSG_MAX * 2];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_line("warning", msg);
+}
+
+/* process.capabilities that cannot be granted are left out with a warning, as the runtime-spec
+ * asks and runc and crun do: names mlrun does not know (oci_caps.c), and capabilities this
+ * kernel lacks (beyond its last capability: PR_CAPBSET_READ says EINVAL). */
+static void drop_unavailable_caps(struct oci_caps *c)
+{
+	for (size_t i = 0; i < c->n_unknown && i < OCI_CAP_MAX_UNKNOWN; i++)
+		warning("process.capabilities: unknown capability '%s' not granted", c->unknown[i]);
+	if (c->n_unknown > OCI_CAP_MAX_UNKNOWN)
+		warning("process.capabilities: %zu more unknown capabilities not granted", c->n_unknown - OCI_CAP_MAX_UNKNOWN);
+	for (int cap = 0; cap < OCI_CAP_COUNT; cap++) {
+		uint64_t bit = 1ull << cap;
+		bool listed = false;
+		for (int set = 0; set < OCI_CAP_SETS; set++)
+			listed = listed || (c->set[set] & bit);
+		if (!listed || prctl(PR_CAPBSET_READ, cap) >= 0)
+			continue;
+		for (int set = 0; set < OCI_CAP_SETS; set++)
+			c->set[set] &= ~bit;
+		warning("process.capabilities: %s is not known to this kernel, not granted", oci_cap_name(cap));
+	}
 }
 
 static bool id_valid(const char *id)
@@ -470,6 +508,7 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 		oci_spec_free(&spec);
 		return fail("%s/config.json: %s", bundle, err.msg);
 	}
+	drop_unavailable_caps(&spec.caps);
 	if (spec.terminal && !a->console_socket) {
 		oci_spec_free(&spec);
 		return fail("process.terminal is true but no --console-socket was given");
@@ -889,7 +928,10 @@ static int cmd_features(int argc, char **argv)
 	json_object_object_add(o, "hooks", strings(none));
 	json_object_object_add(o, "mountOptions", strings(mount_opts));
 	json_object_object_add(l, "namespaces", strings(namespaces));
-	json_object_object_add(l, "capabilities", strings(none)); /* every capability is dropped */
+	json_object *caps = json_object_new_array(); /* the names mlrun-oci can grant (runc lists its known ones) */
+	for (int cap = 0; oci_cap_name(cap); cap++)
+		json_object_array_add(caps, json_object_new_string(oci_cap_name(cap)));
+	json_object_object_add(l, "capabilities", caps);
 	json_object_object_add(cg, "v1", json_object_new_boolean(false));
 	json_object_object_add(cg, "v2", json_object_new_boolean(true));
 	json_object_object_add(cg, "systemd", json_object_new_boolean(false));

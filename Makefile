@@ -170,7 +170,7 @@ clean:
 # bench: side-by-side start-up against unshare, bubblewrap, crun, firejail; memory, throughput,
 # bind scaling, start-up breakdown; results in bench/results/. bench-smoke: one short pass of
 # all of it (CI keeps the scripts working; asserts no timing). Both run as root.
-DEB_BENCH := hyperfine bubblewrap crun firejail uidmap strace linux-perf gcc libc6-dev python3-numpy
+DEB_BENCH := hyperfine bubblewrap crun firejail uidmap strace linux-perf gcc libc6-dev python3-numpy podman busybox-static
 
 deps-bench:
 	$(Q)if dpkg-query -W -f='$${Status}\n' $(DEB_BENCH) 2>/dev/null | grep -c 'install ok installed' \

@@ -130,7 +130,7 @@ DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3
 DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
              python3-pandas python3-torch libopenblas0-pthread \
              util-linux mount e2fsprogs iproute2 procps valgrind \
-             qemu-system-x86 busybox-static cpio xz-utils podman crun containerd uidmap \
+             qemu-system-x86 busybox-static cpio xz-utils podman crun containerd uidmap python3-grpcio \
              golang-github-containers-common \
              systemd dbus dbus-user-session libpam-systemd
 # (the last line: the systemd VM boot of tests/vm/run.sh --systemd starts this root's own systemd
@@ -170,7 +170,7 @@ clean:
 # bench: side-by-side start-up against unshare, bubblewrap, crun, firejail; memory, throughput,
 # bind scaling, start-up breakdown; results in bench/results/. bench-smoke: one short pass of
 # all of it (CI keeps the scripts working; asserts no timing). Both run as root.
-DEB_BENCH := hyperfine bubblewrap crun firejail uidmap strace linux-perf gcc libc6-dev python3-numpy
+DEB_BENCH := hyperfine bubblewrap crun firejail uidmap strace linux-perf gcc libc6-dev python3-numpy podman busybox-static
 
 deps-bench:
 	$(Q)if dpkg-query -W -f='$${Status}\n' $(DEB_BENCH) 2>/dev/null | grep -c 'install ok installed' \

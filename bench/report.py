@@ -4,6 +4,7 @@ summary on stdout: medians, p95, ratios to the unshare floor and to bubblewrap, 
 targets and whether each is met. Standard library only.
 
 usage: report.py RESULTS_DIR
+       report.py --oci RESULTS_DIR   (only the mlrun-oci against crun tables, on stdout)
 """
 import html
 import json
@@ -99,7 +100,28 @@ def svg_chart(startup, path):
         fh.write("\n".join(o) + "\n")
 
 
+OCI_TABLES = [("oci-runtime.json", "The runtime alone: `RUNTIME run --bundle B ID` of one bundle (/bin/true)"),
+              ("oci-podman.json", "Under podman: `podman run --rm IMAGE true` (local busybox image, vfs storage)")]
+
+
+def oci_tables(d):
+    """bench/run.sh step 7: mlrun-oci against crun, ms; × crun = median / crun's median (same run)."""
+    md = []
+    for name, title in OCI_TABLES:
+        st = hf(os.path.join(d, name))
+        if not st:
+            continue
+        base = st.get("crun", {}).get("median")
+        rows = [[t, f(s["median"]), f(s["p95"]), f"{f(s['mean'])} ± {f(s['stddev'])}",
+                 f(s["min"]), f(s["median"] / base) if base else "–", s["runs"]] for t, s in sorted(st.items(), key=lambda kv: kv[0] != "crun")]
+        md += [f"### {title}", "", table(["runtime", "median", "p95", "mean ± σ", "min", "× crun", "runs"], rows), ""]
+    return md
+
+
 def main():
+    if sys.argv[1] == "--oci":
+        print("\n".join(oci_tables(sys.argv[2])))
+        return
     d = sys.argv[1]
     meta = load(os.path.join(d, "meta.json")) or {}
     notes = []
@@ -270,6 +292,13 @@ def main():
             rows.append([f"deny rules: {n}", f(m and m["median"]), f(m and m["p95"]),
                          f((m["median"] - r0["median"]) / n, 3) if n and m and r0 else "–"])
         md += [table(["axis", "mlrun-default median", "p95", "Δ/rule"], rows), ""]
+
+    # ---- mlrun-oci against crun
+    oci = oci_tables(d)
+    if oci:
+        md += ["## mlrun-oci against crun", "", "Wall time, ms (hyperfine -N); × crun = median / crun's median in "
+               "the same rounds. crun runs with a scratch /dev/null and no cgroup tree (CRUN_NS in bench/run.sh).", ""]
+        md += oci
 
     # ---- breakdown
     bd = load(os.path.join(d, "breakdown.json"))

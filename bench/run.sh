@@ -10,6 +10,8 @@
 # Everything lands in bench/results/ (gitignored): hyperfine JSON, results.md, startup.svg.
 # --smoke runs every step once, briefly (hyperfine --runs 3 --warmup 0, small counts): it checks
 # that the scripts work and asserts no timing. Any failing step fails the run.
+# --oci runs only step 7, mlrun-oci against crun (the runtime alone and under podman, 5 rounds),
+# and prints its table.
 # --startup runs only the start-up comparison (/bin/true and python3 -c pass, 5 rounds) and the
 # supervisor's peak RSS, and prints one table: the quick check of one optimisation. With
 # MLRUN_BEFORE=/path/to/an/older/mlrun it runs that binary too, in the same rounds.
@@ -35,12 +37,13 @@ if [ -z "${BENCH_CLEAN_ENV:-}" ]; then
 		"$0" "$@"
 fi
 
-SMOKE=0 STARTUP=0
+SMOKE=0 STARTUP=0 OCI=0
 case "${1:-}" in
 --smoke) SMOKE=1 ;;
 --startup) STARTUP=1 ;;
+--oci) OCI=1 ;;
 "") ;;
-*) echo "usage: bench/run.sh [--smoke | --startup]" >&2; exit 2 ;;
+*) echo "usage: bench/run.sh [--smoke | --startup | --oci]" >&2; exit 2 ;;
 esac
 
 MLRUN=$(realpath "$MLRUN")
@@ -53,6 +56,10 @@ die() { echo "bench: $*" >&2; exit 1; }
 devnull_before=$(stat -c '%u:%g %a' /dev/null)
 note() { echo "$*" >>"$OUT/notes.txt"; echo "bench: note: $*" >&2; }
 section() { printf '\n== %s ==\n' "$*" >&2; }
+check_devnull() {
+	[ "$(stat -c '%u:%g %a' /dev/null)" = "$devnull_before" ] ||
+		die "the host's /dev/null changed during the bench ($devnull_before -> $(stat -c '%u:%g %a' /dev/null)): a peer was given it as stdio"
+}
 
 [ "$(id -u)" = 0 ] || die "run as root (crun and firejail are benchmarked as root; see docs/performance.md)"
 [ -x "$MLRUN" ] || die "no mlrun binary at $MLRUN (make mlrun)"
@@ -65,7 +72,7 @@ done
 if [ $SMOKE = 1 ]; then
 	ROUNDS=1 RUNS_FAST="3 0" RUNS_MID="3 0" RUNS_SLOW="3 0"
 	THROUGHPUT_N=10 LOOP_N=10 BREAKDOWN_N=3 MEM_SCALE=0.4
-elif [ $STARTUP = 1 ]; then
+elif [ $STARTUP = 1 ] || [ $OCI = 1 ]; then
 	ROUNDS=5 RUNS_FAST="200 10" RUNS_MID="60 5" RUNS_SLOW="20 5"
 else
 	ROUNDS=10 RUNS_FAST="300 20" RUNS_MID="100 10" RUNS_SLOW="40 5"
@@ -188,6 +195,73 @@ while True:
 PYEOF
 fi
 
+# ---- mlrun-oci against crun: the runtime alone, and under podman (step 7; --oci) ---------------------
+# The runtime alone: `crun run` and `mlrun-oci run` of the same bundle (crun's, its config-true.json
+# as config.json). Under podman: `podman run --rm IMAGE true` of a local busybox image, once with
+# crun and once with mlrun-oci as the runtime; podman's storage, state, locks and network
+# configuration are private to this run ($TMP/podman, CONTAINERS_CONF), so nothing of the host's
+# podman state changes. The crun rows run in CRUN_NS like every crun row (a scratch /dev/null:
+# crun fchown()s its stdio, conmon's /dev/null included, to the container's root).
+oci_bench() {
+	section "OCI runtime: mlrun-oci against crun"
+	if [ $HAVE_CRUN = 0 ]; then
+		note "mlrun-oci against crun: skipped, crun cannot run here"
+	else
+		ln -s "$MLRUN" "$TMP/mlrun-oci"
+		mkdir -m 700 "$TMP/oci-state"
+		cp "$OUT/crun/bundle/config-true.json" "$OUT/crun/bundle/config.json"
+		hf_rounds "$OUT/oci-runtime.json" fast \
+			crun "crun --cgroup-manager=disabled --root=$OUT/crun/state run --bundle $OUT/crun/bundle bench-oci-$$" \
+			mlrun-oci "$TMP/mlrun-oci --root $TMP/oci-state run --bundle $OUT/crun/bundle bench-oci-$$"
+		if ! command -v podman >/dev/null || [ ! -x /bin/busybox ]; then
+			note "podman with mlrun-oci against crun: skipped, podman or /bin/busybox (busybox-static) missing (make deps-bench)"
+		else
+			P=$TMP/podman
+			mkdir -p "$P/img/bin" "$P/tmp" "$P/net"
+			cp /bin/busybox "$P/img/bin/"
+			ln -s busybox "$P/img/bin/true"
+			tar -C "$P/img" -cf "$P/img.tar" .
+			# docs/oci.md's hybrid-host configuration (no cgroups; podman 4.3 accepts that only for a
+			# runtime named crun), plus private lock, tmp and network directories.
+			for rt in crun mlrun-oci; do
+				[ $rt = crun ] && bin=$(command -v crun) || bin=$TMP/mlrun-oci
+				cat >"$P/$rt.conf" <<EOF
+[containers]
+cgroups = "disabled"
+netns = "none"
+pids_limit = 0
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "none"
+lock_type = "file"
+tmp_dir = "$P/tmp"
+runtime = "crun"
+runtime_supports_nocgroups = ["crun"]
+
+[engine.runtimes]
+crun = ["$bin"]
+
+[network]
+network_config_dir = "$P/net"
+EOF
+			done
+			PODMAN="podman --root $P/store --runroot $P/run --storage-driver vfs"
+			IMG=localhost/mlrun-bench-bb:1
+			CONTAINERS_CONF=$P/mlrun-oci.conf $PODMAN import -q "$P/img.tar" $IMG >/dev/null
+			# one run of each first: a runtime that fails here fails the step, not a timing
+			"${CRUN_NS[@]}" env CONTAINERS_CONF="$P/crun.conf" $PODMAN run --rm $IMG true </dev/null ||
+				die "podman with crun could not run the image"
+			CONTAINERS_CONF=$P/mlrun-oci.conf $PODMAN run --rm $IMG true </dev/null ||
+				die "podman with mlrun-oci could not run the image"
+			hf_rounds "$OUT/oci-podman.json" mid \
+				crun "env CONTAINERS_CONF=$P/crun.conf $PODMAN run --rm $IMG true" \
+				mlrun-oci "env CONTAINERS_CONF=$P/mlrun-oci.conf $PODMAN run --rm $IMG true"
+			[ -z "$(CONTAINERS_CONF=$P/mlrun-oci.conf $PODMAN ps -a -q)" ] || die "podman left a container behind"
+		fi
+	fi
+}
 # ---- metadata ---------------------------------------------------------------------------------
 $PY "$BENCH/meta.py" "$OUT/meta.json" "$MLRUN" $SMOKE
 
@@ -209,6 +283,14 @@ if [ $STARTUP = 1 ]; then
 	cc -O2 -Wall -Wextra -o "$OUT/raw/peakrss" "$BENCH/peakrss.c"
 	$PY "$BENCH/memory.py" "$OUT/memory.json" 0.4 "$OUT/raw/peakrss" "$MLRUN" "$STRICT" "$DEFAULT" "$BWRAP_BASE" "$UNSHARE"
 	$PY "$BENCH/quick_table.py" "$OUT" | tee "$OUT/startup.md"
+	exit 0
+fi
+
+# ---- --oci: mlrun-oci against crun only ------------------------------------------------------------
+if [ $OCI = 1 ]; then
+	oci_bench
+	$PY "$BENCH/report.py" --oci "$OUT" | tee "$OUT/oci.md"
+	check_devnull
 	exit 0
 fi
 
@@ -288,9 +370,11 @@ mkdir -p "$OUT/raw/stamp"
 cc -O2 -static -Wall -Wextra -o "$OUT/raw/stamp/stamp" "$BENCH/stamp.c"
 $PY "$BENCH/breakdown.py" "$OUT" "$BREAKDOWN_N" "$MLRUN" "$STRICT" "$BWRAP_BASE" "$UNSHARE" "$OUT/raw/stamp/stamp"
 
+# ---- 7. mlrun-oci against crun (oci_bench above) --------------------------------------------------
+oci_bench
+
 # ---- the report ---------------------------------------------------------------------------------------
 section "report"
 $PY "$BENCH/report.py" "$OUT"
 echo "bench: results in $OUT (results.md, startup.svg, *.json)" >&2
-[ "$(stat -c '%u:%g %a' /dev/null)" = "$devnull_before" ] ||
-	die "the host's /dev/null changed during the bench ($devnull_before -> $(stat -c '%u:%g %a' /dev/null)): a peer was given it as stdio"
+check_devnull

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,6 +44,7 @@
 #include "../cgroup/cgroup.h"
 #include "../ns/ns.h"
 #include "../lib/cleanup.h"
+#include "../lib/paths.h"
 #include "../runtime/oci_spec.h"
 #include "../runtime/run.h"
 #include "../runtime/state.h"
@@ -53,6 +55,7 @@
 #define STATE_MAX 65536
 #define OCI_ID_MAX 200
 #define DELETE_WAIT_MS 10000
+#define BUNDLE_REPORT "mlrun-report.json"
 
 struct oci_global {
 	const char *root;
@@ -672,25 +675,27 @@ static int start_container(const char *id)
 	close(rootfd);
 	if (read_state(dfd, id, &s) < 0)
 		return 1;
-	json_object_put(s.annotations);
-	s.annotations = NULL;
+	int r = 0;
 	if (!supervisor_running(&s))
-		return fail("container %s is stopped: it cannot be started", id);
-	if (s.started)
-		return fail("container %s has already been started", id);
+		r = -fail("container %s is stopped: it cannot be started", id);
+	else if (s.started)
+		r = -fail("container %s has already been started", id);
 	/* The FIFO the supervisor holds open: ours, private, a FIFO. */
 	struct stat st;
-	_cleanup_close_ int fd = openat(dfd, "start", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
-		return fail("container %s: its start FIFO is missing or not private (%s)", id, strerror(errno));
-	if (write(fd, "s", 1) != 1)
-		return fail("container %s: cannot start it: %s", id, strerror(errno));
-	struct oci_state upd;
-	if (read_state(dfd, id, &upd) < 0)
+	_cleanup_close_ int fd = r < 0 ? -1 : openat(dfd, "start", O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (r == 0 &&
+	    (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)))
+		r = -fail("container %s: its start FIFO is missing or not private (%s)", id, strerror(errno));
+	if (r == 0 && write(fd, "s", 1) != 1)
+		r = -fail("container %s: cannot start it: %s", id, strerror(errno));
+	if (r < 0) {
+		json_object_put(s.annotations);
 		return 1;
-	upd.started = true;
-	int r = write_state(dfd, id, &upd);
-	json_object_put(upd.annotations);
+	}
+	/* Only start writes the state after create: what was read above is still the record. */
+	s.started = true;
+	r = write_state(dfd, id, &s);
+	json_object_put(s.annotations);
 	if (r < 0)
 		return fail("container %s: started, but its state could not be updated: %s", id, strerror(-r));
 	return 0;
@@ -785,6 +790,59 @@ static void cleanup_mlrun_run(const struct oci_state *s)
 	state_remove(s->mlrun_id);
 }
 
+/* The report outlives the container in its bundle, as BUNDLE/mlrun-report.json: engines delete
+ * a container as soon as its program has ended (podman does so without --rm too), and ROOT/ID
+ * goes with it, while the bundle stays until the engine removes the container (`podman rm`;
+ * containerd's bundle goes with its task). The bundle is the engine's directory, but a
+ * directory another user can write is never written into: it is reached without following a
+ * link, must be root's or the caller's and writable by nobody else, and the file is opened
+ * without following a link and used only when it is the caller's regular file
+ * (paths_open_output). 0, or -errno with a message. */
+static int keep_report(int dfd, const char *id, const char *bundle)
+{
+	/* the supervisor's report (0644 as every mlrun report, inside the private ID/ directory) */
+	_cleanup_close_ int src = openat(dfd, "report.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat rs;
+	if (src < 0)
+		src = -errno;
+	else if (fstat(src, &rs) < 0 || !S_ISREG(rs.st_mode) || rs.st_uid != geteuid() || rs.st_nlink != 1) {
+		close(src);
+		src = -EPERM;
+	}
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+	_cleanup_close_ int bfd = (int)syscall(SYS_openat2, AT_FDCWD, bundle, &how, sizeof(how));
+	struct stat st;
+	bool opened = bfd >= 0 && fstat(bfd, &st) == 0;
+	bool trusted = opened && (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & 022);
+	if (src == -ENOENT) { /* no report (a killed supervisor): none of an earlier container stays either */
+		if (trusted)
+			unlinkat(bfd, BUNDLE_REPORT, 0);
+		return 0;
+	}
+	if (src < 0)
+		return -fail("container %s: its report.json is not a regular file of ours: not kept", id);
+	if (!opened)
+		return -fail("container %s: report not kept in the bundle %s: %s", id, bundle, strerror(errno));
+	if (!trusted)
+		return -fail("container %s: report not kept in the bundle %s: a directory of uid %u, mode %04o (root's or "
+			     "ours, writable by nobody else, is required)",
+			     id, bundle, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	struct error err = { 0 };
+	_cleanup_close_ int out = paths_open_output(bfd, BUNDLE_REPORT, "report", false, NULL, &err);
+	if (out < 0)
+		return -fail("container %s: report not kept in the bundle %s: %s", id, bundle, err.msg);
+	if (fchmod(out, 0600) < 0)
+		return -fail("container %s: cannot make %s/%s private: %s", id, bundle, BUNDLE_REPORT, strerror(errno));
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			return -fail("container %s: cannot write %s/%s: %s", id, bundle, BUNDLE_REPORT, strerror(errno));
+	if (n < 0)
+		return -fail("container %s: cannot read its report: %s", id, strerror(errno));
+	return 0;
+}
+
 static int wait_gone(int pfd)
 {
 	struct pollfd p = { .fd = pfd, .events = POLLIN };
@@ -829,6 +887,7 @@ static int delete_container(const char *id, bool force)
 		}
 	}
 	cleanup_mlrun_run(&s);
+	keep_report(dfd, id, s.bundle); /* a failure is said; the container is removed all the same */
 	remove_container_dir(rootfd, dfd, id);
 	close(rootfd);
 	return 0;

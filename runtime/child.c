@@ -55,17 +55,18 @@ static void step(const struct sandbox *sb, enum child_stage stage, int r, int in
  * program's pty. */
 static int close_inherited_fds(const struct sandbox *sb)
 {
-	int keep[7] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1,
-			sb->tty_slave, sb->ready_fd, sb->start_fd };
-	for (int i = 1; i < 7; i++) /* sort seven values */
+	enum { N_KEEP = 9 };
+	int keep[N_KEEP] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1,
+			     sb->tty_slave, sb->ready_fd, sb->start_fd, sb->premade_fd[0], sb->premade_fd[1] };
+	for (int i = 1; i < N_KEEP; i++) /* sort nine values */
 		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
 	unsigned int from = 3;
-	for (int i = 0; i < 7; i++) {
-		if (keep[i] < 0)
+	for (int i = 0; i < N_KEEP; i++) {
+		if (keep[i] < 0 || (unsigned int)keep[i] < from)
 			continue;
 		if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, keep[i] - 1, 0) < 0)
 			return -errno;

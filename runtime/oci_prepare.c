@@ -94,8 +94,13 @@ int oci_policy(struct policy *p, const struct run_oci *oci, struct error *err)
 		if ((r = set(p, "limits", "cpus", buf, err)) < 0)
 			return r;
 	}
+	/* A joined network namespace is not one of mlrun's: as with the host's, the report says
+	 * network: false, and a policy that asks for a network of its own cannot have it. */
+	if (s->net_path && s->policy && p->net != NET_HOST)
+		return error_set(err, EINVAL, "annotations.run.mlrun.policy: the policy's [network] net cannot hold in the "
+				 "network namespace linux.namespaces joins (%s)", s->net_path);
 	/* No network namespace in the config is the host's network; a policy asking for less gets it. */
-	if (!(s->namespaces & OCI_NS_NET)) {
+	if (!(s->namespaces & OCI_NS_NET) || s->net_path) {
 		if (!s->policy || p->net == NET_HOST) {
 			if ((r = set(p, "network", "allow_host", "true", err)) < 0 || (r = set(p, "network", "net", "host", err)) < 0)
 				return r;
@@ -301,6 +306,38 @@ static int build_rlimits(struct sandbox *sb, const struct policy *p, const struc
 	return 0;
 }
 
+/* linux.namespaces[].path: each opened and checked now (ns/join.c); the supervisor enters them
+ * before the clone, so the clone does not create those. A joined UTS namespace keeps its
+ * hostname (setting one would change the other containers'), and the child brings up no lo in
+ * a joined network namespace. */
+static int build_joins(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	static const char *const what[] = { "linux.namespaces (network).path", "linux.namespaces (ipc).path",
+					    "linux.namespaces (uts).path" };
+	const char *paths[] = { s->net_path, s->ipc_path, s->uts_path };
+	const int types[] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		if (!paths[i])
+			continue;
+		int fd = ns_open_join(paths[i], types[i], what[i], err);
+		if (fd < 0)
+			return fd;
+		sb->join_fd[sb->n_join] = fd;
+		sb->join_type[sb->n_join] = types[i];
+		sb->join_what[sb->n_join++] = what[i];
+		sb->clone_flags &= ~(uint64_t)types[i];
+	}
+	if (s->net_path)
+		sb->loopback = false;
+	if (s->uts_path) {
+		if (s->hostname && s->hostname[0])
+			return error_set(err, EINVAL, "hostname: cannot be set in the UTS namespace linux.namespaces joins (%s)",
+					 s->uts_path);
+		sb->hostname = NULL;
+	}
+	return 0;
+}
+
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -312,6 +349,7 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->id = id;
 	sb->hostname = p->hostname;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;
+	sb->premade_fd[0] = sb->premade_fd[1] = -1;
 	sb->ready_fd = oci->ready_fd;
 	sb->start_fd = oci->start_fd;
 	for (int fd = 0; fd < 3; fd++)
@@ -324,8 +362,11 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->as_root = geteuid() == 0;
 	if ((r = build_idmap(sb, p, s, err)) < 0)
 		return r;
-	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
+	if ((r = sandbox_prepare_ns(sb, p, err)) < 0 || (r = build_joins(sb, s, err)) < 0)
 		return r;
+	/* root only: a rootless caller holds no CAP_SYS_ADMIN where the kernel asks for it, and
+	 * cannot join anything through /proc/PID/ns either */
+	sb->follow_ns = sb->as_root;
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)

@@ -384,6 +384,35 @@ out:
 	return r;
 }
 
+/* A path joins an existing namespace (ns/join.c checks the file when the container is built):
+ * network, ipc and uts only. pid and mount: mlrun's init is pid 1 of a pid namespace of its own
+ * and kills every process in it at the end, and its root is built in a mount namespace of its
+ * own. user: mlrun always creates the container's user namespace. cgroup: the container's cgroup
+ * namespace is rooted at its own leaf. */
+static int namespace_path(json_object *n, unsigned flag, const char *where, struct oci_spec *s, struct error *err)
+{
+	char **slot = flag == OCI_NS_NET ? &s->net_path : flag == OCI_NS_IPC ? &s->ipc_path
+		      : flag == OCI_NS_UTS ? &s->uts_path : NULL;
+	const char *why = flag == OCI_NS_PID	 ? "mlrun's init is pid 1 of a pid namespace of its own"
+			  : flag == OCI_NS_MOUNT ? "the container's root is built in a mount namespace of its own"
+			  : flag == OCI_NS_USER	 ? "mlrun-oci always creates the container's user namespace"
+						 : "the container's cgroup namespace is rooted at its own cgroup leaf";
+	json_object *p = get(n, "path");
+	if (!p || empty_value(p))
+		return 0;
+	if (!slot)
+		return error_set(err, EINVAL, "%s.path: joining an existing %s namespace is not supported by mlrun-oci (%s)",
+				 where, json_object_get_string(get(n, "type")), why);
+	if (*slot)
+		return error_set(err, EINVAL, "%s: a second path for the same namespace type", where);
+	int r = get_string(n, "path", where, slot, true, err);
+	if (r < 0)
+		return r;
+	if ((*slot)[0] != '/')
+		return error_set(err, EINVAL, "%s.path: %s is not an absolute path", where, *slot);
+	return 0;
+}
+
 static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *err)
 {
 	static const struct {
@@ -393,7 +422,7 @@ static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *er
 		{ "pid", OCI_NS_PID }, { "network", OCI_NS_NET }, { "mount", OCI_NS_MOUNT }, { "ipc", OCI_NS_IPC },
 		{ "uts", OCI_NS_UTS }, { "user", OCI_NS_USER },	  { "cgroup", OCI_NS_CGROUP },
 	};
-	static const char *const known[] = { "type", NULL };
+	static const char *const known[] = { "type", "path", NULL };
 	if (!json_object_is_type(a, json_type_array))
 		return error_set(err, EINVAL, "linux.namespaces: not an array");
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
@@ -401,14 +430,8 @@ static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *er
 		snprintf(where, sizeof(where), "linux.namespaces[%zu]", i);
 		json_object *n = json_object_array_get_idx(a, i);
 		int r = check_keys(n, where, known, NULL, err);
-		if (r < 0) {
-			if (n && json_object_is_type(n, json_type_object) && get(n, "path")) {
-				err->msg[0] = '\0';
-				return error_set(err, EINVAL, "%s.path: joining an existing namespace is not supported by "
-						 "mlrun-oci", where);
-			}
+		if (r < 0)
 			return r;
-		}
 		json_object *t = get(n, "type");
 		const char *ts = t && json_object_is_type(t, json_type_string) ? json_object_get_string(t) : "";
 		unsigned flag = 0;
@@ -417,6 +440,8 @@ static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *er
 				flag = types[k].flag;
 		if (!flag)
 			return error_set(err, EINVAL, "%s.type: '%s' is not supported by mlrun-oci", where, ts);
+		if ((r = namespace_path(n, flag, where, s, err)) < 0)
+			return r;
 		s->namespaces |= flag;
 	}
 	return 0;
@@ -699,6 +724,9 @@ void oci_spec_free(struct oci_spec *s)
 	for (size_t i = 0; i < s->n_read_only; i++)
 		free(s->read_only[i]);
 	free(s->cgroups_path);
+	free(s->net_path);
+	free(s->ipc_path);
+	free(s->uts_path);
 	free(s->policy);
 	json_object_put(s->seccomp);
 	json_object_put(s->annotations);

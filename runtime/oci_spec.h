@@ -33,7 +33,7 @@ struct oci_rlimit {
 	uint64_t soft, hard;
 };
 
-/* Which namespaces the config lists (each without a path: joining one is refused). */
+/* Which namespaces the config lists (new ones, or joined: net_path, ipc_path, uts_path). */
 enum {
 	OCI_NS_PID = 1 << 0,
 	OCI_NS_NET = 1 << 1,
@@ -68,6 +68,7 @@ struct oci_spec {
 	struct oci_mount mounts[OCI_MAX_MOUNTS];
 	size_t n_mounts;
 	unsigned namespaces; /* OCI_NS_* */
+	char *net_path, *ipc_path, *uts_path; /* linux.namespaces[].path: join that one, or NULL */
 	bool has_uid_map, has_gid_map; /* one range each at most (see oci_spec.c) */
 	struct oci_idmap uid_map, gid_map;
 	char *masked[OCI_MAX_MASKS];

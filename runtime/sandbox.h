@@ -110,6 +110,16 @@ struct sandbox {
 	bool no_pty;	   /* never put a pty between the program and fds 0-2 */
 	bool set_umask;
 	mode_t umask;
+	/* linux.namespaces[].path (ns/join.c): entered by the supervisor just before the clone, so
+	 * the child is created in them (its own user namespace holds no capability over them) */
+	int join_fd[3];
+	int join_type[3];	/* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS */
+	const char *join_what[3]; /* the config field, for the kernel's refusal */
+	size_t n_join;
+	int premade_fd[2];	/* sysfs / mqueue of a joined namespace, made by the supervisor (-1) */
+	/* after the clone the supervisor enters the container's network, IPC and UTS namespaces:
+	 * engines join a container's namespaces through the pid `create` gave them, its own */
+	bool follow_ns;
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */

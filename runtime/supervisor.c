@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -450,6 +451,53 @@ static void register_state(struct sup *s)
 	s->registered = state_write(&e, &ignored) == 0;
 }
 
+/* mlrun-oci, linux.namespaces[].path: the supervisor enters each joined namespace (checked by
+ * ns_open_join) before the clone, where it still holds the capabilities the kernel asks for over
+ * them; the child's own user namespace never will. A sysfs or mqueue mount that must show a
+ * joined network or IPC namespace is made here too, for the same reason (rootfs_premake_fs).
+ * The kernel's setns checks are the final word; its refusal names the field. */
+static int enter_joined_ns(struct sandbox *sb, struct error *err)
+{
+	for (size_t i = 0; i < sb->n_join; i++)
+		if (setns(sb->join_fd[i], sb->join_type[i]) < 0)
+			return error_set(err, errno, "%s: cannot join that namespace", sb->join_what[i]);
+	for (size_t i = 0; i < sb->n_join; i++) {
+		const char *fstype = sb->join_type[i] == CLONE_NEWNET ? "sysfs" : sb->join_type[i] == CLONE_NEWIPC ? "mqueue" : NULL;
+		int m = fstype ? rootfs_premake_fs(&sb->plan, fstype) : -ENOENT;
+		if (m < 0 && m != -ENOENT)
+			return error_set(err, -m, "%s: cannot mount %s for that namespace", sb->join_what[i], fstype);
+		if (m >= 0)
+			sb->premade_fd[sb->join_type[i] == CLONE_NEWNET ? 0 : 1] = m;
+	}
+	return 0;
+}
+
+static void close_premade(struct sandbox *sb)
+{
+	for (int i = 0; i < 2; i++)
+		if (sb->premade_fd[i] >= 0) {
+			close(sb->premade_fd[i]);
+			sb->premade_fd[i] = -1;
+		}
+	for (size_t i = 0; i < sb->plan.n; i++)
+		if (sb->plan.ops[i].kind == ROOTFS_FS)
+			sb->plan.ops[i].tree_fd = -1;
+}
+
+/* mlrun-oci: engines join a container's namespaces through the pid `create` wrote, which is
+ * the supervisor's (podman --network container:X, a pod's infra container: /proc/PID/ns/net).
+ * So the supervisor moves into the container's network, IPC and UTS namespaces, or a container
+ * joining "X's network" would get the host's. It uses none of them itself. */
+static int follow_container_ns(const struct sup *s, struct error *err)
+{
+	if (!s->sb->follow_ns)
+		return 0;
+	if (setns(s->pidfd, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+		return error_set(err, errno, "cannot enter the container's network, IPC and UTS namespaces (for engines that "
+				 "join them through the pid mlrun-oci gives)");
+	return 0;
+}
+
 static int start_child(struct sup *s, struct error *err)
 {
 	int sync[2], msg[2], status[2], r;
@@ -475,10 +523,16 @@ static int start_child(struct sup *s, struct error *err)
 		s->sb->out_pipe[fd] = s->out.for_fd[fd] >= 0 ? s->out.for_fd[fd] : s->sb->oci_stdio[fd];
 	}
 	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };
+	if ((r = enter_joined_ns(s->sb, err)) < 0) {
+		close(sync[0]), close(sync[1]), close(msg[0]), close(msg[1]), close(status[0]), close(status[1]);
+		close_premade(s->sb);
+		return r;
+	}
 	s->start_ns = trace_now_ns();
 	s->pid = ns_clone(&ca, &s->pidfd);
 	if (s->pid == 0)
 		sandbox_child(s->sb);
+	close_premade(s->sb);
 	close(sync[0]), close(msg[1]), close(status[1]);
 	pty_started(&s->pty);
 	relay_started(&s->out);
@@ -492,6 +546,8 @@ static int start_child(struct sup *s, struct error *err)
 	trace_step(s->tr, 0, "clone3 into new namespaces");
 
 	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
+	if (r == 0)
+		r = follow_container_ns(s, err);
 	if (r == 0)
 		r = send_start(s->sync_fd, err);
 	if (r < 0) {

@@ -130,6 +130,15 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 	return 0;
 }
 
+void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e)
+{
+	if (!oci->spec->uts_path)
+		return;
+	e->hostname = false;
+	snprintf(e->hostname_why, sizeof(e->hostname_why), "hostname: the container joined the UTS namespace %s "
+		 "(linux.namespaces): its hostname is that namespace's", oci->spec->uts_path);
+}
+
 /* One id of the config's range: the process' own, mapped to one host id. */
 static int map_id(bool has, const struct oci_idmap *m, uint32_t id, uint32_t dflt, const char *what, uint32_t *out,
 		  struct error *err)
@@ -338,6 +347,24 @@ static int build_joins(struct sandbox *sb, const struct oci_spec *s, struct erro
 	return 0;
 }
 
+/* linux.sysctl's keys as paths under /proc/sys (dots become slashes, as runc does). */
+static int build_sysctls(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	for (size_t i = 0; i < s->n_sysctls; i++) {
+		struct sandbox_sysctl *d = &sb->sysctls[i];
+		if (i >= ARRAY_SIZE(sb->sysctls) || strlen(s->sysctls[i].key) >= sizeof(d->path))
+			return error_set(err, E2BIG, "linux.sysctl.%s: too many or too long", s->sysctls[i].key);
+		snprintf(d->path, sizeof(d->path), "%s", s->sysctls[i].key);
+		for (char *c = d->path; *c; c++)
+			if (*c == '.')
+				*c = '/';
+		d->value = s->sysctls[i].value;
+		d->len = strlen(d->value);
+		sb->n_sysctls = i + 1;
+	}
+	return 0;
+}
+
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -362,7 +389,8 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->as_root = geteuid() == 0;
 	if ((r = build_idmap(sb, p, s, err)) < 0)
 		return r;
-	if ((r = sandbox_prepare_ns(sb, p, err)) < 0 || (r = build_joins(sb, s, err)) < 0)
+	if ((r = sandbox_prepare_ns(sb, p, err)) < 0 || (r = build_joins(sb, s, err)) < 0 ||
+	    (r = build_sysctls(sb, s, err)) < 0)
 		return r;
 	/* root only: a rootless caller holds no CAP_SYS_ADMIN where the kernel asks for it, and
 	 * cannot join anything through /proc/PID/ns either */

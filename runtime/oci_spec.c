@@ -565,11 +565,79 @@ static int parse_masks(json_object *a, const char *where, char **out, size_t *n,
 	return 0;
 }
 
+/* The sysctls runc accepts, as it validates them: those of a namespace the container has of its
+ * own. IPC: these keys and fs.mqueue.*; network: net.* (a key the kernel does not keep per network
+ * namespace has no file in a new namespace's /proc/sys/net: writing it fails naming it). Not
+ * kernel.hostname/domainname (the config's hostname says it), and nothing else: a sysctl of the
+ * host (kernel.core_pattern, vm.*) would change the machine for everyone. A namespace the
+ * container shares (the host's network, a joined one) is refused too: its sysctls are others'. */
+static int check_sysctl(const char *key, const struct oci_spec *s, struct error *err)
+{
+	static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+						"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+						NULL };
+	size_t len = strlen(key);
+	if (len == 0 || len > OCI_SYSCTL_KEY_MAX)
+		return error_set(err, EINVAL, "linux.sysctl.%s: empty or too long a key", key);
+	/* Dots become slashes under /proc/sys: no slash of its own, no empty component (".." or
+	 * "net..x" would walk elsewhere). */
+	if (strchr(key, '/') || key[0] == '.' || key[len - 1] == '.' || strstr(key, ".."))
+		return error_set(err, EINVAL, "linux.sysctl.%s: not a sysctl name (no '/', no empty component)", key);
+	bool ipc = strncmp(key, "fs.mqueue.", 10) == 0;
+	for (const char *const *k = ipc_keys; !ipc && *k; k++)
+		ipc = strcmp(key, *k) == 0;
+	if (ipc) {
+		if (s->ipc_path)
+			return error_set(err, EINVAL, "linux.sysctl.%s: the IPC namespace is joined (%s), not the container's own",
+					 key, s->ipc_path);
+		return 0; /* mlrun always creates the IPC namespace */
+	}
+	if (strncmp(key, "net.", 4) == 0) {
+		if (!(s->namespaces & OCI_NS_NET))
+			return error_set(err, EINVAL, "linux.sysctl.%s: the container has the host's network namespace", key);
+		if (s->net_path)
+			return error_set(err, EINVAL, "linux.sysctl.%s: the network namespace is joined (%s), not the "
+					 "container's own", key, s->net_path);
+		return 0;
+	}
+	return error_set(err, EINVAL, "linux.sysctl.%s: not a namespaced sysctl (only net.*, fs.mqueue.* and the IPC "
+			 "kernel.msg*/sem/shm* keys of the container's own namespaces)", key);
+}
+
+static int parse_sysctl(json_object *o, struct oci_spec *s, struct error *err)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return error_set(err, EINVAL, "linux.sysctl: not an object");
+	json_object_object_foreach(o, key, val)
+	{
+		if (s->n_sysctls >= OCI_MAX_SYSCTLS)
+			return error_set(err, E2BIG, "linux.sysctl: more than %d entries", OCI_MAX_SYSCTLS);
+		int r = check_sysctl(key, s, err);
+		if (r < 0)
+			return r;
+		if (!json_object_is_type(val, json_type_string))
+			return error_set(err, EINVAL, "linux.sysctl.%s: not a string", key);
+		const char *v = json_object_get_string(val);
+		size_t vlen = (size_t)json_object_get_string_len(val);
+		if (strlen(v) != vlen || vlen > OCI_SYSCTL_VALUE_MAX)
+			return error_set(err, EINVAL, "linux.sysctl.%s: a NUL byte or more than %d bytes", key,
+					 OCI_SYSCTL_VALUE_MAX);
+		struct oci_sysctl *e = &s->sysctls[s->n_sysctls];
+		if (!(e->key = strdup(key)) || !(e->value = strdup(v))) {
+			free(e->key);
+			e->key = NULL;
+			return error_set(err, ENOMEM, "out of memory");
+		}
+		s->n_sysctls++;
+	}
+	return 0;
+}
+
 static int parse_linux(json_object *l, struct oci_spec *s, struct error *err)
 {
 	static const char *const known[] = { "namespaces", "uidMappings", "gidMappings", "resources", "cgroupsPath",
-					     "seccomp", "maskedPaths", "readonlyPaths", "rootfsPropagation", NULL };
-	static const char *const tolerated[] = { "sysctl", "devices", "mountLabel", "intelRdt", "personality",
+					     "seccomp", "maskedPaths", "readonlyPaths", "rootfsPropagation", "sysctl", NULL };
+	static const char *const tolerated[] = { "devices", "mountLabel", "intelRdt", "personality",
 						 "timeOffsets", "memoryPolicy", NULL };
 	int r = check_keys(l, "linux", known, tolerated, err);
 	if (r < 0)
@@ -582,6 +650,9 @@ static int parse_linux(json_object *l, struct oci_spec *s, struct error *err)
 	if (!(s->namespaces & OCI_NS_PID) || !(s->namespaces & OCI_NS_MOUNT))
 		return error_set(err, EINVAL, "linux.namespaces: a container without its own %s namespace is not supported by "
 				 "mlrun-oci", !(s->namespaces & OCI_NS_PID) ? "pid" : "mount");
+	json_object *sysctl = get(l, "sysctl");
+	if (sysctl && !json_object_is_type(sysctl, json_type_null) && (r = parse_sysctl(sysctl, s, err)) < 0)
+		return r;
 	if ((r = parse_idmaps(get(l, "uidMappings"), "linux.uidMappings", &s->has_uid_map, &s->uid_map, err)) < 0 ||
 	    (r = parse_idmaps(get(l, "gidMappings"), "linux.gidMappings", &s->has_gid_map, &s->gid_map, err)) < 0)
 		return r;
@@ -727,6 +798,10 @@ void oci_spec_free(struct oci_spec *s)
 	free(s->net_path);
 	free(s->ipc_path);
 	free(s->uts_path);
+	for (size_t i = 0; i < s->n_sysctls; i++) {
+		free(s->sysctls[i].key);
+		free(s->sysctls[i].value);
+	}
 	free(s->policy);
 	json_object_put(s->seccomp);
 	json_object_put(s->annotations);

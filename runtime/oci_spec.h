@@ -16,6 +16,9 @@
 #define OCI_MAX_RLIMITS 8
 #define OCI_MAX_ARGS 4096
 #define OCI_MAX_ENV 1024
+#define OCI_MAX_SYSCTLS 32
+#define OCI_SYSCTL_KEY_MAX 128
+#define OCI_SYSCTL_VALUE_MAX 1024
 
 enum oci_mount_kind { OCI_BIND, OCI_TMPFS, OCI_PROC, OCI_SYSFS, OCI_DEVPTS, OCI_MQUEUE, OCI_CGROUP };
 
@@ -44,6 +47,12 @@ enum {
 	OCI_NS_CGROUP = 1 << 6,
 };
 
+/* linux.sysctl: a namespaced key of a namespace that is the container's own (oci_spec.c). */
+struct oci_sysctl {
+	char *key;   /* "net.ipv4.ping_group_range" */
+	char *value;
+};
+
 struct oci_idmap {
 	uint32_t container, host, size;
 };
@@ -69,6 +78,8 @@ struct oci_spec {
 	size_t n_mounts;
 	unsigned namespaces; /* OCI_NS_* */
 	char *net_path, *ipc_path, *uts_path; /* linux.namespaces[].path: join that one, or NULL */
+	struct oci_sysctl sysctls[OCI_MAX_SYSCTLS];
+	size_t n_sysctls;
 	bool has_uid_map, has_gid_map; /* one range each at most (see oci_spec.c) */
 	struct oci_idmap uid_map, gid_map;
 	char *masked[OCI_MAX_MASKS];

@@ -42,6 +42,7 @@ enum child_stage {
 	STAGE_MASK_PROC, /* cover host details in /proc (rootfs/proc_mask.c) */
 	STAGE_PROC_CONTAINER, /* not a failure: /proc is the container's ([sandbox] proc = container) */
 	STAGE_OCI_START, /* mlrun-oci: created, waiting for `start` (runtime/oci_prepare.c) */
+	STAGE_SYSCTL,	 /* mlrun-oci: linux.sysctl, index = which one */
 	STAGE_COUNT,
 };
 
@@ -120,6 +121,13 @@ struct sandbox {
 	/* after the clone the supervisor enters the container's network, IPC and UTS namespaces:
 	 * engines join a container's namespaces through the pid `create` gave them, its own */
 	bool follow_ns;
+	/* linux.sysctl: path under /proc/sys ("net/ipv4/ping_group_range") and the value (the spec's) */
+	struct sandbox_sysctl {
+		char path[132];
+		const char *value;
+		size_t len;
+	} sysctls[32];
+	size_t n_sysctls;
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */

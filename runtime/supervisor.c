@@ -426,6 +426,9 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 		return error_set(err, e, "cannot mask /%s in the sandbox",
 				 s->sb->plan.root_bind ? rootfs_oci_mask_path(&s->sb->plan, (size_t)m->index)
 						       : rootfs_proc_mask_path((size_t)m->index));
+	if (m->stage == STAGE_SYSCTL && (size_t)m->index < s->sb->n_sysctls)
+		return error_set(err, e, "linux.sysctl: cannot write /proc/sys/%s in the container's namespaces",
+				 s->sb->sysctls[m->index].path);
 	if (m->stage == STAGE_CHDIR)
 		return error_set(err, e, "cannot enter the working directory %s in the sandbox (as uid %u)",
 				 s->sb->plan.cwd, (unsigned)s->sb->idmap.inside_uid);

@@ -395,6 +395,9 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	/* root only: a rootless caller holds no CAP_SYS_ADMIN where the kernel asks for it, and
 	 * cannot join anything through /proc/PID/ns either */
 	sb->follow_ns = sb->as_root;
+	sb->oci_spec = s;
+	sb->oci_id = oci->id;
+	sb->oci_bundle = oci->bundle;
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)

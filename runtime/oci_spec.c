@@ -677,14 +677,61 @@ static int parse_linux(json_object *l, struct oci_spec *s, struct error *err)
 	return 0;
 }
 
-static int parse_hooks(json_object *h, struct error *err)
+const char *oci_hook_stage_name(enum oci_hook_stage st)
+{
+	static const char *const names[OCI_HOOK_STAGES] = { "prestart", "createRuntime", "poststart", "poststop" };
+	return st < OCI_HOOK_STAGES ? names[st] : "?";
+}
+
+static int parse_hook(json_object *o, const char *where, struct oci_hook *h, struct error *err)
+{
+	static const char *const known[] = { "path", "args", "env", "timeout", NULL };
+	int r = check_keys(o, where, known, NULL, err);
+	if (r < 0 || (r = get_string(o, "path", where, &h->path, true, err)) < 0 ||
+	    (r = get_strings(o, "args", where, OCI_MAX_ARGS, &h->args, &h->n_args, err)) < 0 ||
+	    (r = get_strings(o, "env", where, OCI_MAX_ENV, &h->env, &h->n_env, err)) < 0)
+		return r;
+	if (h->path[0] != '/')
+		return error_set(err, EINVAL, "%s.path: %s is not an absolute path", where, h->path);
+	json_object *t = get(o, "timeout");
+	if (t && (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) <= 0))
+		return error_set(err, EINVAL, "%s.timeout: not a positive integer", where);
+	return get_uint(o, "timeout", where, 86400, &h->timeout, err);
+}
+
+/* createContainer and startContainer run in the container's namespaces, a host program inside
+ * a root the image controls: refused (docs/oci.md). The others run host programs the engine
+ * names, outside the container (runtime/oci_hooks.c). */
+static int parse_hooks(json_object *h, struct oci_spec *s, struct error *err)
 {
 	if (!json_object_is_type(h, json_type_object))
 		return error_set(err, EINVAL, "hooks: not an object");
 	json_object_object_foreach(h, key, val)
 	{
-		if (!empty_value(val))
-			return error_set(err, EINVAL, "hooks.%s: hooks are not supported by mlrun-oci", key);
+		int st = -1;
+		for (int i = 0; i < OCI_HOOK_STAGES; i++)
+			if (strcmp(key, oci_hook_stage_name((enum oci_hook_stage)i)) == 0)
+				st = i;
+		if (st < 0) {
+			if (empty_value(val))
+				continue;
+			if (strcmp(key, "createContainer") == 0 || strcmp(key, "startContainer") == 0)
+				return error_set(err, EINVAL, "hooks.%s: not supported by mlrun-oci (a hook in the container's "
+						 "namespaces: docs/oci.md)", key);
+			return error_set(err, EINVAL, "hooks.%s: unknown or unsupported field (docs/oci.md)", key);
+		}
+		if (!json_object_is_type(val, json_type_array))
+			return error_set(err, EINVAL, "hooks.%s: not an array", key);
+		for (size_t i = 0; i < json_object_array_length(val); i++) {
+			char where[64];
+			snprintf(where, sizeof(where), "hooks.%s[%zu]", key, i);
+			if (s->n_hooks[st] >= OCI_MAX_HOOKS)
+				return error_set(err, E2BIG, "hooks.%s: more than %d entries", key, OCI_MAX_HOOKS);
+			struct oci_hook *hk = &s->hooks[st][s->n_hooks[st]++];
+			int r = parse_hook(json_object_array_get_idx(val, i), where, hk, err);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -749,7 +796,7 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct erro
 			return r;
 	}
 	json_object *h = get(s->root, "hooks");
-	if (h && (r = parse_hooks(h, err)) < 0)
+	if (h && (r = parse_hooks(h, s, err)) < 0)
 		return r;
 	json_object *a = get(s->root, "annotations");
 	if (a) {
@@ -798,6 +845,12 @@ void oci_spec_free(struct oci_spec *s)
 	free(s->net_path);
 	free(s->ipc_path);
 	free(s->uts_path);
+	for (int st = 0; st < OCI_HOOK_STAGES; st++)
+		for (size_t i = 0; i < s->n_hooks[st]; i++) {
+			free(s->hooks[st][i].path);
+			free_strv(s->hooks[st][i].args, s->hooks[st][i].n_args);
+			free_strv(s->hooks[st][i].env, s->hooks[st][i].n_env);
+		}
 	for (size_t i = 0; i < s->n_sysctls; i++) {
 		free(s->sysctls[i].key);
 		free(s->sysctls[i].value);

@@ -17,6 +17,7 @@
 #define OCI_MAX_ARGS 4096
 #define OCI_MAX_ENV 1024
 #define OCI_MAX_SYSCTLS 32
+#define OCI_MAX_HOOKS 16
 #define OCI_SYSCTL_KEY_MAX 128
 #define OCI_SYSCTL_VALUE_MAX 1024
 
@@ -53,6 +54,18 @@ struct oci_sysctl {
 	char *value;
 };
 
+/* hooks: the stages mlrun-oci runs (createContainer and startContainer are refused: docs/oci.md). */
+enum oci_hook_stage { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_POSTSTART, OCI_HOOK_POSTSTOP, OCI_HOOK_STAGES };
+
+struct oci_hook {
+	char *path;	  /* absolute, in the runtime's namespaces */
+	char **args;	  /* NULL-terminated, or NULL: { path } */
+	size_t n_args;
+	char **env;	  /* NULL-terminated, or NULL: empty */
+	size_t n_env;
+	uint64_t timeout; /* seconds, 0 = none */
+};
+
 struct oci_idmap {
 	uint32_t container, host, size;
 };
@@ -80,6 +93,8 @@ struct oci_spec {
 	char *net_path, *ipc_path, *uts_path; /* linux.namespaces[].path: join that one, or NULL */
 	struct oci_sysctl sysctls[OCI_MAX_SYSCTLS];
 	size_t n_sysctls;
+	struct oci_hook hooks[OCI_HOOK_STAGES][OCI_MAX_HOOKS];
+	size_t n_hooks[OCI_HOOK_STAGES];
 	bool has_uid_map, has_gid_map; /* one range each at most (see oci_spec.c) */
 	struct oci_idmap uid_map, gid_map;
 	char *masked[OCI_MAX_MASKS];
@@ -100,3 +115,5 @@ struct oci_spec {
  * oci_spec_free() afterwards. */
 int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct error *err);
 void oci_spec_free(struct oci_spec *s);
+/* The config's name of a hook stage ("createRuntime"). */
+const char *oci_hook_stage_name(enum oci_hook_stage st);

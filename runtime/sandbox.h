@@ -121,6 +121,9 @@ struct sandbox {
 	/* after the clone the supervisor enters the container's network, IPC and UTS namespaces:
 	 * engines join a container's namespaces through the pid `create` gave them, its own */
 	bool follow_ns;
+	/* hooks.prestart/createRuntime (runtime/oci_hooks.c), run by the supervisor after the clone */
+	const struct oci_spec *oci_spec;
+	const char *oci_id, *oci_bundle;
 	/* linux.sysctl: path under /proc/sys ("net/ipv4/ping_group_range") and the value (the spec's) */
 	struct sandbox_sysctl {
 		char path[132];

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "oci_hooks.h"
 #include "pty.h"
 #include "relay.h"
 #include "state.h"
@@ -501,6 +502,40 @@ static int follow_container_ns(const struct sup *s, struct error *err)
 	return 0;
 }
 
+/* mlrun-oci's hooks.prestart and createRuntime: once the container's namespaces exist (the
+ * supervisor has entered them: its pid in the state leads to them, as for engines), before
+ * anything of the container runs; in the runtime's namespaces (runtime_ns, taken before any
+ * setns), their output into the supervisor's log, never the container's stdio. A failure
+ * destroys the container (runtime-spec) and names the hook. */
+static int run_create_hooks(const struct sup *s, const int runtime_ns[3], struct error *err)
+{
+	const struct oci_spec *spec = s->sb->oci_spec;
+	if (!spec || (!spec->n_hooks[OCI_HOOK_PRESTART] && !spec->n_hooks[OCI_HOOK_CREATE_RUNTIME]))
+		return 0;
+	char *state = oci_hook_state(s->sb->oci_id, "creating", getpid(), s->sb->oci_bundle, spec->annotations);
+	if (!state)
+		return error_set(err, ENOMEM, "out of memory");
+	int r = oci_hooks_run(spec, OCI_HOOK_PRESTART, state, s->sb->oci_bundle, runtime_ns, 2, err);
+	if (r == 0)
+		r = oci_hooks_run(spec, OCI_HOOK_CREATE_RUNTIME, state, s->sb->oci_bundle, runtime_ns, 2, err);
+	free(state);
+	return r;
+}
+
+static int open_runtime_ns(const struct sandbox *sb, int fds[3], struct error *err)
+{
+	static const char *const names[3] = { "/proc/thread-self/ns/net", "/proc/thread-self/ns/ipc",
+					      "/proc/thread-self/ns/uts" };
+	const struct oci_spec *spec = sb->oci_spec;
+	bool hooks = spec && (spec->n_hooks[OCI_HOOK_PRESTART] || spec->n_hooks[OCI_HOOK_CREATE_RUNTIME]);
+	for (int i = 0; i < 3; i++)
+		fds[i] = hooks ? open(names[i], O_RDONLY | O_CLOEXEC) : -1;
+	for (int i = 0; hooks && i < 3; i++)
+		if (fds[i] < 0)
+			return error_set(err, errno, "hooks: cannot open the runtime's namespace %s", names[i]);
+	return 0;
+}
+
 static int start_child(struct sup *s, struct error *err)
 {
 	int sync[2], msg[2], status[2], r;
@@ -526,7 +561,11 @@ static int start_child(struct sup *s, struct error *err)
 		s->sb->out_pipe[fd] = s->out.for_fd[fd] >= 0 ? s->out.for_fd[fd] : s->sb->oci_stdio[fd];
 	}
 	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };
-	if ((r = enter_joined_ns(s->sb, err)) < 0) {
+	_cleanup_close_ int rt_net = -1, rt_ipc = -1, rt_uts = -1;
+	int runtime_ns[3];
+	r = open_runtime_ns(s->sb, runtime_ns, err);
+	rt_net = runtime_ns[0], rt_ipc = runtime_ns[1], rt_uts = runtime_ns[2];
+	if (r < 0 || (r = enter_joined_ns(s->sb, err)) < 0) {
 		close(sync[0]), close(sync[1]), close(msg[0]), close(msg[1]), close(status[0]), close(status[1]);
 		close_premade(s->sb);
 		return r;
@@ -551,6 +590,8 @@ static int start_child(struct sup *s, struct error *err)
 	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
 	if (r == 0)
 		r = follow_container_ns(s, err);
+	if (r == 0)
+		r = run_create_hooks(s, runtime_ns, err);
 	if (r == 0)
 		r = send_start(s->sync_fd, err);
 	if (r < 0) {

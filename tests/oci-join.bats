@@ -22,6 +22,8 @@ setup_file() {
 setup() { require_root; }
 
 teardown() {
+	local d
+	for d in "$OCI_ROOT"/*/; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
 	[ -z "${HELPER_PID:-}" ] || kill "$HELPER_PID" 2>/dev/null || true
 	[ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
 }
@@ -254,6 +256,8 @@ EOF
 }
 pm() { podman --root "$P/store" --runroot "$P/run" --storage-driver vfs "$@"; }
 podman_teardown() {
+	local d
+	for d in "$OCI_ROOT"/*/; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done
 	pm pod rm -fa >/dev/null 2>&1 || true
 	pm rm -fa >/dev/null 2>&1 || true
 	pm system reset -f >/dev/null 2>&1 || true
@@ -304,4 +308,110 @@ podman_teardown() {
 	podman_teardown
 	assert_failure
 	refute_output --partial ran
+}
+
+# hook NAME: a hook script recording its state, network namespace and open fds under $HOOK_OUT.
+make_hook() {
+	export HOOK_OUT=$BATS_TEST_TMPDIR/hooks
+	mkdir -p "$HOOK_OUT"
+	cat >"$BATS_TEST_TMPDIR/hook.sh" <<'EOF2'
+#!/bin/sh
+cat >"$HOOK_OUT/$1.json"
+readlink /proc/self/ns/net >"$HOOK_OUT/$1.net"
+ls -l /proc/$$/fd >"$HOOK_OUT/$1.fds" 2>&1
+pwd >"$HOOK_OUT/$1.cwd"
+[ -z "$HOOK_SLEEP" ] || sleep "$HOOK_SLEEP"
+exit "${HOOK_EXIT:-0}"
+EOF2
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+}
+# hook_json STAGE [EXTRA ENV] -> the config's hook entry
+hook_json() {
+	echo "{\"path\": \"$BATS_TEST_TMPDIR/hook.sh\", \"args\": [\"hook.sh\", \"$1\"], \"env\": [\"PATH=/usr/bin:/bin\", \"HOOK_OUT=$HOOK_OUT\"${2:+, $2}]${3:+, $3}}"
+}
+state_field() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$HOOK_OUT/$1.json" "$2"; }
+
+@test "oci-join: hooks prestart, createRuntime, poststart, poststop run in the runtime's namespaces with the state on stdin and no container fd" {
+	make_hook
+	local b=$BATS_TEST_TMPDIR/b out=$BATS_TEST_TMPDIR/out pid
+	mkbundle "$b" 'echo program-ran; sleep 1000' \
+		"c['hooks'] = {s: [json.loads('''$(hook_json prestart)'''.replace('prestart', s))] for s in ['prestart', 'createRuntime', 'poststart', 'poststop']}"
+	oci create --bundle "$b" --pid-file "$BATS_TEST_TMPDIR/pid" h1 >"$out" 2>&1
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	for s in prestart createRuntime; do
+		assert_equal "$(state_field $s status)" creating
+		assert_equal "$(state_field $s id)" h1
+		assert_equal "$(state_field $s pid)" "$pid"
+		assert_equal "$(state_field $s bundle)" "$b"
+		# the runtime's network namespace, not the container's (which the pid leads to)
+		assert_equal "$(cat "$HOOK_OUT/$s.net")" "$(readlink /proc/self/ns/net)"
+		refute [ "$(cat "$HOOK_OUT/$s.net")" = "$(readlink /proc/$pid/ns/net)" ]
+		assert_equal "$(cat "$HOOK_OUT/$s.cwd")" "$b"
+		# nothing of the container: not its stdio (the engine's $out), not its start FIFO
+		run cat "$HOOK_OUT/$s.fds"
+		refute_output --partial "$out"
+		refute_output --partial "$OCI_ROOT"
+	done
+	[ ! -e "$HOOK_OUT/poststart.json" ]
+	refute grep -q program-ran "$out"
+	oci start h1
+	assert_equal "$(state_field poststart status)" running
+	assert_equal "$(state_field poststart pid)" "$pid"
+	[ ! -e "$HOOK_OUT/poststop.json" ]
+	oci delete --force h1
+	assert_equal "$(state_field poststop status)" stopped
+	[ ! -e "$OCI_ROOT/h1" ]
+}
+
+@test "oci-join: a failing or overlong createRuntime hook fails create naming it; nothing of the container runs" {
+	make_hook
+	local b=$BATS_TEST_TMPDIR/b
+	mkbundle "$b" 'echo program-ran' "c['hooks'] = {'createRuntime': [json.loads('''$(hook_json createRuntime '"HOOK_EXIT=3"')''')]}"
+	run oci run --bundle "$b" h2
+	assert_failure
+	assert_output --partial "hooks.createRuntime[0]: $BATS_TEST_TMPDIR/hook.sh exited with status 3"
+	refute_output --partial program-ran
+	[ ! -e "$OCI_ROOT/h2" ]
+	mkbundle "$b" 'echo program-ran' "c['hooks'] = {'prestart': [json.loads('''$(hook_json prestart '"HOOK_SLEEP=100"' '"timeout": 1')''')]}"
+	run oci run --bundle "$b" h3
+	assert_failure
+	assert_output --partial "hooks.prestart[0]: $BATS_TEST_TMPDIR/hook.sh did not end within its timeout of 1 s"
+	refute_output --partial program-ran
+	[ ! -e "$OCI_ROOT/h3" ]
+}
+
+@test "oci-join: createContainer and startContainer hooks are refused naming them" {
+	local b=$BATS_TEST_TMPDIR/b s
+	for s in createContainer startContainer; do
+		mkbundle "$b" 'echo program-ran' "c['hooks'] = {'$s': [{'path': '/bin/true'}]}"
+		run oci run --bundle "$b" h4
+		assert_failure
+		assert_output --partial "hooks.$s: not supported by mlrun-oci"
+		refute_output --partial program-ran
+	done
+}
+
+@test "oci-join: podman --hooks-dir: an OCI hook (prestart) runs with the container's state" {
+	podman_setup
+	make_hook
+	mkdir -p "$P/hooks.d"
+	cat >"$P/hooks.d/mlrun-test.json" <<EOF2
+{"version": "1.0.0", "hook": {"path": "$BATS_TEST_TMPDIR/hook.sh", "args": ["hook.sh", "prestart"], "env": ["PATH=/usr/bin:/bin", "HOOK_OUT=$HOOK_OUT"]},
+ "when": {"always": true}, "stages": ["prestart"]}
+EOF2
+	run pm --hooks-dir "$P/hooks.d" run --rm localhost/mlrun-oci-join:1 echo program-ran
+	local id
+	id=$(state_field prestart id 2>/dev/null || true)
+	podman_teardown
+	assert_success
+	assert_output program-ran
+	assert_equal "$(state_field prestart status)" creating
+	[ ${#id} = 64 ]
+}
+
+@test "oci-join: features lists the hooks mlrun-oci runs" {
+	run "$OCI" features
+	assert_success
+	run "$PY" -c 'import json,sys; print(json.load(sys.stdin)["hooks"])' <<<"$output"
+	assert_output "['prestart', 'createRuntime', 'poststart', 'poststop']"
 }

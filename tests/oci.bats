@@ -165,7 +165,7 @@ file_has() { grep -q "$2" "$1"; }
 @test "oci: a field mlrun-oci cannot honour fails create naming it, and leaves nothing behind" {
 	local b=$BATS_TEST_TMPDIR/b
 	local -A edits=(
-		['hooks.prestart']='c["hooks"] = {"prestart": [{"path": "/bin/true"}]}'
+		['hooks.createContainer']='c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}'
 		['linux.devices']='c["linux"]["devices"] = [{"path": "/dev/sda", "type": "b", "major": 8, "minor": 0}]'
 		['linux.namespaces[0].path']='c["linux"]["namespaces"][0]["path"] = "/proc/1/ns/pid"'
 		['process.terminal']='c["process"]["terminal"] = True'

@@ -56,17 +56,18 @@ static void step(const struct sandbox *sb, enum child_stage stage, int r, int in
  * program's pty. */
 static int close_inherited_fds(const struct sandbox *sb)
 {
-	int keep[7] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1,
-			sb->tty_slave, sb->ready_fd, sb->start_fd };
-	for (int i = 1; i < 7; i++) /* sort seven values */
+	enum { N_KEEP = 9 };
+	int keep[N_KEEP] = { sb->sync_fd, sb->msg_fd, sb->status_fd, sb->sec.seccomp ? sb->sec.notify_fd : -1,
+			     sb->tty_slave, sb->ready_fd, sb->start_fd, sb->premade_fd[0], sb->premade_fd[1] };
+	for (int i = 1; i < N_KEEP; i++) /* sort nine values */
 		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
 	unsigned int from = 3;
-	for (int i = 0; i < 7; i++) {
-		if (keep[i] < 0)
+	for (int i = 0; i < N_KEEP; i++) {
+		if (keep[i] < 0 || (unsigned int)keep[i] < from)
 			continue;
 		if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, keep[i] - 1, 0) < 0)
 			return -errno;
@@ -181,6 +182,34 @@ static int set_hostname(const struct sandbox *sb)
 	if (!sb->hostname)
 		return 0;
 	return sethostname(sb->hostname, strlen(sb->hostname)) < 0 ? -errno : 0;
+}
+
+/* mlrun-oci's linux.sysctl (only keys of the container's own namespaces: oci_spec.c), once its
+ * namespaces exist: /proc/sys/net and the IPC keys show the writer's namespaces. Each file is
+ * opened beneath /proc/sys with no link and no mount crossing, so a name cannot lead to a
+ * sysctl of the host outside the one the key says. */
+static int write_sysctls(const struct sandbox *sb, int *failed)
+{
+	if (!sb->n_sysctls)
+		return 0;
+	int dir = rootfs_openat2(AT_FDCWD, "/proc/sys", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+	if (dir < 0)
+		return dir;
+	int r = 0;
+	for (size_t i = 0; i < sb->n_sysctls && r == 0; i++) {
+		*failed = (int)i;
+		int fd = rootfs_openat2(dir, sb->sysctls[i].path, O_WRONLY | O_NOCTTY,
+					RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+		if (fd < 0) {
+			r = fd;
+			break;
+		}
+		ssize_t n = write(fd, sb->sysctls[i].value, sb->sysctls[i].len);
+		r = n < 0 ? -errno : (size_t)n != sb->sysctls[i].len ? -EIO : 0;
+		close(fd);
+	}
+	close(dir);
+	return r;
 }
 
 /* The cgroup namespace is created here, once the child sits in its leaf, so the leaf is the
@@ -509,6 +538,9 @@ void sandbox_child(struct sandbox *sb)
 	step(sb, STAGE_HOSTNAME, set_hostname(sb), 0);
 	if (sb->loopback)
 		step(sb, STAGE_LOOPBACK, ns_send_lo_up(&sb->lo), 0);
+	int failed_sysctl = 0;
+	r = write_sysctls(sb, &failed_sysctl);
+	step(sb, STAGE_SYSCTL, r, failed_sysctl);
 	if (sb->unshare_cgroupns)
 		step(sb, STAGE_CGROUPNS, unshare_cgroupns(), 0);
 	r = rootfs_assemble(&sb->plan, &rootfd, &failed);
@@ -562,6 +594,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_PROC_CONTAINER] = "bind the container's /proc (a fresh proc was refused)",
 		[STAGE_OCI_START] = "wait for mlrun-oci start",
 		[STAGE_CONTAINER_USERNS] = "enter the container's own user namespace",
+		[STAGE_SYSCTL] = "write linux.sysctl",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

@@ -96,8 +96,13 @@ int oci_policy(struct policy *p, const struct run_oci *oci, struct error *err)
 		if ((r = set(p, "limits", "cpus", buf, err)) < 0)
 			return r;
 	}
+	/* A joined network namespace is not one of mlrun's: as with the host's, the report says
+	 * network: false, and a policy that asks for a network of its own cannot have it. */
+	if (s->net_path && s->policy && p->net != NET_HOST)
+		return error_set(err, EINVAL, "annotations.run.mlrun.policy: the policy's [network] net cannot hold in the "
+				 "network namespace linux.namespaces joins (%s)", s->net_path);
 	/* No network namespace in the config is the host's network; a policy asking for less gets it. */
-	if (!(s->namespaces & OCI_NS_NET)) {
+	if (!(s->namespaces & OCI_NS_NET) || s->net_path) {
 		if (!s->policy || p->net == NET_HOST) {
 			if ((r = set(p, "network", "allow_host", "true", err)) < 0 || (r = set(p, "network", "net", "host", err)) < 0)
 				return r;
@@ -125,6 +130,15 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 		return error_set(err, EOPNOTSUPP, "%s: cannot be enforced on this host (%s); mlrun-oci has no fallback", field,
 				 e->why[0] ? e->why : "no cgroup v2 leaf");
 	return 0;
+}
+
+void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e)
+{
+	if (!oci->spec->uts_path)
+		return;
+	e->hostname = false;
+	snprintf(e->hostname_why, sizeof(e->hostname_why), "hostname: the container joined the UTS namespace %s "
+		 "(linux.namespaces): its hostname is that namespace's", oci->spec->uts_path);
 }
 
 /* The host id that id (inside) maps to in ranges r, or -1. */
@@ -383,6 +397,56 @@ static int build_caps(struct sandbox *sb, const struct oci_spec *s, struct error
 	return 0;
 }
 
+/* linux.namespaces[].path: each opened and checked now (ns/join.c); the supervisor enters them
+ * before the clone, so the clone does not create those. A joined UTS namespace keeps its
+ * hostname (setting one would change the other containers'), and the child brings up no lo in
+ * a joined network namespace. */
+static int build_joins(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	static const char *const what[] = { "linux.namespaces (network).path", "linux.namespaces (ipc).path",
+					    "linux.namespaces (uts).path" };
+	const char *paths[] = { s->net_path, s->ipc_path, s->uts_path };
+	const int types[] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		if (!paths[i])
+			continue;
+		int fd = ns_open_join(paths[i], types[i], what[i], err);
+		if (fd < 0)
+			return fd;
+		sb->join_fd[sb->n_join] = fd;
+		sb->join_type[sb->n_join] = types[i];
+		sb->join_what[sb->n_join++] = what[i];
+		sb->clone_flags &= ~(uint64_t)types[i];
+	}
+	if (s->net_path)
+		sb->loopback = false;
+	if (s->uts_path) {
+		if (s->hostname && s->hostname[0])
+			return error_set(err, EINVAL, "hostname: cannot be set in the UTS namespace linux.namespaces joins (%s)",
+					 s->uts_path);
+		sb->hostname = NULL;
+	}
+	return 0;
+}
+
+/* linux.sysctl's keys as paths under /proc/sys (dots become slashes, as runc does). */
+static int build_sysctls(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	for (size_t i = 0; i < s->n_sysctls; i++) {
+		struct sandbox_sysctl *d = &sb->sysctls[i];
+		if (i >= ARRAY_SIZE(sb->sysctls) || strlen(s->sysctls[i].key) >= sizeof(d->path))
+			return error_set(err, E2BIG, "linux.sysctl.%s: too many or too long", s->sysctls[i].key);
+		snprintf(d->path, sizeof(d->path), "%s", s->sysctls[i].key);
+		for (char *c = d->path; *c; c++)
+			if (*c == '.')
+				*c = '/';
+		d->value = s->sysctls[i].value;
+		d->len = strlen(d->value);
+		sb->n_sysctls = i + 1;
+	}
+	return 0;
+}
+
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -394,6 +458,7 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->id = id;
 	sb->hostname = p->hostname;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;
+	sb->premade_fd[0] = sb->premade_fd[1] = -1;
 	sb->ready_fd = oci->ready_fd;
 	sb->start_fd = oci->start_fd;
 	for (int fd = 0; fd < 3; fd++)
@@ -406,10 +471,17 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->as_root = geteuid() == 0;
 	if ((r = build_idmap(sb, p, s, err)) < 0)
 		return r;
-	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
+	if ((r = sandbox_prepare_ns(sb, p, err)) < 0 || (r = build_joins(sb, s, err)) < 0 ||
+	    (r = build_sysctls(sb, s, err)) < 0)
 		return r;
 	if ((r = build_caps(sb, s, err)) < 0)
 		return r;
+	/* root only: a rootless caller holds no CAP_SYS_ADMIN where the kernel asks for it, and
+	 * cannot join anything through /proc/PID/ns either */
+	sb->follow_ns = sb->as_root;
+	sb->oci_spec = s;
+	sb->oci_id = oci->id;
+	sb->oci_bundle = oci->bundle;
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)

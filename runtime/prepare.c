@@ -255,6 +255,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
 	sb->ready_fd = sb->start_fd = sb->oci_stdio[0] = sb->oci_stdio[1] = sb->oci_stdio[2] = -1;
+	sb->premade_fd[0] = sb->premade_fd[1] = -1;
 	sb->as_root = geteuid() == 0 && ns_can_map_ids(p->uid, p->gid);
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless (and as a root
 	 * that cannot map other ids: no CAP_SETUID/CAP_SETGID in a container, or a user namespace
@@ -295,6 +296,9 @@ void sandbox_release(struct sandbox *sb)
 	}
 	security_release(&sb->sec);
 	rootfs_plan_free(&sb->plan);
+	for (size_t i = 0; i < sb->n_join; i++)
+		close(sb->join_fd[i]);
+	sb->n_join = 0;
 	for (size_t i = 0; i < sb->n_exec_paths; i++)
 		free(sb->exec_paths[i]);
 	if (sb->envp)

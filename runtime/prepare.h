@@ -34,3 +34,7 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 struct run_enforced;
 int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const struct run_enforced *e,
 		       struct error *err);
+/* What a joined namespace takes out of the report's enforced map: a joined UTS namespace's
+ * hostname is not the sandbox's (a joined network is not mlrun's either: oci_policy makes it
+ * the policy's host network, network: false). */
+void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e);

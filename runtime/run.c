@@ -288,6 +288,8 @@ int run_main(const struct run_options *o)
 	compute_enforced(&leaf, &p, &enf);
 	if (o->oci && (r = oci_check_enforced(o->oci, &p, &enf, &err)) < 0)
 		goto fail;
+	if (o->oci)
+		oci_note_enforced(o->oci, &enf);
 
 	const char *kept = keep_hostname ? container_hostname(&uts) : NULL;
 	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0,

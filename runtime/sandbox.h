@@ -43,6 +43,7 @@ enum child_stage {
 	STAGE_PROC_CONTAINER, /* not a failure: /proc is the container's ([sandbox] proc = container) */
 	STAGE_OCI_START, /* mlrun-oci: created, waiting for `start` (runtime/oci_prepare.c) */
 	STAGE_CONTAINER_USERNS, /* mlrun-oci with capabilities: the program's own user namespace */
+	STAGE_SYSCTL,	 /* mlrun-oci: linux.sysctl, index = which one */
 	STAGE_COUNT,
 };
 
@@ -123,6 +124,26 @@ struct sandbox {
 	bool set_umask;
 	mode_t umask;
 	struct sandbox_caps caps;
+	/* linux.namespaces[].path (ns/join.c): entered by the supervisor just before the clone, so
+	 * the child is created in them (its own user namespace holds no capability over them) */
+	int join_fd[3];
+	int join_type[3];	/* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS */
+	const char *join_what[3]; /* the config field, for the kernel's refusal */
+	size_t n_join;
+	int premade_fd[2];	/* sysfs / mqueue of a joined namespace, made by the supervisor (-1) */
+	/* after the clone the supervisor enters the container's network, IPC and UTS namespaces:
+	 * engines join a container's namespaces through the pid `create` gave them, its own */
+	bool follow_ns;
+	/* hooks.prestart/createRuntime (runtime/oci_hooks.c), run by the supervisor after the clone */
+	const struct oci_spec *oci_spec;
+	const char *oci_id, *oci_bundle;
+	/* linux.sysctl: path under /proc/sys ("net/ipv4/ping_group_range") and the value (the spec's) */
+	struct sandbox_sysctl {
+		char path[132];
+		const char *value;
+		size_t len;
+	} sysctls[32];
+	size_t n_sysctls;
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */

@@ -45,6 +45,7 @@
 #include "../ns/ns.h"
 #include "../lib/cleanup.h"
 #include "../lib/paths.h"
+#include "../runtime/oci_hooks.h"
 #include "../runtime/oci_spec.h"
 #include "../runtime/run.h"
 #include "../runtime/state.h"
@@ -538,7 +539,7 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 		goto out;
 	run_make_id(mlrun_id, sizeof(mlrun_id));
 	snprintf(report, sizeof(report), "%s/%s/report.json", g.root, a->id);
-	struct run_oci oci = { &spec, bundle, ready[1], startfd, { -1, -1, -1 }, tty };
+	struct run_oci oci = { &spec, bundle, ready[1], startfd, { -1, -1, -1 }, tty, a->id };
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -665,6 +666,36 @@ static int cmd_create(int argc, char **argv)
 	return do_create(&a, &pid);
 }
 
+/* hooks.poststart (after start) and poststop (after delete): the config read again from the
+ * recorded bundle, the pid from the verified state, in mlrun-oci's own namespaces with its
+ * stderr as their output. A failure is a warning and the rest go on (runtime-spec). */
+static void run_late_hooks(const struct oci_state *s, const char *id, enum oci_hook_stage st, const char *status)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct oci_spec spec;
+	struct error err = { 0 };
+	if (!s->bundle[0] || read_config(s->bundle, &text, &len) < 0)
+		return;
+	int r = oci_spec_parse(text, len, &spec, &err);
+	free(text);
+	if (r < 0) {
+		fail("warning: %s/config.json: %s (hooks.%s not run)", s->bundle, err.msg, oci_hook_stage_name(st));
+		oci_spec_free(&spec);
+		return;
+	}
+	char *state = spec.n_hooks[st] ? oci_hook_state(id, status, s->pid, s->bundle, spec.annotations) : NULL;
+	for (size_t i = 0; state && i < spec.n_hooks[st]; i++) {
+		struct oci_spec one = spec; /* each hook on its own: one failing does not stop the rest */
+		memcpy(one.hooks[st], &spec.hooks[st][i], sizeof(spec.hooks[st][i]));
+		one.n_hooks[st] = 1;
+		if (oci_hooks_run(&one, st, state, s->bundle, NULL, 2, &err) < 0)
+			fail("warning: %s", err.msg);
+	}
+	free(state);
+	oci_spec_free(&spec);
+}
+
 static int start_container(const char *id)
 {
 	struct oci_state s;
@@ -698,6 +729,7 @@ static int start_container(const char *id)
 	json_object_put(s.annotations);
 	if (r < 0)
 		return fail("container %s: started, but its state could not be updated: %s", id, strerror(-r));
+	run_late_hooks(&s, id, OCI_HOOK_POSTSTART, "running");
 	return 0;
 }
 
@@ -890,6 +922,7 @@ static int delete_container(const char *id, bool force)
 	keep_report(dfd, id, s.bundle); /* a failure is said; the container is removed all the same */
 	remove_container_dir(rootfd, dfd, id);
 	close(rootfd);
+	run_late_hooks(&s, id, OCI_HOOK_POSTSTOP, "stopped");
 	return 0;
 }
 
@@ -980,11 +1013,12 @@ static int cmd_features(int argc, char **argv)
 	static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
 					     "SCMP_ARCH_ARM", NULL };
 	static const char *const none[] = { NULL };
+	static const char *const hooks[] = { "prestart", "createRuntime", "poststart", "poststop", NULL };
 	json_object *o = json_object_new_object(), *l = json_object_new_object(), *cg = json_object_new_object(),
 		    *sc = json_object_new_object(), *ann = json_object_new_object(), *off = json_object_new_object();
 	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(o, "ociVersionMax", json_object_new_string("1.1.0"));
-	json_object_object_add(o, "hooks", strings(none));
+	json_object_object_add(o, "hooks", strings(hooks));
 	json_object_object_add(o, "mountOptions", strings(mount_opts));
 	json_object_object_add(l, "namespaces", strings(namespaces));
 	json_object *caps = json_object_new_array(); /* the names mlrun-oci can grant (runc lists its known ones) */

@@ -1012,7 +1012,6 @@ static int cmd_features(int argc, char **argv)
 						 "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
 	static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
 					     "SCMP_ARCH_ARM", NULL };
-	static const char *const none[] = { NULL };
 	static const char *const hooks[] = { "prestart", "createRuntime", "poststart", "poststop", NULL };
 	json_object *o = json_object_new_object(), *l = json_object_new_object(), *cg = json_object_new_object(),
 		    *sc = json_object_new_object(), *ann = json_object_new_object(), *off = json_object_new_object();

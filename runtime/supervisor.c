@@ -494,9 +494,12 @@ static void close_premade(struct sandbox *sb)
  * joining "X's network" would get the host's. It uses none of them itself. */
 static int follow_container_ns(const struct sup *s, struct error *err)
 {
-	if (!s->sb->follow_ns)
+	/* only the ones the clone made: a joined one the supervisor is in already, and a host's
+	 * (--network host) may need rights over the host it lacks (root of rootless podman) */
+	int flags = (int)(s->sb->clone_flags & (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS));
+	if (!s->sb->follow_ns || !flags)
 		return 0;
-	if (setns(s->pidfd, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+	if (setns(s->pidfd, flags) < 0)
 		return error_set(err, errno, "cannot enter the container's network, IPC and UTS namespaces (for engines that "
 				 "join them through the pid mlrun-oci gives)");
 	return 0;

@@ -420,6 +420,8 @@ void sandbox_child(struct sandbox *sb)
 	r = landlock_create(&sb->sec, &failed_rule);
 	step(sb, STAGE_LANDLOCK_RULES, r, failed_rule);
 
+	/* Nothing of the program runs before the supervisor has refused the ids of an account. */
+	step(sb, STAGE_IDS_CHECKED, wait_for_parent(sb), 0);
 	/* From here on nothing reads mlrun's own argv or environment (sb->argv is a copy). */
 	sandbox_hide_cmdline(&sb->cmdline);
 	pid_t payload = fork();
@@ -457,6 +459,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_MASK_PROC] = "mask host details in /proc",
 		[STAGE_PROC_CONTAINER] = "bind the container's /proc (a fresh proc was refused)",
 		[STAGE_OCI_START] = "wait for mlrun-oci start",
+		[STAGE_IDS_CHECKED] = "wait for the supervisor's id check",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

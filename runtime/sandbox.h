@@ -42,6 +42,7 @@ enum child_stage {
 	STAGE_MASK_PROC, /* cover host details in /proc (rootfs/proc_mask.c) */
 	STAGE_PROC_CONTAINER, /* not a failure: /proc is the container's ([sandbox] proc = container) */
 	STAGE_OCI_START, /* mlrun-oci: created, waiting for `start` (runtime/oci_prepare.c) */
+	STAGE_IDS_CHECKED, /* pid 1 waits for the supervisor's accounts lookup before the fork */
 	STAGE_COUNT,
 };
 
@@ -73,6 +74,9 @@ struct sandbox {
 	struct rootfs_plan plan;
 	struct ns_idmap idmap;
 	bool as_root;		/* mlrun runs as host root: drop supplementary groups */
+	/* As root: the accounts lookup of the ids (NSS) is the supervisor's, while the child builds
+	 * the root; pid 1 forks the program only after its second start byte (supervisor.c). */
+	bool check_accounts_later;
 	uint64_t clone_flags;
 	bool loopback;
 	struct ns_lo_request lo;

@@ -186,9 +186,14 @@ static int set_rlimits(const struct sandbox *sb)
  * the effective, permitted and inheritable sets. */
 static int drop_capabilities(void)
 {
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap) < 0)
+	/* Up to the kernel's last capability: DROP of an unknown one is EINVAL (no READ probe
+	 * before each drop: 41 syscalls fewer, in pid 1 and in the payload). */
+	for (int cap = 0;; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap) < 0) {
+			if (errno == EINVAL && cap > 0)
+				break;
 			return -errno;
+		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };

@@ -429,7 +429,11 @@ void sandbox_child(struct sandbox *sb)
 	step(sb, STAGE_IDS_CHECKED, wait_for_parent(sb), 0);
 	/* From here on nothing reads mlrun's own argv or environment (sb->argv is a copy). */
 	sandbox_hide_cmdline(&sb->cmdline);
-	pid_t payload = fork();
+	/* vfork: pid 1's memory is not copied for a process that only runs syscalls on its stack
+	 * and execs (no page-table copy, no copy-on-write faults on either side: 0.1-0.3 ms); pid 1
+	 * sleeps until the program's execve. Not for mlrun-oci, whose payload waits for `start`
+	 * while pid 1 must relay signals. */
+	pid_t payload = sb->start_fd < 0 ? vfork() : fork();
 	if (payload == 0)
 		run_payload(sb);
 	step(sb, STAGE_FORK_PAYLOAD, payload < 0 ? -errno : 0, 0);

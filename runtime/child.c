@@ -302,9 +302,17 @@ static int map_container_ids(const struct sandbox *sb, int procfd)
  * (what a program not running as uid 0 keeps across execve), cleared before it is raised. */
 static int set_capabilities(const struct sandbox_caps *c)
 {
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
-		if (!(c->bounding & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap) < 0)
+	/* Up to the kernel's last capability: DROP of an unknown one is EINVAL (no READ probe
+	 * before each drop: 41 syscalls fewer, in pid 1 and in the payload); a kept one is probed. */
+	for (int cap = 0;; cap++)
+		if (c->bounding & (1ull << cap)) {
+			if (prctl(PR_CAPBSET_READ, cap) < 0)
+				break;
+		} else if (prctl(PR_CAPBSET_DROP, cap) < 0) {
+			if (errno == EINVAL && cap > 0)
+				break;
 			return -errno;
+		}
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -556,9 +564,15 @@ void sandbox_child(struct sandbox *sb)
 	r = landlock_create(&sb->sec, &failed_rule);
 	step(sb, STAGE_LANDLOCK_RULES, r, failed_rule);
 
+	/* Nothing of the program runs before the supervisor has refused the ids of an account. */
+	step(sb, STAGE_IDS_CHECKED, wait_for_parent(sb), 0);
 	/* From here on nothing reads mlrun's own argv or environment (sb->argv is a copy). */
 	sandbox_hide_cmdline(&sb->cmdline);
-	pid_t payload = fork();
+	/* vfork: pid 1's memory is not copied for a process that only runs syscalls on its stack
+	 * and execs (no page-table copy, no copy-on-write faults on either side: 0.1-0.3 ms); pid 1
+	 * sleeps until the program's execve. Not for mlrun-oci, whose payload waits for `start`
+	 * while pid 1 must relay signals. */
+	pid_t payload = sb->start_fd < 0 ? vfork() : fork();
 	if (payload == 0)
 		run_payload(sb);
 	step(sb, STAGE_FORK_PAYLOAD, payload < 0 ? -errno : 0, 0);
@@ -595,6 +609,7 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_OCI_START] = "wait for mlrun-oci start",
 		[STAGE_CONTAINER_USERNS] = "enter the container's own user namespace",
 		[STAGE_SYSCTL] = "write linux.sysctl",
+		[STAGE_IDS_CHECKED] = "wait for the supervisor's id check",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

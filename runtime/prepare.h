@@ -21,6 +21,8 @@ void sandbox_policy_rlimits(struct sandbox *sb, const struct policy *p, const st
 
 /* As root the sandbox runs as p's uid/gid: refused when an account or group holds them. */
 int sandbox_check_ids(const struct policy *p, struct error *err);
+/* Its NSS half: refused when any account or group on the host (any NSS source) holds them. */
+int sandbox_check_accounts(const struct policy *p, struct error *err);
 /* The namespaces of the policy's sandbox: the clone flags (a network namespace unless the
  * network is the host's), lo's request for a loopback network, a cgroup namespace. */
 int sandbox_prepare_ns(struct sandbox *sb, const struct policy *p, struct error *err);

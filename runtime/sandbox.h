@@ -44,6 +44,7 @@ enum child_stage {
 	STAGE_OCI_START, /* mlrun-oci: created, waiting for `start` (runtime/oci_prepare.c) */
 	STAGE_CONTAINER_USERNS, /* mlrun-oci with capabilities: the program's own user namespace */
 	STAGE_SYSCTL,	 /* mlrun-oci: linux.sysctl, index = which one */
+	STAGE_IDS_CHECKED, /* pid 1 waits for the supervisor's accounts lookup before the fork */
 	STAGE_COUNT,
 };
 
@@ -86,6 +87,9 @@ struct sandbox {
 	bool as_root;		/* mlrun runs as host root: drop supplementary groups */
 	gid_t groups[64];	/* mlrun-oci: process.user.additionalGids, set instead of none */
 	size_t n_groups;
+	/* As root: the accounts lookup of the ids (NSS) is the supervisor's, while the child builds
+	 * the root; pid 1 forks the program only after its second start byte (supervisor.c). */
+	bool check_accounts_later;
 	uint64_t clone_flags;
 	bool loopback;
 	struct ns_lo_request lo;

@@ -23,6 +23,7 @@
 
 #include "../lib/cleanup.h"
 #include "oci_hooks.h"
+#include "prepare.h"
 #include "pty.h"
 #include "relay.h"
 #include "state.h"
@@ -100,14 +101,15 @@ static int make_sync_channel(int fds[2], struct error *err)
 		       : 0;
 }
 
-/* Let the child go on past the id maps. EPIPE: it has already ended, and its failure message
- * (or its exit) is what the supervision loop reports, not this write. */
-static int send_start(int fd, struct error *err)
+/* Let the child go on: past the id maps (the first byte), and to the program's fork once the
+ * ids are checked (the second). EPIPE: it has already ended, and its failure message (or its
+ * exit) is what the supervision loop reports, not this write. */
+static int send_start(int fd, size_t bytes, struct error *err)
 {
 	ssize_t n;
-	while ((n = send(fd, "", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+	while ((n = send(fd, "\0", bytes, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
-	if (n == 1 || (n < 0 && errno == EPIPE))
+	if (n == (ssize_t)bytes || (n < 0 && errno == EPIPE))
 		return 0;
 	return error_set(err, n < 0 ? errno : EIO, "cannot start the sandbox");
 }
@@ -591,18 +593,26 @@ static int start_child(struct sup *s, struct error *err)
 	trace_step(s->tr, 0, "clone3 into new namespaces");
 
 	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
+	bool later = s->sb->check_accounts_later;
 	if (r == 0)
 		r = follow_container_ns(s, err);
 	if (r == 0)
 		r = run_create_hooks(s, runtime_ns, err);
 	if (r == 0)
-		r = send_start(s->sync_fd, err);
+		r = send_start(s->sync_fd, later ? 1 : 2, err);
+	if (r == 0)
+		trace_step(s->tr, 0, "write id maps");
+	/* As root: the NSS lookup while the child builds the root; a refusal kills it before
+	 * anything of the program has run (pid 1 forks it only after the second byte). */
+	if (r == 0 && later && (r = sandbox_check_accounts(s->p, err)) == 0) {
+		r = send_start(s->sync_fd, 1, err);
+		trace_step(s->tr, 0, "check the sandbox ids (NSS), in parallel with the child");
+	}
 	if (r < 0) {
 		pidfd_signal(s->pidfd, SIGKILL);
 		waitpid(s->pid, NULL, 0);
 		return r;
 	}
-	trace_step(s->tr, 0, "write id maps");
 	register_state(s);
 	return 0;
 }

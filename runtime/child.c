@@ -183,8 +183,9 @@ static int set_rlimits(const struct sandbox *sb)
 
 /* No capability survives into the program, not even in its own user namespace: clear the
  * bounding set (file capabilities of executables cannot add any back), the ambient set and
- * the effective, permitted and inheritable sets. */
-static int drop_capabilities(void)
+ * the effective, permitted and inheritable sets. Also mlrun-oci exec's (tools/oci_exec.c): one
+ * place decides what a container's process keeps. */
+int sandbox_drop_capabilities(void)
 {
 	for (int cap = 0; prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap) < 0)
@@ -256,7 +257,7 @@ __attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
 
 	step(sb, STAGE_TERMINAL, take_terminal(sb), 0);
 	step(sb, STAGE_RLIMITS, set_rlimits(sb), 0);
-	step(sb, STAGE_DROP_CAPS, drop_capabilities(), 0);
+	step(sb, STAGE_DROP_CAPS, sandbox_drop_capabilities(), 0);
 	step(sb, STAGE_NO_NEW_PRIVS, set_no_new_privs(), 0);
 	if (sb->set_umask)
 		umask(sb->umask);
@@ -336,7 +337,7 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 		close(sb->start_fd);
 	/* The payload runs as the same uid: it must not ptrace or read the memory of pid 1. */
 	prctl(PR_SET_DUMPABLE, 0);
-	drop_capabilities();
+	sandbox_drop_capabilities();
 	set_no_new_privs();
 
 	sigset_t set;

@@ -88,3 +88,6 @@ struct oci_spec {
  * oci_spec_free() afterwards. */
 int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct error *err);
 void oci_spec_free(struct oci_spec *s);
+/* mlrun-oci exec: a runtime-spec process object alone (exec's --process FILE) into s's process
+ * fields, checked as config.json's process is. s is always safe to oci_spec_free(). */
+int oci_process_parse(struct json_object *p, struct oci_spec *s, struct error *err);

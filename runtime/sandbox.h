@@ -134,6 +134,8 @@ struct sandbox_end {
 /* The child: set up the sandbox and run pid 1 (a tiny init that forwards signals and reaps)
  * and the payload. Never returns. */
 __attribute__((noreturn)) void sandbox_child(struct sandbox *sb);
+/* Clear every capability set and the bounding set (child.c): the program's, and mlrun-oci exec's. */
+int sandbox_drop_capabilities(void);
 
 const char *sandbox_stage_name(enum child_stage s);
 

@@ -134,3 +134,13 @@ int state_kill_sandbox(const struct state_entry *e)
 		return r;
 	return pidfd_send_signal(init, SIGKILL, NULL, 0) < 0 ? -errno : 0;
 }
+
+int state_open_init(const struct state_entry *e)
+{
+	int sup, init;
+	int r = open_targets(e, &sup, &init);
+	if (r < 0)
+		return r;
+	close(sup);
+	return init;
+}

@@ -282,7 +282,7 @@ static int parse_exec_args(int argc, char **argv, struct exec_args *a)
 {
 	static const struct option opts[] = {
 		{ "process", required_argument, NULL, 'p' },	 { "detach", no_argument, NULL, 'd' },
-		{ "pid-file", required_argument, NULL, 'P' },	 { "console-socket", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'P' },	 { "console-socket", required_argument, NULL, 'S' },
 		{ "tty", no_argument, NULL, 't' },		 { "cwd", required_argument, NULL, 'w' },
 		{ "env", required_argument, NULL, 'e' },	 { "user", required_argument, NULL, 'u' },
 		{ "preserve-fds", required_argument, NULL, 'f' }, { "no-new-privs", no_argument, NULL, 'n' },
@@ -306,9 +306,7 @@ static int parse_exec_args(int argc, char **argv, struct exec_args *a)
 		case 'P':
 			a->pid_file = optarg;
 			break;
-		case 'c':
-			if (argv[optind - 1][1] != '-') /* -c is runc's --cap */
-				return fail("exec --cap %s: mlrun-oci grants no capabilities (docs/oci.md)", optarg);
+		case 'S':
 			a->console_socket = optarg;
 			break;
 		case 't':
@@ -330,8 +328,9 @@ static int parse_exec_args(int argc, char **argv, struct exec_args *a)
 				return fail("exec --preserve-fds %s: passing extra descriptors is not supported", optarg);
 			break;
 		case 'n': /* always */
-		case 'i': /* a paused container is refused below unless... it is never ignored */
+		case 'i': /* a paused container is refused all the same */
 			break;
+		case 'c': /* runc's -c is --cap */
 		case 'C':
 			return fail("exec --cap %s: mlrun-oci grants no capabilities (docs/oci.md)", optarg);
 		case 'g':

@@ -19,6 +19,14 @@ setup_file() {
 }
 
 setup() { require_root; }
+# A failed test leaves no container behind (its supervisor would hold bats' fds open).
+teardown() {
+	local c
+	for c in "$OCI_ROOT"/*; do
+		[ -d "$c" ] && "$OCI" --root "$OCI_ROOT" delete --force "${c##*/}" >/dev/null 2>&1
+	done
+	return 0
+}
 
 # mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c, the config]: crun's default spec
 # (its own namespaces, /dev/shm a tmpfs), no terminal, running sh -c COMMAND.

@@ -513,6 +513,7 @@ static void exec_ctx_free(struct exec_ctx *c)
 {
 	if (c->sb_ready)
 		sandbox_release(&c->sb);
+	policy_free(&c->policy); /* zeroed, or oci_policy()'s */
 	oci_spec_free(&c->config);
 	oci_spec_free(&c->proc);
 	int *fds[] = { &c->init_fd, &c->procs_fd, &c->tty, &c->leaf.dirfd, &c->pid_pipe[0], &c->pid_pipe[1],

@@ -314,3 +314,31 @@ CONF
 	pm rmi -f localhost/mlrun-oci-exec:1 >/dev/null
 	pm system reset -f >/dev/null 2>&1 || true
 }
+
+# Rootless without an engine's user namespace, the kernel refuses setns() through a pidfd of
+# mlrun's undumpable pid 1 (its mm belongs to the host's user namespace, where the caller cannot
+# ptrace): exec fails with one line saying so, and the container is untouched.
+@test "oci-exec: rootless outside a user namespace of its own, exec is refused with the reason" {
+	ensure_test_user
+	local d
+	d=$(mktemp -d /tmp/mlrun-oci-exec-user.XXXXXX)
+	chmod 755 "$d"
+	cp "$MLRUN" "$d/mlrun"
+	ln -s mlrun "$d/mlrun-oci"
+	mkdir -p "$d/b/rootfs"
+	cp -a "$OCI_DIR/rootfs/." "$d/b/rootfs/"
+	mkbundle "$d/b" 'echo up; while :; do sleep 0.2; done' 'c["linux"]["namespaces"].append({"type": "user"})'
+	mkdir -m 700 "$d/state"
+	chown -R "$TEST_USER" "$d/b" "$d/state"
+	as_user "$d/mlrun-oci" --root "$d/state" run --detach --bundle "$d/b" u1 </dev/null >"$d/out" 2>&1
+	wait_for 50 file_has "$d/out" up
+	run as_user "$d/mlrun-oci" --root "$d/state" exec u1 probe isolation
+	local st
+	st=$(as_user "$d/mlrun-oci" --root "$d/state" state u1)
+	as_user "$d/mlrun-oci" --root "$d/state" delete --force u1
+	rm -rf "$d"
+	assert_failure
+	assert_output --regexp "^mlrun-oci: exec u1: cannot join the container's namespaces: Operation not permitted \\(rootless"
+	assert_equal "${#lines[@]}" 1
+	[[ $st == *'"status":"running"'* ]]
+}

@@ -625,7 +625,14 @@ int oci_cmd_exec(int argc, char **argv)
 	if (e == (ssize_t)sizeof(m)) {
 		const char *what = m.stage >= 0 && (size_t)m.stage < ARRAY_SIZE(exec_stage_names) ? exec_stage_names[m.stage]
 												 : "start the process";
-		fail("exec %s: cannot %s: %s", a.id, what, strerror(m.err));
+		/* The kernel lets setns() through a pidfd only a caller that may ptrace the target,
+		 * and mlrun's pid 1 is undumpable with the host's user namespace as its mm's. */
+		if (m.stage == EX_SETNS && m.err == EPERM && geteuid() != 0)
+			fail("exec %s: cannot %s: %s (rootless outside an engine's user namespace, the kernel "
+			     "lets only a caller that may ptrace mlrun's undumpable pid 1 join it; docs/oci.md)",
+			     a.id, what, strerror(m.err));
+		else
+			fail("exec %s: cannot %s: %s", a.id, what, strerror(m.err));
 		if (!a.detach && n == (ssize_t)sizeof(b) && b > 0)
 			waitpid(b, NULL, 0);
 		goto out;

@@ -22,6 +22,8 @@ setup() {
 
 teardown() {
 	"$OCI" --root "$OCI_DIR/state" delete --force ex1 >/dev/null 2>&1 || true
+	# a containerd left running would hold bats' fds: the pass would never end
+	[ -z "${CTRD_PID:-}" ] || kill "$CTRD_PID" 2>/dev/null || true
 	vm_cgroup_cleanup
 }
 
@@ -110,6 +112,7 @@ PYEOF
 	printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$c/config.toml"
 	containerd --root "$c/root" --state "$c/state" --address "$c/sock" --config "$c/config.toml" >"$c/log" 2>&1 &
 	local cpid=$!
+	CTRD_PID=$cpid
 	wait_for 100 test -S "$c/sock"
 	k() { ctr -a "$c/sock" -n mlrun "$@"; }
 	k run -d --runc-binary "$OCI" --rootfs "$c/rootfs" c1 sh -c 'while :; do sleep 0.2; done'
@@ -128,6 +131,7 @@ PYEOF
 	k c rm c1 >/dev/null 2>&1
 	kill "$cpid"
 	wait "$cpid" || true
+	CTRD_PID=
 	[ "$ret" -eq 4 ] || { echo "exec: $ret $out"; grep -i "mlrun\|error" "$c/log" | tail -8; false; }
 	[ "$out" = "from exec" ]
 	[ "$pst" -eq 0 ] || { echo "ps: $ps"; false; }

@@ -299,8 +299,9 @@ static int map_container_ids(const struct sandbox *sb, int procfd)
 /* Exactly the capabilities the config grants (none in the exec-wrapper path, none in pid 1),
  * never more: the bounding set first (what file capabilities or a setuid-root program could
  * ever add back), then the effective, permitted and inheritable sets, then the ambient set
- * (what a program not running as uid 0 keeps across execve), cleared before it is raised. */
-static int set_capabilities(const struct sandbox_caps *c)
+ * (what a program not running as uid 0 keeps across execve), cleared before it is raised.
+ * Also mlrun-oci exec's (tools/oci_exec.c): one place decides what a container's process keeps. */
+int sandbox_set_capabilities(const struct sandbox_caps *c)
 {
 	/* Up to the kernel's last capability: DROP of an unknown one is EINVAL (no READ probe
 	 * before each drop: 41 syscalls fewer, in pid 1 and in the payload); a kept one is probed. */
@@ -396,7 +397,7 @@ __attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
 		if (sb->caps.own_netns && sb->loopback)
 			step(sb, STAGE_LOOPBACK, ns_send_lo_up(&sb->lo), 0);
 	}
-	step(sb, STAGE_DROP_CAPS, set_capabilities(&sb->caps), 0);
+	step(sb, STAGE_DROP_CAPS, sandbox_set_capabilities(&sb->caps), 0);
 	step(sb, STAGE_NO_NEW_PRIVS, set_no_new_privs(), 0);
 	if (sb->set_umask)
 		umask(sb->umask);
@@ -477,7 +478,7 @@ __attribute__((noreturn)) static void run_init(const struct sandbox *sb, pid_t p
 	/* The payload runs as the same uid: it must not ptrace or read the memory of pid 1. */
 	prctl(PR_SET_DUMPABLE, 0);
 	static const struct sandbox_caps none;
-	set_capabilities(&none);
+	sandbox_set_capabilities(&none);
 	set_no_new_privs();
 
 	sigset_t set;

@@ -335,15 +335,16 @@ static int build_exec(struct sandbox *sb, const struct oci_spec *s, struct error
 	return 0;
 }
 
-/* The config's rlimits; with the annotation, merged with the policy's (and its fallbacks for
- * limits no cgroup enforces here, as `mlrun run` applies them): the lower of the two. */
-static int build_rlimits(struct sandbox *sb, const struct policy *p, const struct oci_spec *s,
-			 const struct sandbox_fallbacks *fb, struct error *err)
+/* The config's rlimits (or an exec's process'); with the annotation, merged with the policy's
+ * (and its fallbacks for limits no cgroup enforces here, as `mlrun run` applies them): the
+ * lower of the two. */
+static int build_rlimits(struct sandbox *sb, const struct policy *p, bool with_policy, const struct oci_rlimit *rl,
+			 size_t n, const struct sandbox_fallbacks *fb, struct error *err)
 {
-	if (s->policy)
+	if (with_policy)
 		sandbox_policy_rlimits(sb, p, fb);
-	for (size_t i = 0; i < s->n_rlimits; i++) {
-		const struct oci_rlimit *c = &s->rlimits[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct oci_rlimit *c = &rl[i];
 		size_t j = 0;
 		while (j < sb->n_rlimits && sb->rlimits[j].resource != c->resource)
 			j++;
@@ -488,9 +489,58 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	if (s->seccomp && (r = seccomp_compile_oci(s->seccomp, &sb->sec.oci_prog, err)) < 0)
 		return r;
-	if ((r = build_rlimits(sb, p, s, fb, err)) < 0)
+	if ((r = build_rlimits(sb, p, s->policy != NULL, s->rlimits, s->n_rlimits, fb, err)) < 0)
 		return r;
 	sb->set_umask = s->has_umask;
 	sb->umask = (mode_t)s->umask;
 	return sandbox_find_cmdline(&sb->cmdline, err);
+}
+
+/* mlrun-oci exec: what a process joining the container gets of its sandbox. The exec'd
+ * process' args, env, rlimits (the config's when it gives none) and umask; the config's
+ * seccomp filter; the annotation policy's filter with its denied calls answered by the kernel
+ * (seccomp_prog_unmonitored: no monitor listens to an exec'd process, so they are not counted
+ * in the report); the policy's rlimits. No plan, no namespaces: those are joined. */
+/* An exec'd process' process.capabilities, as for the program (none with run.mlrun.policy).
+ * It joins pid 1's user namespace, the one that made the container's mounts, so
+ * CAPS_OVER_MOUNTS there would undo them (build_caps): refused. */
+static int build_exec_caps(struct sandbox *sb, const struct oci_spec *config, const struct oci_spec *proc,
+			   struct error *err)
+{
+	if (config->policy)
+		return 0;
+	const uint64_t *set = proc->caps.set;
+	if (set[OCI_CAP_PERMITTED] & CAPS_OVER_MOUNTS)
+		return error_set(err, EOPNOTSUPP, "process.capabilities: CAP_SYS_ADMIN cannot be granted to an exec'd "
+				 "process (it would hold it over the container's mounts; docs/oci.md)");
+	sb->caps = (struct sandbox_caps){ .bounding = set[OCI_CAP_BOUNDING], .effective = set[OCI_CAP_EFFECTIVE],
+					  .permitted = set[OCI_CAP_PERMITTED], .inheritable = set[OCI_CAP_INHERITABLE],
+					  .ambient = set[OCI_CAP_AMBIENT] };
+	return 0;
+}
+
+int sandbox_prepare_oci_exec(struct sandbox *sb, const struct policy *p, const struct oci_spec *config,
+			     const struct oci_spec *proc, const struct sandbox_fallbacks *fb, struct error *err)
+{
+	int r;
+	memset(sb, 0, sizeof(*sb));
+	sb->policy = p;
+	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->ready_fd = sb->start_fd = sb->tty_slave = -1;
+	if ((r = build_exec(sb, proc, err)) < 0 || (r = build_exec_caps(sb, config, proc, err)) < 0)
+		return r;
+	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
+		return r;
+	if (sb->sec.seccomp) {
+		close(TAKE_FD(sb->sec.notify_fd));
+		close(TAKE_FD(sb->sec.monitor_fd));
+		seccomp_prog_unmonitored(&sb->sec.prog, p->on_violation);
+	}
+	if (config->seccomp && (r = seccomp_compile_oci(config->seccomp, &sb->sec.oci_prog, err)) < 0)
+		return r;
+	const struct oci_spec *rl = proc->n_rlimits ? proc : config;
+	if ((r = build_rlimits(sb, p, config->policy != NULL, rl->rlimits, rl->n_rlimits, fb, err)) < 0)
+		return r;
+	sb->set_umask = proc->has_umask;
+	sb->umask = (mode_t)proc->umask;
+	return 0;
 }

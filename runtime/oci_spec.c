@@ -822,6 +822,15 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct erro
 	return parse_linux(l, s, err);
 }
 
+int oci_process_parse(struct json_object *p, struct oci_spec *s, struct error *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (!p || !json_object_is_type(p, json_type_object))
+		return error_set(err, EINVAL, "process: not a JSON object");
+	s->root = json_object_get(p);
+	return parse_process(p, s, err);
+}
+
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)

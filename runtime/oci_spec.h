@@ -139,3 +139,6 @@ const char *oci_cap_name(int cap);
 const char *oci_cap_set_name(enum oci_cap_set set);
 /* The config's name of a hook stage ("createRuntime"). */
 const char *oci_hook_stage_name(enum oci_hook_stage st);
+/* mlrun-oci exec: a runtime-spec process object alone (exec's --process FILE) into s's process
+ * fields, checked as config.json's process is. s is always safe to oci_spec_free(). */
+int oci_process_parse(struct json_object *p, struct oci_spec *s, struct error *err);

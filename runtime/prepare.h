@@ -33,6 +33,10 @@ int sandbox_prepare_ns(struct sandbox *sb, const struct policy *p, struct error 
 int oci_policy(struct policy *p, const struct run_oci *oci, struct error *err);
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err);
+/* mlrun-oci exec: proc's program with config's seccomp filter, the policy's (unmonitored) and
+ * rlimits; its namespaces and cgroup are joined, not built. */
+int sandbox_prepare_oci_exec(struct sandbox *sb, const struct policy *p, const struct oci_spec *config,
+			     const struct oci_spec *proc, const struct sandbox_fallbacks *fb, struct error *err);
 struct run_enforced;
 int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const struct run_enforced *e,
 		       struct error *err);

@@ -172,6 +172,8 @@ struct sandbox_end {
 /* The child: set up the sandbox and run pid 1 (a tiny init that forwards signals and reaps)
  * and the payload. Never returns. */
 __attribute__((noreturn)) void sandbox_child(struct sandbox *sb);
+/* Exactly the capability sets c (zero: none; child.c): the program's, and mlrun-oci exec's. */
+int sandbox_set_capabilities(const struct sandbox_caps *c);
 
 const char *sandbox_stage_name(enum child_stage s);
 

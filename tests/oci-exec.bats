@@ -70,7 +70,7 @@ start_bg() {
 
 SECCOMP_NO_MKDIR='c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
 
-@test "oci-exec: the exec'd process has the program's namespaces, seccomp filter, no_new_privs, no capabilities, no fd of ours" {
+@test "oci-exec: the exec'd process has the program's namespaces, seccomp filter, no_new_privs, capabilities, no fd of ours" {
 	start_bg x1 'while :; do sleep 0.2; done' "$SECCOMP_NO_MKDIR"
 	local sup prog
 	sup=$(cat "$BATS_TEST_TMPDIR/pid-x1")
@@ -84,9 +84,13 @@ SECCOMP_NO_MKDIR='c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "a
 	done
 	assert_line "Seccomp 2"
 	assert_line "NoNewPrivs 1"
-	assert_line "CapEff 0000000000000000"
-	assert_line "CapPrm 0000000000000000"
-	assert_line "CapBnd 0000000000000000"
+	# exactly the config's process.capabilities (the bundle's: AUDIT_WRITE, KILL,
+	# NET_BIND_SERVICE), as the program holds them
+	assert_line "CapEff 0000000020000420"
+	local set
+	for set in CapEff CapPrm CapBnd; do
+		assert_line "$set $(awk -v s="$set:" '$1 == s {print $2}' "/proc/$prog/status")"
+	done
 	assert_line "fds 0 1 2"
 	assert_line "cwd /"
 	# the config's filter itself: mkdir is denied in the exec'd process as in the program

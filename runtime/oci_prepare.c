@@ -134,6 +134,11 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 
 void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e)
 {
+	/* the config's own filter alone, its denials counted (seccomp_count_config) */
+	if (oci->spec->seccomp && !oci->spec->policy) {
+		e->seccomp = true;
+		e->seccomp_profile = "linux.seccomp";
+	}
 	if (!oci->spec->uts_path)
 		return;
 	e->hostname = false;
@@ -487,7 +492,9 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
 		return r;
-	if (s->seccomp && (r = seccomp_compile_oci(s->seccomp, &sb->sec.oci_prog, err)) < 0)
+	sb->sec.oci_sources = true;
+	if (s->seccomp && ((r = seccomp_compile_oci(s->seccomp, &sb->sec.oci_prog, err)) < 0 ||
+			   (r = seccomp_count_config(&sb->sec, err)) < 0))
 		return r;
 	if ((r = build_rlimits(sb, p, s->policy != NULL, s->rlimits, s->n_rlimits, fb, err)) < 0)
 		return r;

@@ -106,7 +106,8 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "oom_kills", cg_int(r, r->oom_kills));
 	json_object_object_add(o, "cpu_throttled_count", cg_int(r, r->cpu_throttled_count));
 	json_object_object_add(o, "cpu_throttled_ms", cg_int(r, r->cpu_throttled_ms));
-	json_object_object_add(o, "seccomp_profile", p->seccomp ? json_object_new_string(p->seccomp) : NULL);
+	const char *profile = e->seccomp_profile ? e->seccomp_profile : p->seccomp;
+	json_object_object_add(o, "seccomp_profile", profile ? json_object_new_string(profile) : NULL);
 	json_object *env = json_object_new_object();
 	for (size_t i = 0; i < r->n_env; i++)
 		json_object_object_add(env, r->env_names[i], json_object_new_string(r->env_values[i]));
@@ -121,6 +122,8 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 		json_object_object_add(x, "syscall", json_object_new_string(r->violations.v[i].syscall));
 		json_object_object_add(x, "count", json_object_new_int64((int64_t)r->violations.v[i].count));
 		json_object_object_add(x, "action", json_object_new_string(r->violations.v[i].action));
+		if (r->violations.v[i].source) /* mlrun-oci: which filter denied it (docs/oci.md) */
+			json_object_object_add(x, "source", json_object_new_string(r->violations.v[i].source));
 		json_object_object_add(x, "first_ms", ms(r->violations.v[i].first_ms));
 		json_object_array_add(v, x);
 	}

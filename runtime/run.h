@@ -82,6 +82,7 @@ struct run_enforced {
 	char hostname_why[768]; /* why not, or "": room for two 64-byte names and the fix */
 	char why[CGROUP_REASON_MAX]; /* "cgroup v2 not available: ..." */
 	const char *seccomp_why;     /* why a loaded filter does not count as enforced, or NULL */
+	const char *seccomp_profile; /* the report's seccomp_profile when not the policy's (mlrun-oci) */
 };
 
 int cli_parse_run(int argc, char **argv, struct run_options *o, struct error *err);

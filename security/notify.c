@@ -29,6 +29,8 @@
 #include "../lib/trace.h"
 #include "security.h"
 
+#define MAX_ERRNO 4095 /* the kernel clamps an ERRNO verdict's data to it */
+
 /* Storm throttle: mlrun spends at most 1/STORM_CPU_SHARE of the wall time answering, after a
  * first STORM_GRACE_NS (about 3,000 answers at ~6 us each: a program that tries a few denied
  * calls never waits). */
@@ -66,7 +68,8 @@ static int send_fd(int sock, int fd)
 int seccomp_enforce(const struct security_plan *sec)
 {
 	/* An OCI bundle's own filter first: mlrun's, stacked on it, still sees every call it lets
-	 * through (the kernel applies the strictest verdict of all filters). */
+	 * through (the kernel applies the strictest verdict of all filters). Under mlrun-oci the
+	 * two are one program (stack.c, seccomp_count_config) and oci_prog is empty. */
 	if (sec->oci_prog.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &sec->oci_prog) < 0)
 		return -errno;
 	if (!sec->seccomp)
@@ -114,6 +117,9 @@ void violation_monitor_init(struct violation_monitor *m, struct security_plan *s
 	m->start_ns = start_ns;
 	m->log = log;
 	m->cpu_start_ns = process_cpu_ns();
+	m->config_prog = sec->config_prog.len ? &sec->config_prog : NULL;
+	m->policy_prog = sec->policy_prog.len ? &sec->policy_prog : NULL;
+	m->sources = sec->oci_sources;
 	if (sec->notify_fd >= 0)
 		close(TAKE_FD(sec->notify_fd)); /* the payload's end lives on in the child only */
 	if (m->sock_fd >= 0)
@@ -166,13 +172,19 @@ static void receive_listener(struct violation_monitor *m)
 /* The run's violation table has one entry per key: a native syscall number, every number
  * above the table in one "other", and calls through another ABI in "foreign-abi". */
 enum { KEY_OTHER = SYSCALL_NR_MAX, KEY_FOREIGN_ABI };
-_Static_assert(VIOLATION_MAX >= KEY_FOREIGN_ABI + 1, "a slot for every key");
+_Static_assert(VIOLATION_KEYS >= KEY_FOREIGN_ABI + 1, "a slot for every key");
 
-static void record(struct violation_monitor *m, int key, int nr, uint64_t now_ns)
+/* Which filter a notification is for: the policy's (mlrun's own), or the config's own
+ * linux.seccomp whose ERRNO verdicts notify under mlrun-oci (stack.c). */
+enum { FROM_POLICY, FROM_CONFIG };
+
+static void record(struct violation_monitor *m, int from, int key, int nr, uint64_t now_ns)
 {
 	struct violation_log *log = m->log;
-	int16_t *slot = &m->slot[key];
+	int16_t *slot = &m->slot[from][key];
 	if (!*slot) { /* named once, on its first call: later ones cost an increment */
+		if (log->n >= VIOLATION_MAX)
+			return; /* cannot happen: an entry per filter and key */
 		struct violation *v = &log->v[log->n];
 		if (key == KEY_OTHER)
 			snprintf(v->syscall, sizeof(v->syscall), "other");
@@ -180,11 +192,37 @@ static void record(struct violation_monitor *m, int key, int nr, uint64_t now_ns
 			snprintf(v->syscall, sizeof(v->syscall), "foreign-abi");
 		else
 			syscall_name(nr, v->syscall, sizeof(v->syscall));
-		v->action = policy_on_violation_name(m->action);
+		v->action = from == FROM_CONFIG ? "errno" : policy_on_violation_name(m->action);
+		v->source = !m->sources ? NULL : from == FROM_CONFIG ? "linux.seccomp" : "run.mlrun.policy";
 		v->first_ms = (double)(now_ns - m->start_ns) / 1e6;
 		*slot = (int16_t)++log->n;
 	}
 	log->v[*slot - 1].count++;
+}
+
+static bool action_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a & SECCOMP_RET_ACTION_FULL) < (int32_t)(b & SECCOMP_RET_ACTION_FULL);
+}
+
+/* Whose verdict the kernel notified, found by running the original programs on the same
+ * seccomp_data the kernel's filter saw: the config's ERRNO (*errno_ret: exactly its errno, as
+ * the kernel clamps it), or the policy's notification; -1 for anything else, which cannot
+ * happen and is denied, never let through. */
+static int judge(const struct violation_monitor *m, const struct seccomp_notif *n, int *errno_ret)
+{
+	if (!m->config_prog)
+		return FROM_POLICY;
+	uint32_t c = seccomp_prog_eval(m->config_prog, &n->data);
+	uint32_t p = m->policy_prog ? seccomp_prog_eval(m->policy_prog, &n->data) : SECCOMP_RET_ALLOW;
+	if ((c & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO && action_before(c, p)) {
+		uint32_t e = c & SECCOMP_RET_DATA;
+		*errno_ret = e > MAX_ERRNO ? MAX_ERRNO : (int)e;
+		return FROM_CONFIG;
+	}
+	if (m->policy_prog && (p & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF && !action_before(c, p))
+		return FROM_POLICY;
+	return -1;
 }
 
 /* The filter is compiled for the native ABI only; libseccomp sends the others (int 0x80,
@@ -233,23 +271,27 @@ static int answer(struct violation_monitor *m, uint64_t now_ns)
 	struct seccomp_notif *n = m->notif;
 	if (ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
 		return 0; /* ENOENT: the caller died meanwhile */
-	if (foreign_abi(n)) {
-		record(m, KEY_FOREIGN_ABI, n->data.nr, now_ns);
+	int errno_ret = EPERM, from = judge(m, n, &errno_ret);
+	if (from == FROM_CONFIG) /* the config's ERRNO: counted, answered with exactly its errno */
+		record(m, from, foreign_abi(n) ? KEY_FOREIGN_ABI : key_of(n->data.nr), n->data.nr, now_ns);
+	else if (from == FROM_POLICY && foreign_abi(n)) {
+		record(m, from, KEY_FOREIGN_ABI, n->data.nr, now_ns);
 		m->killed = true;
 		return MONITOR_KILL;
-	}
-	record(m, key_of(n->data.nr), n->data.nr, now_ns);
-	if (m->action == VIOLATION_KILL) {
-		m->killed = true;
-		return MONITOR_KILL;
+	} else if (from == FROM_POLICY) {
+		record(m, from, key_of(n->data.nr), n->data.nr, now_ns);
+		if (m->action == VIOLATION_KILL) {
+			m->killed = true;
+			return MONITOR_KILL;
+		}
 	}
 	memset(m->resp, 0, m->resp_size);
 	struct seccomp_notif_resp *r = m->resp;
 	r->id = n->id;
-	if (m->action == VIOLATION_LOG)
+	if (from == FROM_POLICY && m->action == VIOLATION_LOG)
 		r->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	else
-		r->error = -EPERM;
+		r->error = -errno_ret;
 	ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, r); /* ENOENT: it died meanwhile */
 	throttle(m, now_ns);
 	return 0;
@@ -264,8 +306,9 @@ void violation_monitor_drain(struct violation_monitor *m, uint64_t now_ns)
 		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
 			return;
 		memset(n, 0, m->notif_size);
-		if (ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, n) == 0)
-			record(m, foreign_abi(n) ? KEY_FOREIGN_ABI : key_of(n->data.nr), n->data.nr, now_ns);
+		int errno_ret, from;
+		if (ioctl(m->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, n) == 0 && (from = judge(m, n, &errno_ret)) >= 0)
+			record(m, from, foreign_abi(n) ? KEY_FOREIGN_ABI : key_of(n->data.nr), n->data.nr, now_ns);
 	}
 }
 

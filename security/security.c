@@ -85,6 +85,9 @@ void security_release(struct security_plan *sec)
 	free(sec->oci_prog.filter);
 	sec->oci_prog.filter = NULL;
 	sec->oci_prog.len = 0;
+	free(sec->config_prog.filter);
+	free(sec->policy_prog.filter);
+	sec->config_prog = sec->policy_prog = (struct sock_fprog){ 0 };
 	/* The fds are only valid once the filter was prepared (a zeroed plan holds fd 0). */
 	if (sec->seccomp && sec->notify_fd >= 0)
 		close(TAKE_FD(sec->notify_fd));

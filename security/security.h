@@ -30,6 +30,10 @@ struct security_plan {
 	const char *prog_builtin; /* the built-in profile whose build-time program prog is, NULL: compiled now */
 	int notify_fd;		/* payload's end of the socketpair carrying the listener fd */
 	struct sock_fprog oci_prog; /* an OCI bundle's linux.seccomp (oci_seccomp.c), loaded first; len 0: none */
+	/* seccomp_count_config (stack.c): prog is then the config's filter and the policy's merged,
+	 * these the originals the monitor runs to answer a notification; len 0: none */
+	struct sock_fprog config_prog, policy_prog;
+	bool oci_sources; /* mlrun-oci: each violation names its filter (the report's "source") */
 	int monitor_fd;		/* supervisor's end */
 
 	/* Landlock */
@@ -65,6 +69,17 @@ int seccomp_compile_oci(struct json_object *seccomp, struct sock_fprog *prog, st
 /* filter.c: prog's notifying verdicts replaced by what the monitor would answer for v, for a
  * process no monitor listens to (mlrun-oci exec). */
 void seccomp_prog_unmonitored(struct sock_fprog *prog, enum on_violation v);
+/* stack.c: count the calls the config's own filter (sec->oci_prog) denies with ERRNO: it and the
+ * policy's filter (if any) become one program with the listener, whose config ERRNO verdicts
+ * notify the monitor, which answers them with that errno. Errors name linux.seccomp. */
+int seccomp_count_config(struct security_plan *sec, struct error *err);
+/* The single program the kernel's verdict of both equals; policy NULL: the config's alone. */
+int seccomp_prog_merge(const struct sock_fprog *config, const struct sock_fprog *policy, struct sock_fprog *out);
+/* What the kernel chooses of two stacked filters' verdicts (older loaded first). */
+uint32_t seccomp_stacked_verdict(uint32_t older, uint32_t newer);
+/* Run a classic BPF seccomp program on d, as the kernel would; malformed: KILL_PROCESS. */
+struct seccomp_data;
+uint32_t seccomp_prog_eval(const struct sock_fprog *p, const struct seccomp_data *d);
 /* The BPF of a libseccomp context, malloc'd into prog (filter.c). */
 int seccomp_export_prog(void *ctx, struct sock_fprog *prog, struct error *err);
 /* builtin.c: if sp equals a built-in profile exactly (as a policy without allow_syscalls and
@@ -83,13 +98,15 @@ int seccomp_enforce(const struct security_plan *sec);
 
 /* The denied syscalls of one run, as the report lists them: one entry per native syscall
  * number (SYSCALL_NR_MAX), one "other" for every number above the table, one "foreign-abi":
- * junk numbers can never push a real attempt out. */
-#define VIOLATION_MAX (SYSCALL_NR_MAX + 2)
+ * junk numbers can never push a real attempt out; under mlrun-oci, one per filter that denied it. */
+#define VIOLATION_KEYS (SYSCALL_NR_MAX + 2)
+#define VIOLATION_MAX (2 * VIOLATION_KEYS) /* a key's entry per filter: the config's, the policy's */
 
 struct violation {
 	char syscall[32];
 	uint64_t count;
 	const char *action; /* the policy's on_violation: errno, kill or log */
+	const char *source; /* mlrun-oci: "linux.seccomp" or "run.mlrun.policy"; else NULL */
 	double first_ms;    /* first occurrence, since the sandbox was cloned */
 };
 
@@ -111,7 +128,9 @@ struct violation_monitor {
 	struct violation_log *log;
 	void *notif, *resp; /* kernel-sized buffers for SECCOMP_IOCTL_NOTIF_RECV/SEND */
 	size_t notif_size, resp_size;
-	int16_t slot[SYSCALL_NR_MAX + 2]; /* 1 + index in log->v by key, 0 for none */
+	int16_t slot[2][VIOLATION_KEYS]; /* 1 + index in log->v by filter (policy, config) and key, 0: none */
+	const struct sock_fprog *config_prog, *policy_prog; /* the plan's (seccomp_count_config) */
+	bool sources;
 	uint64_t cpu_start_ns;		   /* mlrun's CPU when the run started */
 	uint64_t paused_until_ns;	   /* storm throttle: the listener is not read until then */
 	uint64_t pause_start_ns, throttled_ns;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # mlrun's report for a container podman runs with mlrun-oci (docs/oci.md, "The report"): the
-# violations of an mlrun policy put on top with the annotation run.mlrun.policy are counted; a
-# call the config's own seccomp filter denies is not (its ERRNO is returned in the kernel,
-# nothing is notified), and the report does not claim it. The report outlives the container in
+# violations of an mlrun policy put on top with the annotation run.mlrun.policy are counted, and so
+# are the calls the config's own seccomp filter denies with ERRNO (each with its source; more in
+# tests/oci-count.bats). The report outlives the container in
 # its bundle (podman's StaticDir) until `podman rm`; a bundle directory another user can write
 # is never written into.
 
@@ -77,28 +77,34 @@ report_of() { echo "$(pm inspect --format '{{.StaticDir}}' "$1")/mlrun-report.js
 	[ ! -e "$report" ]
 }
 
-# podman's default profile returns ERRNO for sethostname in the kernel: with strict on top (which
-# denies it too) the stricter verdict, the config's ERRNO, wins over mlrun's notification, so
-# the supervisor never sees the call. The report lists only what mlrun's own filter caught.
-@test "oci-report: a call podman's own seccomp profile denies is not counted" {
+# podman's default profile denies sethostname with ERRNO; strict on top denies it too. The
+# kernel's verdict of the two stacked filters is the config's ERRNO (it precedes mlrun's
+# notification), which now reaches the supervisor as a notification answered with exactly that
+# errno: the call is counted, as the config's (source linux.seccomp), and the program still sees
+# EPERM. mount, which podman's profile allows, is strict's (source run.mlrun.policy).
+# (Before: only mount was counted.)
+@test "oci-report: a call podman's own seccomp profile denies is counted, with its source" {
 	run pm run --name own --annotation run.mlrun.policy=strict localhost/mlrun-oci-report:1 \
 		sh -c 'hostname other; mount -t tmpfs none /tmp; echo after'
 	assert_success
 	assert_output --partial "sethostname: Operation not permitted"
 	local report
 	report=$(report_of own)
-	assert_equal "$(jfield "$report" '[v["syscall"] for v in r["violations"]]')" "['mount']"
+	assert_equal "$(jfield "$report" '[(v["syscall"], v["source"], v["action"], v["count"]) for v in r["violations"]]')" \
+		"[('sethostname', 'linux.seccomp', 'errno', 1), ('mount', 'run.mlrun.policy', 'errno', 1)]"
+	assert_equal "$(jfield "$report" 'r["seccomp_profile"]')" strict
 	pm rm own >/dev/null
 }
 
 # --security-opt seccomp=FILE without the annotation: the config's filter is enforced (mkdir
-# fails), mlrun's monitor is not in the loop, and the report says so (no mlrun profile, seccomp
-# not among what mlrun enforced, no violations) rather than claiming a count.
-@test "oci-report: --security-opt seccomp=FILE: enforced, not counted, and the report does not claim it" {
-	cat >"$BATS_TEST_TMPDIR/deny-mkdir.json" <<'EOF'
+# fails with the file's errnoRet), its denial is counted, and the report names the filter that
+# was loaded: seccomp_profile "linux.seccomp", enforced.seccomp true. (Before: not counted,
+# seccomp_profile "off", enforced.seccomp false.)
+@test "oci-report: --security-opt seccomp=FILE: enforced and counted, the report names the config's filter" {
+	cat >"$BATS_TEST_TMPDIR/deny-mkdir.json" <<'EOF2'
 {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
-EOF
+EOF2
 	run pm run --name file --security-opt seccomp="$BATS_TEST_TMPDIR/deny-mkdir.json" localhost/mlrun-oci-report:1 \
 		sh -c 'mkdir /tmp/x && echo made; echo after'
 	assert_success
@@ -106,9 +112,10 @@ EOF
 	refute_output --partial made
 	local report
 	report=$(report_of file)
-	assert_equal "$(jfield "$report" 'r["violations"]')" "[]"
-	assert_equal "$(jfield "$report" 'r["seccomp_profile"]')" off
-	assert_equal "$(jfield "$report" 'r["enforced"]["seccomp"]')" False
+	assert_equal "$(jfield "$report" '[(v["syscall"], v["source"], v["count"]) for v in r["violations"]]')" \
+		"[('mkdir', 'linux.seccomp', 1)]"
+	assert_equal "$(jfield "$report" 'r["seccomp_profile"]')" linux.seccomp
+	assert_equal "$(jfield "$report" 'r["enforced"]["seccomp"]')" True
 	pm rm file >/dev/null
 }
 

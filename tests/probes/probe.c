@@ -237,6 +237,7 @@ static int cmd_forkbomb(int n)
 int probe_attack(int argc, char **argv);
 int probe_sockets(int argc, char **argv);
 int probe_storm(int argc, char **argv);
+int probe_ocicount(int argc, char **argv);
 int probe_proc(int argc, char **argv);
 int probe_numa(int argc, char **argv);
 int probe_sched(int argc, char **argv);
@@ -309,7 +310,7 @@ int main(int argc, char **argv)
 	if (r >= 0 || (r = probe_sockets(argc, argv)) >= 0 || (r = probe_numa(argc, argv)) >= 0 ||
 	    (r = probe_sched(argc, argv)) >= 0)
 		return r;
-	if ((r = probe_storm(argc, argv)) >= 0)
+	if ((r = probe_storm(argc, argv)) >= 0 || (r = probe_ocicount(argc, argv)) >= 0)
 		return r;
 	if ((r = probe_proc(argc, argv)) >= 0 || (r = probe_isolation(argc, argv)) >= 0)
 		return r;

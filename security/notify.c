@@ -4,7 +4,8 @@
  * listener fd to the supervisor over a socketpair (SCM_RIGHTS) and closes both before execve:
  * the program never holds them. Each denied syscall then stops the calling thread in the
  * kernel until the supervisor, in its poll loop, has read what it was (the kernel's account,
- * not the program's) and answered: fail it with EPERM, kill the sandbox, or let it proceed.
+ * not the program's) and answered: fail it with EPERM, kill the sandbox, or let it proceed;
+ * under mlrun-oci, a call the config's own filter denies with ERRNO fails with that errno.
  *
  * A slow supervisor only delays the denied calls (allowed ones never wait); a dead one closes
  * the listener, so waiting calls fail with ENOSYS, and PR_SET_PDEATHSIG takes the sandbox down
@@ -259,8 +260,9 @@ static void throttle(struct violation_monitor *m, uint64_t now_ns)
 }
 
 /* One denied syscall: count it, then answer it (errno or log), or leave it waiting for the
- * kill. SECCOMP_USER_NOTIF_FLAG_CONTINUE is only for on_violation = log, where letting the
- * call through is the point. */
+ * kill. SECCOMP_USER_NOTIF_FLAG_CONTINUE is only for the policy's on_violation = log, where
+ * letting the call through is the point; the config's own ERRNO (mlrun-oci, stack.c) is answered
+ * with exactly its errno, whatever the policy's on_violation, as the kernel would have. */
 static int answer(struct violation_monitor *m, uint64_t now_ns)
 {
 	if (!m->notif || !m->resp) { /* cannot read or answer it: nothing may run unjudged */

@@ -135,7 +135,7 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e)
 {
 	/* the config's own filter alone, its denials counted (seccomp_count_config) */
-	if (oci->spec->seccomp && !oci->spec->policy) {
+	if (oci->spec->seccomp && !oci->spec->policy && !oci->spec->seccomp_uncounted) {
 		e->seccomp = true;
 		e->seccomp_profile = "linux.seccomp";
 	}
@@ -494,7 +494,7 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	sb->sec.oci_sources = true;
 	if (s->seccomp && ((r = seccomp_compile_oci(s->seccomp, &sb->sec.oci_prog, err)) < 0 ||
-			   (r = seccomp_count_config(&sb->sec, err)) < 0))
+			   (!s->seccomp_uncounted && (r = seccomp_count_config(&sb->sec, err)) < 0)))
 		return r;
 	if ((r = build_rlimits(sb, p, s->policy != NULL, s->rlimits, s->n_rlimits, fb, err)) < 0)
 		return r;

@@ -815,6 +815,12 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct erro
 		s->annotations = json_object_get(a);
 		if ((r = get_string(a, "run.mlrun.policy", "annotations", &s->policy, false, err)) < 0)
 			return r;
+		/* the program may need the one seccomp listener itself (a nested sandbox, mlrun's own) */
+		json_object *count = get(a, "run.mlrun.seccomp_count");
+		if (count && strcmp(json_object_get_string(count), "off") != 0)
+			return error_set(err, EINVAL, "annotations.run.mlrun.seccomp_count: '%s': only \"off\" is accepted",
+					 json_object_get_string(count));
+		s->seccomp_uncounted = count != NULL;
 	}
 	json_object *l = get(s->root, "linux");
 	if (!l)

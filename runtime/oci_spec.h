@@ -122,6 +122,7 @@ struct oci_spec {
 	uint64_t pids_limit;	     /* 0 = none */
 	char *cgroups_path;
 	char *policy; /* annotation run.mlrun.policy, or NULL */
+	bool seccomp_uncounted; /* annotation run.mlrun.seccomp_count = "off": linux.seccomp's ERRNO in the kernel */
 	struct json_object *annotations; /* a reference, or NULL */
 	struct json_object *root;	 /* the whole document */
 };

@@ -203,3 +203,28 @@ EOF
 	assert_equal "$(jfield "$OCI_ROOT/c6/report.json" 'r["violations"]')" "[]"
 	oci delete c6
 }
+
+# The kernel allows one seccomp listener per process: the counting filter holds it, so a program
+# that needs its own (a nested sandbox: mlrun, a container runtime) gets EBUSY. The annotation
+# run.mlrun.seccomp_count = "off" gives it back: the config's filter is the kernel's alone, as
+# before, its denials not counted and the report saying so.
+@test "oci-count: run.mlrun.seccomp_count=off leaves the listener to the program, and counts nothing" {
+	local b=$BATS_TEST_TMPDIR/b
+	mkbundle "$b" 'probe listener'
+	run oci run --bundle "$b" c7
+	assert_success
+	assert_output "listener: errno 16"
+	mkbundle "$b" 'probe call bpf; probe listener' \
+		"c.setdefault('annotations', {})['run.mlrun.seccomp_count'] = 'off'"
+	run oci run --bundle "$b" c8
+	assert_success
+	assert_line "bpf: errno 1"
+	assert_line "listener: ok"
+	assert_equal "$(jfield "$b/mlrun-report.json" 'r["violations"]')" "[]"
+	assert_equal "$(jfield "$b/mlrun-report.json" 'r["seccomp_profile"]')" off
+	assert_equal "$(jfield "$b/mlrun-report.json" 'r["enforced"]["seccomp"]')" False
+	mkbundle "$b" 'true' "c.setdefault('annotations', {})['run.mlrun.seccomp_count'] = 'no'"
+	run oci run --bundle "$b" c9
+	assert_failure
+	assert_output --partial "annotations.run.mlrun.seccomp_count: 'no': only \"off\" is accepted"
+}

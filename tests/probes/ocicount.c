@@ -5,13 +5,17 @@
  *                                   (M: calls that did not fail with errno E)
  *   probe call-loop NAME FILE       write "running" to FILE, then make it forever; append
  *                                   "ALLOWED" whenever it succeeds, "errno E" when E changes
+ *   probe listener                  load an allow-all filter with a listener of its own (as a
+ *                                   nested sandbox does); print "listener: ok" or "listener: errno E"
  *
  * NAME: bpf, add_key, audit-socket (socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT)), mkdir
  * (/tmp/ocicount), mount (tmpfs on /tmp), acct. Each is harmless if it were allowed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +106,22 @@ static int cmd_loop(const char *name, const char *file)
 	}
 }
 
+static int cmd_listener(void)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { 1, &allow };
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd < 0)
+		printf("listener: errno %d\n", errno);
+	else
+		printf("listener: ok\n");
+	return 0;
+}
+
 int probe_ocicount(int argc, char **argv)
 {
+	if (!strcmp(argv[1], "listener"))
+		return cmd_listener();
 	const char *c = argv[1];
 	if (!strcmp(c, "call") && argc > 2)
 		return cmd_call(argv[2]);

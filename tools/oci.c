@@ -1055,6 +1055,7 @@ static int cmd_features(int argc, char **argv)
 	json_object_object_add(l, "selinux", off);
 	json_object_object_add(o, "linux", l);
 	json_object_object_add(ann, "run.mlrun.policy", json_object_new_string("an mlrun policy name; only tightens"));
+	json_object_object_add(ann, "run.mlrun.seccomp_count", json_object_new_string("off: linux.seccomp's denials uncounted"));
 	json_object_object_add(ann, "org.opencontainers.runc.version", json_object_new_string("mlrun-oci " MLRUN_VERSION));
 	json_object_object_add(o, "annotations", ann);
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -26,7 +26,7 @@ setup_file() {
 	chmod 755 "$RL_DIR"
 	mkdir -p "$RL_DIR/img/bin"
 	cp /bin/busybox "$RL_DIR/img/bin/"
-	for a in sh echo cat true id sleep ls nc ip; do ln -s busybox "$RL_DIR/img/bin/$a"; done
+	for a in sh echo cat true id sleep ls nc ip tty; do ln -s busybox "$RL_DIR/img/bin/$a"; done
 	chmod -R a+rX "$RL_DIR"
 	mkdir -p "$RL_DIR/rootbin"
 	ln -s "$MLRUN" "$RL_DIR/rootbin/mlrun-oci"
@@ -207,6 +207,26 @@ c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [5, 200]}'
 	refute_output --partial program-ran
 }
 
+@test "oci-rootless: a user's container with process.terminal: its pty is /dev/console, writable by name" {
+	local b=$RL_DIR/b5 root
+	root=$(user_root)
+	mkbundle "$b" 'tty; echo via-name >/dev/console' 'c["process"]["terminal"] = True'
+	local sock=$b/console.sock out=$b/console.out
+	cp "$REPO/tests/oci/console_recv.py" "$RL_DIR/console_recv.py"
+	chmod a+r "$RL_DIR/console_recv.py"
+	as_user "$PY" "$RL_DIR/console_recv.py" "$sock" "$out" 3>&- &
+	local recv=$!
+	wait_for 50 test -S "$sock"
+	as_user "$USER_OCI" --root "$root" create --bundle "$b" --console-socket "$sock" t1 </dev/null 3>&-
+	as_user "$USER_OCI" --root "$root" start t1
+	wait "$recv"
+	as_user "$USER_OCI" --root "$root" delete t1
+	run tr -d '\r' <"$out"
+	assert_line --index 1 /dev/console
+	# the user's own pty, mapped to container root: it opens /dev/console by name
+	assert_line --index 2 via-name
+}
+
 # ---- podman (Debian's 4.3) run by the test user, mlrun-oci its runtime
 
 # podman as the test user: its storage and runtime directory in RL_DIR, its runtime mlrun-oci
@@ -338,9 +358,10 @@ EOF
 
 @test "oci-rootless: rootless podman -t, -d, stop and rm" {
 	podman_setup
-	run upm run --rm -t localhost/mlrun-oci-bb:1 sh -c '[ -t 1 ] && echo is-a-tty; exit 3' </dev/null
+	run upm run --rm -t localhost/mlrun-oci-bb:1 sh -c '[ -t 1 ] && echo is-a-tty; tty; exit 3' </dev/null
 	assert_equal "$status" 3
 	assert_output --partial is-a-tty
+	assert_line $'/dev/console\r'
 	local id
 	id=$(upm run -d localhost/mlrun-oci-bb:1 sleep 1000)
 	run upm ps --format '{{.ID}} {{.Status}}'

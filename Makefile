@@ -130,7 +130,7 @@ DEB_BUILD := build-essential pkg-config libseccomp-dev libnl-3-dev libnl-route-3
 DEB_TEST  := bats bats-assert bats-support python3 libxml2-utils strace python3-numpy python3-scipy python3-sklearn python3-pytest nodejs \
              python3-pandas python3-torch libopenblas0-pthread \
              util-linux mount e2fsprogs iproute2 procps valgrind \
-             qemu-system-x86 busybox-static cpio xz-utils podman crun containerd uidmap python3-grpcio \
+             qemu-system-x86 busybox-static cpio xz-utils podman crun containerd uidmap slirp4netns python3-grpcio \
              golang-github-containers-common \
              systemd dbus dbus-user-session libpam-systemd
 # (the last line: the systemd VM boot of tests/vm/run.sh --systemd starts this root's own systemd

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
@@ -103,6 +104,32 @@ int rootfs_oci_add_devices(struct rootfs_plan *plan, struct error *err)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+/* Attack: the console's name must lead to the container's own pty, never to another terminal
+ * of the host. The slave fd has no path the child can clone (open_tree takes only mounts of the
+ * caller's mount namespace, and the child's is a copy), so its devpts name is bound, walked
+ * without links like every bind source, and only when it is the very inode of the fd, here and
+ * again in the child (src_dev/src_ino). */
+int rootfs_oci_add_console(struct rootfs_plan *plan, int tty, struct error *err)
+{
+	struct stat st;
+	char src[32];
+	if (plan_covers(plan, "dev/console"))
+		return 0;
+	if (fstat(tty, &st) < 0)
+		return error_set(err, errno, "process.terminal: the console's pty");
+	/* devpts slaves: majors 136-143 (UNIX98_PTY_SLAVE_MAJOR), index = (major - 136) * 256 + minor */
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143)
+		return error_set(err, ENOTTY, "process.terminal: the console is not a pty slave");
+	snprintf(src, sizeof(src), "/dev/pts/%u", (major(st.st_rdev) - 136) * 256 + minor(st.st_rdev));
+	int r = add_verified_bind(plan, src, "dev/console", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false, err);
+	if (r < 0)
+		return r;
+	const struct rootfs_op *op = &plan->ops[plan->n - 1];
+	if (op->src_dev != st.st_dev || op->src_ino != st.st_ino)
+		return error_set(err, EXDEV, "process.terminal: %s is not the console's pty (its devpts is not /dev/pts)", src);
 	return 0;
 }
 

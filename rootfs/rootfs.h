@@ -128,6 +128,9 @@ int rootfs_oci_add_fs(struct rootfs_plan *plan, enum rootfs_op_kind kind, const 
 /* /dev/null, zero, full, random, urandom, tty bound from the host (no mknod in a user
  * namespace), unless a mount of the config already covers that path. */
 int rootfs_oci_add_devices(struct rootfs_plan *plan, struct error *err);
+/* process.terminal: the pty slave tty bound at /dev/console (its /dev/pts name, checked to be
+ * tty's inode), unless a mount of the config covers that path. */
+int rootfs_oci_add_console(struct rootfs_plan *plan, int tty, struct error *err);
 /* Parent: create in the bundle's root the mount points its mounts need (oci.c). */
 int rootfs_oci_make_mountpoints(const struct rootfs_plan *plan, struct error *err);
 int rootfs_oci_add_mask(struct rootfs_plan *plan, const char *path, bool read_only, struct error *err);

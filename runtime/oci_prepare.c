@@ -285,7 +285,9 @@ static int build_plan(struct sandbox *sb, const struct run_oci *oci, struct erro
 		if (r < 0)
 			return r;
 	}
-	if ((r = rootfs_oci_add_devices(&sb->plan, err)) < 0 || (r = rootfs_oci_make_mountpoints(&sb->plan, err)) < 0)
+	if ((r = rootfs_oci_add_devices(&sb->plan, err)) < 0 ||
+	    (oci->tty >= 0 && (r = rootfs_oci_add_console(&sb->plan, oci->tty, err)) < 0) ||
+	    (r = rootfs_oci_make_mountpoints(&sb->plan, err)) < 0)
 		return r;
 	for (size_t i = 0; i < s->n_masked; i++)
 		if ((r = rootfs_oci_add_mask(&sb->plan, s->masked[i], false, err)) < 0)

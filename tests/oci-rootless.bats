@@ -26,7 +26,7 @@ setup_file() {
 	chmod 755 "$RL_DIR"
 	mkdir -p "$RL_DIR/img/bin"
 	cp /bin/busybox "$RL_DIR/img/bin/"
-	for a in sh echo cat true id sleep ls; do ln -s busybox "$RL_DIR/img/bin/$a"; done
+	for a in sh echo cat true id sleep ls nc ip tty; do ln -s busybox "$RL_DIR/img/bin/$a"; done
 	chmod -R a+rX "$RL_DIR"
 	mkdir -p "$RL_DIR/rootbin"
 	ln -s "$MLRUN" "$RL_DIR/rootbin/mlrun-oci"
@@ -207,6 +207,26 @@ c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [5, 200]}'
 	refute_output --partial program-ran
 }
 
+@test "oci-rootless: a user's container with process.terminal: its pty is /dev/console, writable by name" {
+	local b=$RL_DIR/b5 root
+	root=$(user_root)
+	mkbundle "$b" 'tty; echo via-name >/dev/console' 'c["process"]["terminal"] = True'
+	local sock=$b/console.sock out=$b/console.out
+	cp "$REPO/tests/oci/console_recv.py" "$RL_DIR/console_recv.py"
+	chmod a+r "$RL_DIR/console_recv.py"
+	as_user "$PY" "$RL_DIR/console_recv.py" "$sock" "$out" 3>&- &
+	local recv=$!
+	wait_for 50 test -S "$sock"
+	as_user "$USER_OCI" --root "$root" create --bundle "$b" --console-socket "$sock" t1 </dev/null 3>&-
+	as_user "$USER_OCI" --root "$root" start t1
+	wait "$recv"
+	as_user "$USER_OCI" --root "$root" delete t1
+	run tr -d '\r' <"$out"
+	assert_line --index 1 /dev/console
+	# the user's own pty, mapped to container root: it opens /dev/console by name
+	assert_line --index 2 via-name
+}
+
 # ---- podman (Debian's 4.3) run by the test user, mlrun-oci its runtime
 
 # podman as the test user: its storage and runtime directory in RL_DIR, its runtime mlrun-oci
@@ -241,8 +261,22 @@ EOF
 	fi
 }
 upm() {
-	as_user env HOME="$P/home" XDG_RUNTIME_DIR="$P/xdg" CONTAINERS_CONF="$P/containers.conf" \
-		podman --root "$P/home/store" --runroot "$P/xdg/run" --storage-driver vfs "$@"
+	if as_user test -r /dev/net/tun -a -w /dev/net/tun; then
+		as_user env HOME="$P/home" XDG_RUNTIME_DIR="$P/xdg" CONTAINERS_CONF="$P/containers.conf" \
+			podman --root "$P/home/store" --runroot "$P/xdg/run" --storage-driver vfs "$@"
+		return
+	fi
+	# slirp4netns opens /dev/net/tun as the user: udev makes it 0666 on a usual host, this one
+	# has 0600 (and the host's /dev is never chmod'ed). So podman runs in a private mount
+	# namespace whose /dev/net/tun is a 0666 node on a tmpfs of its own (its pause process keeps
+	# that namespace for the next calls: every call takes this path).
+	mkdir -p "$RL_DIR/tundev"
+	TUNDEV=$RL_DIR/tundev P=$P unshare -m --propagation private bash -c '
+		mount -t tmpfs -o mode=755 none "$TUNDEV" && mknod -m 666 "$TUNDEV/tun" c 10 200 &&
+			mount --bind "$TUNDEV/tun" /dev/net/tun || exit 125
+		exec setpriv --reuid "$0" --regid "$0" --init-groups --reset-env -- \
+			env HOME="$P/home" XDG_RUNTIME_DIR="$P/xdg" CONTAINERS_CONF="$P/containers.conf" \
+			podman --root "$P/home/store" --runroot "$P/xdg/run" --storage-driver vfs "$@"' "$TEST_USER" "$@"
 }
 
 @test "oci-rootless: rootless podman runs a local image with mlrun-oci: exit status, stdout, stdin; state under XDG_RUNTIME_DIR" {
@@ -324,9 +358,10 @@ EOF
 
 @test "oci-rootless: rootless podman -t, -d, stop and rm" {
 	podman_setup
-	run upm run --rm -t localhost/mlrun-oci-bb:1 sh -c '[ -t 1 ] && echo is-a-tty; exit 3' </dev/null
+	run upm run --rm -t localhost/mlrun-oci-bb:1 sh -c '[ -t 1 ] && echo is-a-tty; tty; exit 3' </dev/null
 	assert_equal "$status" 3
 	assert_output --partial is-a-tty
+	assert_line $'/dev/console\r'
 	local id
 	id=$(upm run -d localhost/mlrun-oci-bb:1 sleep 1000)
 	run upm ps --format '{{.ID}} {{.Status}}'
@@ -339,4 +374,57 @@ EOF
 	assert_output ""
 	run ls -A "$P/xdg/mlrun-oci"
 	assert_output ""
+}
+
+# rootless podman's default network (slirp4netns, Debian's package; podman 4.3 has no pasta):
+# podman makes the network namespace in its own user namespace, starts slirp4netns on it and
+# hands its path in config.json, which mlrun-oci joins (docs/oci.md, "podman, rootless").
+# Host loopback only: the listener is the test's own on 127.0.0.1.
+@test "oci-rootless: rootless podman's slirp4netns network: the host's loopback through 10.0.2.2, a port published on 127.0.0.1" {
+	podman_setup
+	command -v slirp4netns >/dev/null || skip "slirp4netns is not installed (make deps installs it)"
+	local got=$BATS_TEST_TMPDIR/got lpid
+	"$PY" - "$got" <<'EOF' &
+import os, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 0)); s.listen(1)
+open(sys.argv[1] + '.port', 'w').write(str(s.getsockname()[1]))
+c, _ = s.accept(); c.settimeout(60); data = b''
+while True:
+    b = c.recv(4096)
+    if not b: break
+    data += b
+open(sys.argv[1] + '.tmp', 'wb').write(data); os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+EOF
+	lpid=$!
+	wait_for 50 test -s "$got.port"
+	local port
+	port=$(cat "$got.port")
+	# slirp4netns is podman's default without netns = "none" (the tests' containers.conf sets it)
+	run upm run --rm --network slirp4netns:allow_host_loopback=true localhost/mlrun-oci-bb:1 sh -c \
+		"ip -4 addr show tap0 | grep -o 'inet [0-9.]*'; echo from-the-container | nc 10.0.2.2 $port; echo nc=\$?"
+	kill "$lpid" 2>/dev/null || true
+	assert_success
+	assert_line "inet 10.0.2.100"
+	assert_line nc=0
+	wait_for 50 test -e "$got"
+	assert_equal "$(cat "$got")" from-the-container
+	# without allow_host_loopback (podman's default) 10.0.2.2 does not lead to the host's loopback
+	run upm run --rm --network slirp4netns localhost/mlrun-oci-bb:1 sh -c "nc 10.0.2.2 $port </dev/null; echo nc=\$?"
+	assert_line nc=1
+	# -p 127.0.0.1:HOST:8080: the host reaches the container's listener (podman's rootlessport
+	# and slirp4netns)
+	local hp=$((40000 + RANDOM % 20000)) id
+	id=$(upm run -d --network slirp4netns -p "127.0.0.1:$hp:8080" localhost/mlrun-oci-bb:1 nc -l -p 8080)
+	wait_for 100 ss -Htln "sport = :$hp"
+	# the published port accepts before the container listens: retry until the container got it
+	publish_to() {
+		[ "$(upm logs "$id")" = to-the-container ] && return
+		echo to-the-container | busybox nc 127.0.0.1 "$hp"
+		false
+	}
+	wait_for 100 publish_to
+	run upm wait "$id"
+	assert_output 0
+	upm rm "$id" >/dev/null
 }

@@ -184,7 +184,9 @@ static void set_names(struct syscall_profile *sp, const char *const *names, size
 static void deny_unknown_numbers(struct syscall_profile *sp)
 {
 	int last_known = 0;
-	for (int nr = 0; nr < SYSCALL_NR_MAX; nr++) {
+	/* From the top down, stopping at the first name: each lookup is a linear search of
+	 * libseccomp's table, and all 512 of them cost ~60 us on every run of a deny-list. */
+	for (int nr = SYSCALL_NR_MAX - 1; nr > 0 && !last_known; nr--) {
 		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 		if (n)
 			last_known = nr;

@@ -114,20 +114,88 @@ int rootfs_premake_fs(struct rootfs_plan *plan, const char *fstype)
 	return -ENOENT;
 }
 
+/* Directories of mlrun's own root tmpfs already walked, each opened beneath the root without
+ * following a link, so that siblings (/etc/..., /dev/...) reuse their parent's fd instead of
+ * walking from the root again: one walk per directory rather than one per entry. Only the
+ * tmpfs's own directories are kept, which nothing but this process can change before the
+ * program runs; nothing inside a host bind (another process could rename it meanwhile) and
+ * nothing of an OCI bundle's root. An entry is dropped once a mount lands on it or above it:
+ * its fd would still name the directory underneath (the plan is sorted parents first, so only
+ * a script's bind, the last op, could land late; dropped all the same). Fixed size, on the
+ * stack. */
+#define DIR_CACHE_MAX 8
+
+struct dir_cache {
+	bool on;
+	size_t n;
+	struct {
+		const char *path; /* a prefix of some op's dst, len bytes long, without a trailing '/' */
+		size_t len;
+		int fd;
+	} e[DIR_CACHE_MAX];
+};
+
+static bool prefix_within(const char *path, size_t len, const char *dir)
+{
+	size_t n = strlen(dir);
+	return len >= n && strncmp(path, dir, n) == 0 && (len == n || path[n] == '/');
+}
+
+/* A mount now covers dst: forget every cached directory at or below it. */
+static void dir_cache_drop(struct dir_cache *c, const char *dst)
+{
+	for (size_t i = 0; i < c->n;)
+		if (prefix_within(c->e[i].path, c->e[i].len, dst)) {
+			close(c->e[i].fd);
+			c->e[i] = c->e[--c->n];
+		} else
+			i++;
+}
+
+static void dir_cache_close(struct dir_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		close(c->e[i].fd);
+	c->n = 0;
+}
+
+/* The longest cached directory that holds dst's parent (its fd, and the length of its path),
+ * else the root itself. */
+static int dir_cache_find(const struct dir_cache *c, int rootfd, const char *dst, size_t parent_len, size_t *len)
+{
+	int fd = rootfd;
+	*len = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].len > *len && c->e[i].len <= parent_len && strncmp(dst, c->e[i].path, c->e[i].len) == 0 &&
+		    dst[c->e[i].len] == '/') {
+			fd = c->e[i].fd;
+			*len = c->e[i].len;
+		}
+	return fd;
+}
+
 /* The directory holding the last component of op->dst (returned in *name), walked one
  * component at a time beneath the new root without following any link: an earlier run may
  * have replaced a directory of a read-write bind by a link to a host path, and the host's root
- * is still this process's root. Missing directories are created only outside host binds. */
-static int open_parent(int rootfd, const struct rootfs_op *op, const char **name)
+ * is still this process's root. Missing directories are created only outside host binds.
+ * *owned says whether the caller closes the fd (else it belongs to the cache or is rootfd). */
+static int open_parent(int rootfd, struct dir_cache *c, const struct rootfs_op *op, const char **name, bool *owned)
 {
 	char comp[NAME_MAX + 1];
-	const char *p = op->dst, *slash;
-	int dirfd = rootfs_openat2(rootfd, ".", O_PATH | O_DIRECTORY, RESOLVE_STRICT);
+	const char *p = op->dst, *slash, *last = strrchr(op->dst, '/');
+	bool cache = c && c->on && !op->in_host;
+	size_t done = 0;
+	int dirfd = cache ? dir_cache_find(c, rootfd, op->dst, last ? (size_t)(last - op->dst) : 0, &done)
+			  : rootfs_openat2(rootfd, ".", O_PATH | O_DIRECTORY, RESOLVE_STRICT);
 
+	*owned = !cache;
+	if (done)
+		p += done + 1;
 	for (; dirfd >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
 		size_t len = (size_t)(slash - p);
 		if (len == 0 || len > NAME_MAX) {
-			close(dirfd);
+			if (*owned)
+				close(dirfd);
 			return -EINVAL;
 		}
 		memcpy(comp, p, len);
@@ -137,19 +205,29 @@ static int open_parent(int rootfd, const struct rootfs_op *op, const char **name
 			fd = mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST
 				     ? -errno
 				     : rootfs_openat2(dirfd, comp, O_PATH | O_DIRECTORY, RESOLVE_STRICT);
-		close(dirfd);
+		if (*owned)
+			close(dirfd);
 		dirfd = fd;
+		*owned = true;
+		if (fd >= 0 && cache && c->n < DIR_CACHE_MAX) {
+			c->e[c->n].path = op->dst;
+			c->e[c->n].len = (size_t)(slash - op->dst);
+			c->e[c->n++].fd = fd;
+			*owned = false;
+		}
 	}
 	*name = p;
 	return dirfd;
 }
 
 /* The mount point for op (a directory, or an empty file for a file bind), created only outside
- * host binds and opened without following a link: the fd move_mount attaches to. */
-static int open_mountpoint(int rootfd, const struct rootfs_op *op, bool is_dir)
+ * host binds and opened without following a link: the fd move_mount attaches to. A file this
+ * call created (O_EXCL) is its own mount point: its fd is the target, no second lookup. */
+static int open_mountpoint(int rootfd, struct dir_cache *c, const struct rootfs_op *op, bool is_dir)
 {
 	const char *name;
-	int r = 0, dirfd = open_parent(rootfd, op, &name);
+	bool owned;
+	int r = 0, dirfd = open_parent(rootfd, c, op, &name, &owned);
 	if (dirfd < 0)
 		return dirfd;
 	if (!op->in_host && is_dir)
@@ -158,20 +236,28 @@ static int open_mountpoint(int rootfd, const struct rootfs_op *op, bool is_dir)
 		/* O_EXCL: an existing mount point (one an OCI bundle's root already has, owned by an
 		 * id the sandbox does not map) is used as it is, never opened for writing. */
 		int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		r = fd < 0 ? (errno == EEXIST ? 0 : -errno) : close(fd);
+		if (fd >= 0) {
+			if (owned)
+				close(dirfd);
+			return fd;
+		}
+		r = errno == EEXIST ? 0 : -errno;
 	}
 	if (r == 0)
 		r = rootfs_openat2(dirfd, name, O_PATH | (is_dir ? O_DIRECTORY : 0), RESOLVE_STRICT);
-	close(dirfd);
+	if (owned)
+		close(dirfd);
 	return r;
 }
 
-static int attach(int mfd, int rootfd, const struct rootfs_op *op, bool is_dir)
+static int attach(int mfd, int rootfd, struct dir_cache *c, const struct rootfs_op *op, bool is_dir)
 {
-	int target = open_mountpoint(rootfd, op, is_dir), r = target;
+	int target = open_mountpoint(rootfd, c, op, is_dir), r = target;
 	if (target >= 0) {
 		r = move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno : 0;
 		close(target);
+		if (c)
+			dir_cache_drop(c, op->dst);
 	}
 	close(mfd);
 	return r;
@@ -179,14 +265,16 @@ static int attach(int mfd, int rootfd, const struct rootfs_op *op, bool is_dir)
 
 /* Generated files, directories and links live only in the root tmpfs (the plan refuses any
  * inside a host bind); the walk still follows no link. */
-static int write_file(int rootfd, const struct rootfs_op *op)
+static int write_file(int rootfd, struct dir_cache *c, const struct rootfs_op *op)
 {
 	const char *name;
-	int dirfd = open_parent(rootfd, op, &name);
+	bool owned;
+	int dirfd = open_parent(rootfd, c, op, &name, &owned);
 	if (dirfd < 0)
 		return dirfd;
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, op->mode);
-	close(dirfd);
+	if (owned)
+		close(dirfd);
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(op->src);
@@ -196,10 +284,11 @@ static int write_file(int rootfd, const struct rootfs_op *op)
 	return r;
 }
 
-static int make_entry(int rootfd, const struct rootfs_op *op)
+static int make_entry(int rootfd, struct dir_cache *c, const struct rootfs_op *op)
 {
 	const char *name;
-	int dirfd = open_parent(rootfd, op, &name);
+	bool owned;
+	int dirfd = open_parent(rootfd, c, op, &name, &owned);
 	if (dirfd < 0)
 		return dirfd;
 	int r;
@@ -207,7 +296,8 @@ static int make_entry(int rootfd, const struct rootfs_op *op)
 		r = mkdirat(dirfd, name, op->mode) < 0 && errno != EEXIST ? -errno : 0;
 	else
 		r = symlinkat(op->src, dirfd, name) < 0 ? -errno : 0;
-	close(dirfd);
+	if (owned)
+		close(dirfd);
 	return r;
 }
 
@@ -229,7 +319,7 @@ static int container_proc(const struct rootfs_op *op)
 	return r < 0 ? r : m;
 }
 
-static int apply_op(int rootfd, struct rootfs_op *op, bool *fell_back)
+static int apply_op(int rootfd, struct dir_cache *c, struct rootfs_op *op, bool *fell_back)
 {
 	bool plan_fell_back = false;
 	int m;
@@ -237,15 +327,16 @@ static int apply_op(int rootfd, struct rootfs_op *op, bool *fell_back)
 	switch (op->kind) {
 	case ROOTFS_DIR:
 	case ROOTFS_SYMLINK:
-		return make_entry(rootfd, op);
+		return make_entry(rootfd, c, op);
 	case ROOTFS_FILE:
-		return write_file(rootfd, op);
+		return write_file(rootfd, c, op);
 	case ROOTFS_SCRIPT:
+		dir_cache_drop(c, op->dst);
 		return rootfs_place_script(rootfd, op);
 	case ROOTFS_BIND:
 		m = op->tree_fd;
 		op->tree_fd = -1;
-		return attach(m, rootfd, op, op->src_is_dir);
+		return attach(m, rootfd, c, op, op->src_is_dir);
 	case ROOTFS_TMPFS: {
 		const char *opts[] = { "size", op->opt_size, "mode", op->opt_mode, NULL };
 		m = new_fs("tmpfs", opts, op->attr);
@@ -272,7 +363,7 @@ static int apply_op(int rootfd, struct rootfs_op *op, bool *fell_back)
 	if (m < 0)
 		return m;
 	*fell_back |= plan_fell_back;
-	return attach(m, rootfd, op, true);
+	return attach(m, rootfd, c, op, true);
 }
 
 int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)
@@ -297,14 +388,17 @@ int rootfs_assemble(struct rootfs_plan *plan, int *rootfd_out, size_t *failed)
 		close(rootfd);
 		return r;
 	}
+	struct dir_cache c = { .on = !plan->root_bind };
 	for (size_t i = first; i < plan->n; i++) {
-		int r = apply_op(rootfd, &plan->ops[i], &plan->proc_fell_back);
+		int r = apply_op(rootfd, &c, &plan->ops[i], &plan->proc_fell_back);
 		if (r < 0) {
 			*failed = i;
+			dir_cache_close(&c);
 			close(rootfd);
 			return r;
 		}
 	}
+	dir_cache_close(&c);
 	/* The root itself becomes read-only last; /tmp, /dev/shm and rw binds are their own
 	 * mounts and keep their flags. */
 	int r = plan->root_writable ? 0 : set_attr(rootfd, MOUNT_ATTR_RDONLY, 0);

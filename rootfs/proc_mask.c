@@ -99,7 +99,9 @@ static int null_device_mount(int rootfd)
 	return clone_with(fd, NULL_ATTR);
 }
 
-int rootfs_mask_one(int rootfd, const char *path, bool ro)
+/* One mask; a file is covered with a clone of nullfd (the root's dev/null, already checked to
+ * be 1:3), or, with nullfd -1, of dev/null opened and checked now. */
+static int mask_one(int rootfd, int nullfd, const char *path, bool ro)
 {
 	struct stat st;
 	_cleanup_close_ int fd = rootfs_openat2(rootfd, path, O_PATH, RESOLVE_STRICT);
@@ -109,15 +111,34 @@ int rootfs_mask_one(int rootfd, const char *path, bool ro)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	int m = ro ? clone_with(fd, MASK_ATTR) : S_ISDIR(st.st_mode) ? empty_dir_mount() : null_device_mount(rootfd);
+	int m = ro		       ? clone_with(fd, MASK_ATTR)
+		: S_ISDIR(st.st_mode) ? empty_dir_mount()
+		: nullfd >= 0	       ? clone_with(nullfd, NULL_ATTR)
+				       : null_device_mount(rootfd);
 	return m < 0 ? m : attach(m, fd);
 }
 
+int rootfs_mask_one(int rootfd, const char *path, bool ro)
+{
+	return mask_one(rootfd, -1, path, ro);
+}
+
+/* The null device, opened and checked once for every masked file: mlrun's own root binds it
+ * at dev/null before this runs, and nothing but this process can change that root meanwhile. */
 int rootfs_mask_proc(int rootfd, size_t *failed)
 {
+	struct stat st;
+	*failed = 0;
+	_cleanup_close_ int nullfd = rootfs_openat2(rootfd, "dev/null", O_PATH, RESOLVE_STRICT);
+	if (nullfd < 0)
+		return nullfd;
+	if (fstat(nullfd, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return -ENODEV;
 	for (size_t i = 0; i < N_MASKED + N_READ_ONLY; i++) {
 		*failed = i;
-		int r = rootfs_mask_one(rootfd, rootfs_proc_mask_path(i), i >= N_MASKED);
+		int r = mask_one(rootfd, nullfd, rootfs_proc_mask_path(i), i >= N_MASKED);
 		if (r < 0)
 			return r;
 	}

@@ -567,6 +567,10 @@ void sandbox_child(struct sandbox *sb)
 
 	/* Nothing of the program runs before the supervisor has refused the ids of an account. */
 	step(sb, STAGE_IDS_CHECKED, wait_for_parent(sb), 0);
+	/* The filter the supervisor compiled meanwhile, from the mapping shared before the clone:
+	 * no program runs without it, and no other program is ever loaded in its place. */
+	if (sb->sec.shared)
+		step(sb, STAGE_SECCOMP_TAKE, security_adopt_later(&sb->sec), 0);
 	/* From here on nothing reads mlrun's own argv or environment (sb->argv is a copy). */
 	sandbox_hide_cmdline(&sb->cmdline);
 	/* vfork: pid 1's memory is not copied for a process that only runs syscalls on its stack
@@ -610,7 +614,8 @@ const char *sandbox_stage_name(enum child_stage s)
 		[STAGE_OCI_START] = "wait for mlrun-oci start",
 		[STAGE_CONTAINER_USERNS] = "enter the container's own user namespace",
 		[STAGE_SYSCTL] = "write linux.sysctl",
-		[STAGE_IDS_CHECKED] = "wait for the supervisor's id check",
+		[STAGE_IDS_CHECKED] = "wait for the supervisor's id check and seccomp filter",
+		[STAGE_SECCOMP_TAKE] = "take the seccomp filter the supervisor compiled",
 	};
 	return s >= 0 && s < STAGE_COUNT ? names[s] : "set up the sandbox";
 }

@@ -293,7 +293,7 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 		return r;
 	if ((r = build_exec(sb, p, o->argc, o->argv, err)) < 0 || (r = build_env(sb, p, id, err)) < 0)
 		return r;
-	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
+	if ((r = security_prepare_overlapped(&sb->sec, p, &sb->plan, err)) < 0)
 		return r;
 	sandbox_policy_rlimits(sb, p, fb);
 	return sandbox_find_cmdline(&sb->cmdline, err);

@@ -306,6 +306,7 @@ int run_main(const struct run_options *o)
 	/* Which seccomp program the run loads: built into the binary or compiled now (security/builtin.c). */
 	trace_step(&tr, 0, !sb.sec.seccomp      ? "prepare sandbox"
 			   : sb.sec.prog_builtin ? "prepare sandbox (seccomp filter: built in at build time)"
+			   : sb.sec.later	 ? "prepare sandbox (seccomp filter: compiled after the clone)"
 						 : "prepare sandbox (seccomp filter: compiled now)");
 	warn_degraded(o, &enf);
 	if (keep_hostname)

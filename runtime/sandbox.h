@@ -45,6 +45,7 @@ enum child_stage {
 	STAGE_CONTAINER_USERNS, /* mlrun-oci with capabilities: the program's own user namespace */
 	STAGE_SYSCTL,	 /* mlrun-oci: linux.sysctl, index = which one */
 	STAGE_IDS_CHECKED, /* pid 1 waits for the supervisor's accounts lookup before the fork */
+	STAGE_SECCOMP_TAKE, /* pid 1 takes the filter the supervisor compiled after the clone */
 	STAGE_COUNT,
 };
 

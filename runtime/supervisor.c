@@ -593,7 +593,7 @@ static int start_child(struct sup *s, struct error *err)
 	trace_step(s->tr, 0, "clone3 into new namespaces");
 
 	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
-	bool later = s->sb->check_accounts_later;
+	bool later = s->sb->check_accounts_later || s->sb->sec.later;
 	if (r == 0)
 		r = follow_container_ns(s, err);
 	if (r == 0)
@@ -604,10 +604,14 @@ static int start_child(struct sup *s, struct error *err)
 		trace_step(s->tr, 0, "write id maps");
 	/* As root: the NSS lookup while the child builds the root; a refusal kills it before
 	 * anything of the program has run (pid 1 forks it only after the second byte). */
-	if (r == 0 && later && (r = sandbox_check_accounts(s->p, err)) == 0) {
-		r = send_start(s->sync_fd, 1, err);
+	if (r == 0 && s->sb->check_accounts_later && (r = sandbox_check_accounts(s->p, err)) == 0)
 		trace_step(s->tr, 0, "check the sandbox ids (NSS), in parallel with the child");
-	}
+	/* A profile that is not built in: libseccomp compiles it now, while the child mounts; the
+	 * child reads the program only after the second byte, and fails rather than load none. */
+	if (r == 0 && s->sb->sec.later && (r = security_compile_later(&s->sb->sec, err)) == 0)
+		trace_step(s->tr, 0, "compile the seccomp filter, in parallel with the child");
+	if (r == 0 && later)
+		r = send_start(s->sync_fd, 1, err);
 	if (r < 0) {
 		pidfd_signal(s->pidfd, SIGKILL);
 		waitpid(s->pid, NULL, 0);

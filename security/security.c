@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,7 +47,14 @@ static int load_profile(struct syscall_profile *sp, const struct policy *p, stru
  * (docs/security.md, "State directory and filter cache"). A profile equal to a built-in one
  * takes the program compiled into the binary at build time instead (builtin.c): the same
  * bytes, without libseccomp's 1.5-4 ms. And the socketpair the payload sends the listener over. */
-static int seccomp_prepare(struct security_plan *sec, const struct policy *p, struct error *err)
+/* The program compiled after the clone: a MAP_SHARED page range made before it, so the child
+ * sees what the supervisor writes; the kernel's own bound on a classic BPF program. */
+struct seccomp_later {
+	unsigned short len; /* 0 until compiled */
+	struct sock_filter insns[BPF_MAXINSNS];
+};
+
+static int seccomp_prepare(struct security_plan *sec, const struct policy *p, bool overlapped, struct error *err)
 {
 	_cleanup_free_ struct syscall_profile *sp = calloc(1, sizeof(*sp));
 	int fds[2], r;
@@ -56,8 +65,14 @@ static int seccomp_prepare(struct security_plan *sec, const struct policy *p, st
 	    (r = syscall_profile_adjust(sp, p->allow_syscalls, p->n_allow_syscalls, p->deny_syscalls,
 					p->n_deny_syscalls, err)) < 0)
 		return r;
-	if (!(sec->prog_builtin = seccomp_filter_builtin(sp, &sec->prog)) &&
-	    (r = seccomp_filter_compile(sp, &sec->prog, err)) < 0)
+	sec->prog_builtin = seccomp_filter_builtin(sp, &sec->prog);
+	if (!sec->prog_builtin && overlapped) {
+		void *m = mmap(NULL, sizeof(struct seccomp_later), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return error_set(err, errno, "cannot map memory for the seccomp filter");
+		sec->shared = m;
+		sec->later = TAKE_PTR(sp);
+	} else if (!sec->prog_builtin && (r = seccomp_filter_compile(sp, &sec->prog, err)) < 0)
 		return r;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
 		return error_set(err, errno, "cannot create the seccomp notification socket");
@@ -67,15 +82,58 @@ static int seccomp_prepare(struct security_plan *sec, const struct policy *p, st
 	return 0;
 }
 
-int security_prepare(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan,
-		     struct error *err)
+static int prepare(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan, bool overlapped,
+		   struct error *err)
 {
 	int r;
 	memset(sec, 0, sizeof(*sec));
 	sec->notify_fd = sec->monitor_fd = sec->ruleset_fd = -1;
-	if (seccomp_wanted(p) && (r = seccomp_prepare(sec, p, err)) < 0)
+	if (seccomp_wanted(p) && (r = seccomp_prepare(sec, p, overlapped, err)) < 0)
 		return r;
 	return landlock_prepare(sec, p, plan, err);
+}
+
+int security_prepare(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan,
+		     struct error *err)
+{
+	return prepare(sec, p, plan, false, err);
+}
+
+int security_prepare_overlapped(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan,
+				struct error *err)
+{
+	return prepare(sec, p, plan, true, err);
+}
+
+int security_compile_later(struct security_plan *sec, struct error *err)
+{
+	struct sock_fprog prog = { 0 };
+	if (!sec->later)
+		return 0;
+	int r = seccomp_filter_compile(sec->later, &prog, err);
+	if (r < 0)
+		return r;
+	if (prog.len == 0 || prog.len > BPF_MAXINSNS) {
+		free(prog.filter);
+		return error_set(err, E2BIG, "the seccomp filter has %u instructions (at most %d)", prog.len, BPF_MAXINSNS);
+	}
+	memcpy(sec->shared->insns, prog.filter, prog.len * sizeof(*prog.filter));
+	sec->shared->len = prog.len;
+	sec->prog = prog; /* the supervisor's own copy, freed by security_release */
+	free(sec->later);
+	sec->later = NULL;
+	return 0;
+}
+
+int security_adopt_later(struct security_plan *sec)
+{
+	if (!sec->shared)
+		return 0;
+	if (sec->shared->len == 0 || sec->shared->len > BPF_MAXINSNS)
+		return -EINVAL;
+	sec->prog.filter = sec->shared->insns;
+	sec->prog.len = sec->shared->len;
+	return 0;
 }
 
 void security_release(struct security_plan *sec)
@@ -84,6 +142,11 @@ void security_release(struct security_plan *sec)
 	sec->prog.filter = NULL;
 	free(sec->oci_prog.filter);
 	sec->oci_prog.filter = NULL;
+	free(sec->later);
+	sec->later = NULL;
+	if (sec->shared)
+		munmap(sec->shared, sizeof(*sec->shared));
+	sec->shared = NULL;
 	sec->oci_prog.len = 0;
 	free(sec->config_prog.filter);
 	free(sec->policy_prog.filter);

@@ -35,6 +35,11 @@ struct security_plan {
 	struct sock_fprog config_prog, policy_prog;
 	bool oci_sources; /* mlrun-oci: each violation names its filter (the report's "source") */
 	int monitor_fd;		/* supervisor's end */
+	/* A profile that is not built in, compiled by the supervisor after the clone while the
+	 * child builds the root (security_compile_later), into a mapping shared before the clone
+	 * that the child reads only after the supervisor's go-ahead (security_adopt_later). */
+	struct syscall_profile *later;
+	struct seccomp_later *shared;
 
 	/* Landlock */
 	int landlock_abi; /* 0: not applied */
@@ -49,6 +54,15 @@ struct security_plan {
 int security_prepare(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan,
 		     struct error *err);
 void security_release(struct security_plan *sec);
+/* The same, but a profile that is not built in is left to security_compile_later (libseccomp's
+ * 1.5-4 ms, overlapped with the child's mount work instead of before the clone). */
+int security_prepare_overlapped(struct security_plan *sec, const struct policy *p, const struct rootfs_plan *plan,
+				struct error *err);
+/* Supervisor, after the clone: compile the profile left for later into the shared mapping. */
+int security_compile_later(struct security_plan *sec, struct error *err);
+/* Child, after the supervisor's go-ahead: the program it compiled, or -EINVAL if there is none
+ * (the child never loads anything else). Allocates nothing. */
+int security_adopt_later(struct security_plan *sec);
 
 /* What the policy gets on this host (the report's enforced.seccomp / enforced.landlock). */
 bool security_seccomp_enforced(const struct policy *p);

@@ -133,6 +133,24 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 	[ "$(stat -c %s out/z)" = 3 ]
 }
 
+@test "siblings in one new directory, a bind below a bind and file binds each land on their own mount point" {
+	# The child walks each new directory of the root once and reuses it for its siblings
+	# (rootfs/mounts.c): every entry must still land where the plan says, and the bind below a
+	# bind on the outer bind's directory, not on the tmpfs's directory underneath it.
+	mkdir -p a/inner b c && echo A > a/x && echo B > b/x && echo C > c/x && echo F > f && echo G > g
+	run sb --workdir none --ro-bind "$PWD/a:/srv/a" --ro-bind "$PWD/b:/srv/b" --ro-bind "$PWD/c:/srv/a/inner" \
+		--ro-bind "$PWD/f:/srv/f" --ro-bind "$PWD/g:/srv/g" -- /bin/sh -c \
+		'cat /srv/a/x /srv/b/x /srv/a/inner/x /srv/f /srv/g; ls /srv | tr "\n" " "; ls /srv/a | tr "\n" " "'
+	assert_success
+	assert_output "A
+B
+C
+F
+G
+a b f g inner x "
+	[ ! -e a/inner/x ] # nothing was written into the host directory under the inner bind
+}
+
 @test "a bind source that does not exist is a 125 naming it; nothing is left behind" {
 	run "$MLRUN" --ro-bind /does/not/exist:/x -- /bin/true
 	assert_failure 125

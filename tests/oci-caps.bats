@@ -6,47 +6,27 @@
 # read-only root and pid 1's protection.
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
 	stage_for_user
-	export OCI_DIR=$BATS_FILE_TMPDIR/oci
-	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/rootfs/bin" "$OCI_DIR/rootfs/mnt"
-	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
-	cp /bin/busybox "$OCI_DIR/rootfs/bin/"
+	oci_setup_file sh echo cat grep head id ls mkdir mount umount touch chmod chown hostname ping wc
+	mkdir -p "$OCI_DIR/rootfs/mnt"
 	cp "$PROBE" "$OCI_DIR/rootfs/probe"
-	for a in sh echo cat grep head id ls mkdir mount umount touch chmod chown hostname ping wc; do
-		ln -s busybox "$OCI_DIR/rootfs/bin/$a"
-	done
 	chmod -R a+rX "$OCI_DIR"
-	export OCI="$OCI_DIR/bin/mlrun-oci" OCI_ROOT=$OCI_DIR/state
 }
 teardown_file() { unstage_for_user; }
 
 setup() { require_root; }
 
-# mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c, the config]: crun's default spec without
-# a terminal, running sh -c COMMAND (as tests/oci.bats builds its bundles).
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', cmd]
+# mkbundle's edits may call caps(BOUNDING, PERMITTED, inh=, amb=, eff=): process.capabilities,
+# effective = permitted unless given.
+MKBUNDLE_PY='
 def caps(bnd, prm, inh=(), amb=(), eff=None):
-    c['process']['capabilities'] = {'bounding': list(bnd), 'permitted': list(prm),
-        'effective': list(prm if eff is None else eff), 'inheritable': list(inh), 'ambient': list(amb)}
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-}
-
-oci() { "$OCI" --root "$OCI_ROOT" "$@"; }
+    c["process"]["capabilities"] = {"bounding": list(bnd), "permitted": list(prm),
+        "effective": list(prm if eff is None else eff), "inheritable": list(inh), "ambient": list(amb)}
+'
 
 # capmask CAP_X ...: the /proc/PID/status mask of those capabilities (Linux's numbers).
 capmask() {
@@ -277,31 +257,11 @@ check_attack() {
 # podman (Debian's 4.3) with mlrun-oci as its runtime, as tests/oci.bats runs it on this
 # hybrid-cgroup host (registered under the name crun, cgroups disabled: docs/oci.md).
 @test "oci-caps: podman: its default capabilities, --cap-drop all and --cap-add" {
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
-	local p=$BATS_TEST_TMPDIR/podman
-	mkdir -p "$p/img/bin"
-	cp /bin/busybox "$p/img/bin/"
-	for a in sh echo cat grep touch chmod chown ping; do ln -s busybox "$p/img/bin/$a"; done
-	tar -C "$p/img" -cf "$p/bb.tar" .
-	cat >"$p/containers.conf" <<EOF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$OCI"]
-EOF
-	export CONTAINERS_CONF=$p/containers.conf
-	pm() { podman --root "$p/store" --runroot "$p/run" --storage-driver vfs "$@"; }
-	pm import -q "$p/bb.tar" localhost/mlrun-oci-caps:1 >/dev/null
+	need_podman
+	P=$BATS_TEST_TMPDIR/podman
+	podman_image "$P" sh echo cat grep touch chmod chown ping
+	podman_conf "$P" "$OCI"
+	pm import -q "$P/bb.tar" localhost/mlrun-oci-caps:1 >/dev/null
 	# a file only CAP_DAC_OVERRIDE can read, and one chown gives back to container root
 	local cmd="$CAPS_CMD"'; echo secret >/dev/shm/f; chmod 000 /dev/shm/f; cat /dev/shm/f 2>/dev/null || echo no-dac
 chown 0:0 /dev/shm/f && echo chown-ok; ping -c 1 -W 5 127.0.0.1 >/dev/null 2>&1 && echo raw-socket-ok; true'
@@ -329,6 +289,5 @@ chown 0:0 /dev/shm/f && echo chown-ok; ping -c 1 -W 5 127.0.0.1 >/dev/null 2>&1 
 	assert_success
 	assert_line --regexp "^CapEff:.$(capmask CAP_NET_ADMIN CAP_DAC_OVERRIDE)\$"
 	assert_line secret
-	pm rmi -f localhost/mlrun-oci-caps:1 >/dev/null
-	pm system reset -f >/dev/null 2>&1 || true
+	podman_reset localhost/mlrun-oci-caps:1
 }

@@ -7,41 +7,19 @@
 # kernel's; a killed supervisor never lets a denied call through.
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
-	export OCI_DIR=$BATS_FILE_TMPDIR/oci
-	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/rootfs/bin" "$OCI_DIR/rootfs/tmp"
-	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
-	cp /bin/busybox "$PROBE" "$OCI_DIR/rootfs/bin/"
-	for a in sh echo cat true mkdir; do ln -s busybox "$OCI_DIR/rootfs/bin/$a"; done
+	oci_setup_file sh echo cat true mkdir
+	mkdir -p "$OCI_DIR/rootfs/tmp"
+	cp "$PROBE" "$OCI_DIR/rootfs/bin/"
 	chmod -R a+rX "$OCI_DIR"
-	export OCI="$OCI_DIR/bin/mlrun-oci" OCI_ROOT=$OCI_DIR/state
 	command -v podman >/dev/null || return 0
 	export P=$BATS_FILE_TMPDIR/podman
-	mkdir -p "$P/tmp" "$P/net"
+	mkdir -p "$P"
 	tar -C "$OCI_DIR/rootfs" -cf "$P/img.tar" .
-	cat >"$P/containers.conf" <<EOF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-lock_type = "file"
-tmp_dir = "$P/tmp"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$OCI"]
-
-[network]
-network_config_dir = "$P/net"
-EOF
+	podman_conf "$P" "$OCI" private
 	pm import -q "$P/img.tar" localhost/mlrun-oci-count:1 >/dev/null
 }
 
@@ -52,37 +30,18 @@ teardown_file() {
 
 setup() { require_root; }
 
-pm() { CONTAINERS_CONF=$P/containers.conf podman --root "$P/store" --runroot "$P/run" --storage-driver vfs "$@"; }
-need_podman() { command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"; }
 report_of() { echo "$(pm inspect --format '{{.StaticDir}}' "$1")/mlrun-report.json"; }
-oci() { "$OCI" --root "$OCI_ROOT" "$@"; }
-oci_status() { oci state "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
-status_is() { [ "$(oci_status "$1")" = "$2" ]; }
-file_has() { grep -q "$2" "$1"; }
 
 # A bundle running sh -c CMD with a linux.seccomp of ours: allow by default; bpf ERRNO 1 (EPERM),
 # add_key ERRNO with defaultErrnoRet-like 38 (ENOSYS), mkdir ERRNO 13 (EACCES), acct KILL_PROCESS.
 # EDIT: more Python on c, the config.
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', cmd]
-c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64'], 'syscalls': [
-    {'names': ['bpf'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1},
-    {'names': ['add_key'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 38},
-    {'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13},
-    {'names': ['acct'], 'action': 'SCMP_ACT_KILL_PROCESS'}]}
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-}
+MKBUNDLE_PY='
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+    {"names": ["bpf"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+    {"names": ["add_key"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+    {"names": ["acct"], "action": "SCMP_ACT_KILL_PROCESS"}]}
+'
 
 @test "oci-count: podman's default profile: denied calls are counted, each answered with the profile's own errno" {
 	need_podman

@@ -7,6 +7,7 @@
 # (tests/vm/oci-config.bats).
 
 load helpers
+load oci/lib
 
 snippet() { "$PY" "$REPO/tests/oci/doc_snippet.py" "$REPO/docs/oci.md" "$1"; }
 
@@ -40,20 +41,17 @@ print(r["runtime_type"], r["options"]["BinaryName"], c["default_runtime_name"] i
 # The hybrid-host snippet verbatim (the binary's path replaced), plus podman's locks, tmp and
 # network configuration in this test's directory (the host's podman state is not touched).
 @test "oci-docs: podman runs a container with docs/oci.md's hybrid-host containers.conf" {
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
+	need_podman
 	snippet podman-containers.conf-hybrid | sed "s|/usr/local/bin/mlrun-oci|$OCI|" >"$T/doc.conf"
 	grep -q "\"$OCI\"" "$T/doc.conf"
-	mkdir -p "$T/tmp" "$T/net" "$T/img/bin"
+	mkdir -p "$T/tmp" "$T/net"
 	sed "/^\[engine\]\$/a lock_type = \"file\"\ntmp_dir = \"$T/tmp\"" "$T/doc.conf" >"$T/containers.conf"
 	printf '\n[network]\nnetwork_config_dir = "%s"\n' "$T/net" >>"$T/containers.conf"
-	cp /bin/busybox "$T/img/bin/"
-	for a in sh echo cat; do ln -s busybox "$T/img/bin/$a"; done
-	tar -C "$T/img" -cf "$T/img.tar" .
-	export CONTAINERS_CONF=$T/containers.conf
-	pm() { podman --root "$T/store" --runroot "$T/run" --storage-driver vfs "$@"; }
+	podman_image "$T" sh echo cat
+	P=$T
 	run pm info --format '{{.Host.OCIRuntime.Path}}'
 	assert_output "$OCI"
-	pm import -q "$T/img.tar" localhost/mlrun-oci-docs:1 >/dev/null
+	pm import -q "$T/bb.tar" localhost/mlrun-oci-docs:1 >/dev/null
 	run pm run --rm localhost/mlrun-oci-docs:1 sh -c 'echo from the doc; cat /proc/self/uid_map'
 	assert_success
 	assert_line --index 0 "from the doc"

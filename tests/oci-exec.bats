@@ -4,18 +4,14 @@
 # mlrun-oci's fds), the attacks of the container's program on the exec path, and podman exec.
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
-	export OCI_DIR=$BATS_FILE_TMPDIR/oci
-	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/rootfs/bin"
-	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
-	cp /bin/busybox "$OCI_DIR/rootfs/bin/"
+	oci_setup_file sh echo cat true id sleep ls mkdir pwd env ln
 	cp "$PROBE" "$OCI_DIR/rootfs/bin/probe"
-	for a in sh echo cat true id sleep ls mkdir pwd env ln; do ln -s busybox "$OCI_DIR/rootfs/bin/$a"; done
 	echo image >"$OCI_DIR/rootfs/marker"
 	chmod -R a+rX "$OCI_DIR"
-	export OCI="$OCI_DIR/bin/mlrun-oci" OCI_ROOT=$OCI_DIR/state
 }
 
 setup() { require_root; }
@@ -28,28 +24,6 @@ teardown() {
 	return 0
 }
 
-# mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c, the config]: crun's default spec
-# (its own namespaces, /dev/shm a tmpfs), no terminal, running sh -c COMMAND.
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'PYEOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', cmd]
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-PYEOF
-}
-
-oci() { "$OCI" --root "$OCI_ROOT" "$@"; }
-oci_status() { oci state "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
-status_is() { [ "$(oci_status "$1")" = "$2" ]; }
-file_has() { grep -q "$2" "$1"; }
 mlrun_id() { oci state "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["annotations"]["run.mlrun.id"])'; }
 # The host pid of a container's program: the supervisor's child is mlrun's pid 1, its child the program.
 program_pid() {
@@ -262,35 +236,16 @@ PYEOF
 	oci delete --force x8
 }
 
-# podman (Debian's 4.3) with mlrun-oci as its runtime, configured as tests/oci.bats does on
-# this hybrid-cgroup host (cgroups disabled, the runtime named crun).
+# podman (Debian's 4.3) with mlrun-oci as its runtime, configured by podman_conf
+# (tests/oci/lib.bash) for this hybrid-cgroup host (cgroups disabled, the runtime named crun).
 @test "oci-exec: podman exec: stdout, exit status, -i, -t, and the isolation of the exec'd process" {
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
-	local p=$BATS_TEST_TMPDIR/podman
-	mkdir -p "$p/img/bin"
-	cp /bin/busybox "$p/img/bin/"
-	cp "$PROBE" "$p/img/bin/probe"
-	for a in sh echo cat sleep id; do ln -s busybox "$p/img/bin/$a"; done
-	tar -C "$p/img" -cf "$p/bb.tar" .
-	cat >"$p/containers.conf" <<CONF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$OCI"]
-CONF
-	export CONTAINERS_CONF=$p/containers.conf
-	pm() { podman --root "$p/store" --runroot "$p/run" --storage-driver vfs "$@"; }
-	pm import -q "$p/bb.tar" localhost/mlrun-oci-exec:1 >/dev/null
+	need_podman
+	P=$BATS_TEST_TMPDIR/podman
+	mkdir -p "$P/img/bin"
+	cp "$PROBE" "$P/img/bin/probe"
+	podman_image "$P" sh echo cat sleep id
+	podman_conf "$P" "$OCI"
+	pm import -q "$P/bb.tar" localhost/mlrun-oci-exec:1 >/dev/null
 	local id sup prog
 	id=$(pm run -d localhost/mlrun-oci-exec:1 sleep 1000)
 	run pm exec "$id" sh -c 'echo hello from exec; exit 5'
@@ -325,8 +280,7 @@ CONF
 	assert_output --partial "CAP_SYS_ADMIN cannot be granted to an exec'd process"
 	refute_output --partial "CapEff"
 	pm rm -f "$id" >/dev/null
-	pm rmi -f localhost/mlrun-oci-exec:1 >/dev/null
-	pm system reset -f >/dev/null 2>&1 || true
+	podman_reset localhost/mlrun-oci-exec:1
 }
 
 # Rootless without an engine's user namespace, the kernel refuses setns() through a pidfd of

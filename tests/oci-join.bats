@@ -6,17 +6,14 @@
 # docs/oci.md. Bundles as in tests/oci.bats: crun's default spec on a busybox root.
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
-	export OCI_DIR=$BATS_FILE_TMPDIR/oci
-	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/rootfs/bin" "$OCI_DIR/rootfs/www"
-	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
-	cp /bin/busybox "$OCI_DIR/rootfs/bin/"
-	for a in sh echo cat true id sleep ls hostname readlink httpd wget; do ln -s busybox "$OCI_DIR/rootfs/bin/$a"; done
+	oci_setup_file sh echo cat true id sleep ls hostname readlink httpd wget
+	mkdir -p "$OCI_DIR/rootfs/www"
 	echo pod-page >"$OCI_DIR/rootfs/www/index.html"
 	chmod -R a+rX "$OCI_DIR"
-	export OCI="$OCI_DIR/bin/mlrun-oci" OCI_ROOT=$OCI_DIR/state
 }
 
 setup() { require_root; }
@@ -28,28 +25,13 @@ teardown() {
 	[ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
 }
 
-# mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c, the config]
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', cmd]
+# mkbundle's edits may call join(TYPE, PATH): the namespace of that type joined at PATH.
+MKBUNDLE_PY='
 def join(t, p):
-    for n in c['linux']['namespaces']:
-        if n['type'] == t:
-            n['path'] = p
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-}
-
-oci() { "$OCI" --root "$OCI_ROOT" "$@"; }
+    for n in c["linux"]["namespaces"]:
+        if n["type"] == t:
+            n["path"] = p
+'
 ns_ino() { stat -L -c %i "$1"; }
 
 # A network namespace of the test's own (ip netns: a bind of the nsfs file under /run/netns).
@@ -228,33 +210,16 @@ report_network() { [ "$(jfield "$OCI_ROOT/$1/report.json" 'r["enforced"]["networ
 }
 
 # podman (Debian's 4.3) with mlrun-oci registered as "crun", cgroups disabled (this hybrid host:
-# tests/oci.bats explains the configuration), a local busybox image and a pod whose infra
-# container is that image (no catatonit, no registry).
+# podman_conf in tests/oci/lib.bash explains the configuration), a local busybox image and a pod
+# whose infra container is that image (no catatonit, no registry).
 podman_setup() {
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
+	need_podman
 	P=$BATS_TEST_TMPDIR/podman
 	mkdir -p "$P"
 	tar -C "$OCI_DIR/rootfs" -cf "$P/bb.tar" .
-	cat >"$P/containers.conf" <<EOF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$OCI"]
-EOF
-	export CONTAINERS_CONF=$P/containers.conf
+	podman_conf "$P" "$OCI"
 	pm import -q "$P/bb.tar" localhost/mlrun-oci-join:1 >/dev/null
 }
-pm() { podman --root "$P/store" --runroot "$P/run" --storage-driver vfs "$@"; }
 podman_teardown() {
 	local d
 	for d in "$OCI_ROOT"/*/; do [ -d "$d" ] && oci delete --force "$(basename "$d")" >/dev/null 2>&1; done

@@ -7,55 +7,31 @@
 # is never written into.
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
 	command -v podman >/dev/null || return 0
 	export P=$BATS_FILE_TMPDIR/podman
-	mkdir -p "$P/bin" "$P/img/bin" "$P/tmp" "$P/net"
+	mkdir -p "$P/bin"
 	ln -s "$MLRUN" "$P/bin/mlrun-oci"
-	cp /bin/busybox "$P/img/bin/"
-	for a in sh echo mount mkdir hostname true; do ln -s busybox "$P/img/bin/$a"; done
-	tar -C "$P/img" -cf "$P/bb.tar" .
+	podman_image "$P" sh echo mount mkdir hostname true
 	# docs/oci.md's hybrid-host configuration, with podman's locks, tmp and network configuration
 	# private to this file (the host's podman state is not touched).
-	cat >"$P/containers.conf" <<EOF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-lock_type = "file"
-tmp_dir = "$P/tmp"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$P/bin/mlrun-oci"]
-
-[network]
-network_config_dir = "$P/net"
-EOF
-	CONTAINERS_CONF=$P/containers.conf podman --root "$P/store" --runroot "$P/run" --storage-driver vfs \
-		import -q "$P/bb.tar" localhost/mlrun-oci-report:1 >/dev/null
+	podman_conf "$P" "$P/bin/mlrun-oci" private
+	pm import -q "$P/bb.tar" localhost/mlrun-oci-report:1 >/dev/null
 }
 
 teardown_file() {
 	[ -n "${P:-}" ] && [ -d "$P/store" ] || return 0
-	CONTAINERS_CONF=$P/containers.conf podman --root "$P/store" --runroot "$P/run" --storage-driver vfs \
-		rm -af >/dev/null 2>&1 || true
+	pm rm -af >/dev/null 2>&1 || true
 }
 
 setup() {
 	require_root
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
+	need_podman
 }
 
-pm() { CONTAINERS_CONF=$P/containers.conf podman --root "$P/store" --runroot "$P/run" --storage-driver vfs "$@"; }
 # The report a podman user reads: mlrun-report.json in the container's bundle (StaticDir).
 report_of() { echo "$(pm inspect --format '{{.StaticDir}}' "$1")/mlrun-report.json"; }
 

@@ -4,42 +4,14 @@
 # state and on the host through the image, and podman running a local image with it.
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
-	export OCI_DIR=$BATS_FILE_TMPDIR/oci
-	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/rootfs/bin"
-	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
-	cp /bin/busybox "$OCI_DIR/rootfs/bin/"
-	for a in sh echo cat true id sleep ls mkdir mount wc hostname; do ln -s busybox "$OCI_DIR/rootfs/bin/$a"; done
-	chmod -R a+rX "$OCI_DIR"
-	export OCI="$OCI_DIR/bin/mlrun-oci" OCI_ROOT=$OCI_DIR/state
+	oci_setup_file sh echo cat true id sleep ls mkdir mount wc hostname
 }
 
 setup() { require_root; }
-
-# mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c, the config]: a bundle in DIR whose
-# config is crun's default spec, without a terminal, running sh -c COMMAND.
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', cmd]
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-}
-
-oci() { "$OCI" --root "$OCI_ROOT" "$@"; }
-oci_status() { oci state "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
-status_is() { [ "$(oci_status "$1")" = "$2" ]; }
-file_has() { grep -q "$2" "$1"; }
 
 @test "oci: features prints the runtime-spec features JSON" {
 	run "$OCI" features
@@ -290,38 +262,16 @@ file_has() { grep -q "$2" "$1"; }
 	assert_output --partial "not a private directory"
 }
 
-# podman (Debian's 4.3) with mlrun-oci as its runtime, on this hybrid-cgroup host:
-# --cgroups=disabled (crun and conmon would otherwise write the host's v1 hierarchy, and crun
-# refuses the layout), so podman needs a runtime it believes supports that; 4.3 only honours
-# runtime_supports_nocgroups for the runtime named "crun", hence the name (docs/oci.md).
+# podman (Debian's 4.3) with mlrun-oci as its runtime, on this hybrid-cgroup host (podman_conf in
+# tests/oci/lib.bash explains the configuration; docs/oci.md).
 @test "oci: podman runs a local image with mlrun-oci: exit status, stdout, stdin, stop, rm" {
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
-	local p=$BATS_TEST_TMPDIR/podman
-	mkdir -p "$p/img/bin"
-	cp /bin/busybox "$p/img/bin/"
-	for a in sh echo cat sleep id; do ln -s busybox "$p/img/bin/$a"; done
-	tar -C "$p/img" -cf "$p/bb.tar" .
-	cat >"$p/containers.conf" <<EOF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$OCI"]
-EOF
-	export CONTAINERS_CONF=$p/containers.conf
-	pm() { podman --root "$p/store" --runroot "$p/run" --storage-driver vfs "$@"; }
+	need_podman
+	P=$BATS_TEST_TMPDIR/podman
+	podman_image "$P" sh echo cat sleep id
+	podman_conf "$P" "$OCI"
 	run pm info --format '{{.Host.OCIRuntime.Path}}'
 	assert_output "$OCI"
-	pm import -q "$p/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
+	pm import -q "$P/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
 	run pm run --rm localhost/mlrun-oci-bb:1 sh -c 'echo hello from mlrun-oci; cat /proc/self/uid_map; exit 5'
 	assert_equal "$status" 5
 	assert_line --index 0 "hello from mlrun-oci"
@@ -342,6 +292,5 @@ EOF
 	pm rm "$id" >/dev/null
 	run pm ps -a -q
 	assert_output ""
-	pm rmi -f localhost/mlrun-oci-bb:1 >/dev/null
-	pm system reset -f >/dev/null 2>&1 || true
+	podman_reset localhost/mlrun-oci-bb:1
 }

@@ -19,7 +19,7 @@ setup_file() {
 	export P=$BATS_FILE_TMPDIR/podman
 	mkdir -p "$P"
 	tar -C "$OCI_DIR/rootfs" -cf "$P/img.tar" .
-	podman_conf "$P" "$OCI" private
+	podman_conf "$P" "$OCI"
 	pm import -q "$P/img.tar" localhost/mlrun-oci-count:1 >/dev/null
 }
 

@@ -18,7 +18,7 @@ setup_file() {
 	podman_image "$P" sh echo mount mkdir hostname true
 	# docs/oci.md's hybrid-host configuration, with podman's locks, tmp and network configuration
 	# private to this file (the host's podman state is not touched).
-	podman_conf "$P" "$P/bin/mlrun-oci" private
+	podman_conf "$P" "$P/bin/mlrun-oci"
 	pm import -q "$P/bb.tar" localhost/mlrun-oci-report:1 >/dev/null
 }
 

@@ -672,6 +672,20 @@ static bool same_ns(const char *a, const char *b)
 
 /* The container's host pids: its leaf's cgroup.procs, or (no leaf) every process in pid 1's
  * pid namespace (exec'd processes are not pid 1's descendants). */
+/* v twice as long; on failure v is freed (the caller only returns). */
+static int grow_pids(int **v, size_t *cap)
+{
+	int *w = realloc(*v, *cap * 2 * sizeof(**v));
+	if (!w) {
+		free(*v);
+		*v = NULL;
+		return -ENOMEM;
+	}
+	*v = w;
+	*cap *= 2;
+	return 0;
+}
+
 static int container_pids(const struct state_entry *e, int **out, size_t *n)
 {
 	size_t cap = 64;
@@ -686,7 +700,7 @@ static int container_pids(const struct state_entry *e, int **out, size_t *n)
 		_cleanup_fclose_ FILE *f = fd < 0 ? NULL : fdopen(fd, "re");
 		int pid;
 		while (f && fscanf(f, "%d", &pid) == 1) {
-			if (*n == cap && !(v = realloc(v, (cap *= 2) * sizeof(*v))))
+			if (*n == cap && grow_pids(&v, &cap) < 0)
 				return -ENOMEM;
 			v[(*n)++] = pid;
 		}
@@ -703,7 +717,7 @@ static int container_pids(const struct state_entry *e, int **out, size_t *n)
 			snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
 			if (pid == e->init_pid || !same_ns(ns, path))
 				continue;
-			if (*n == cap && !(v = realloc(v, (cap *= 2) * sizeof(*v))))
+			if (*n == cap && grow_pids(&v, &cap) < 0)
 				return -ENOMEM;
 			v[(*n)++] = (int)pid;
 		}

@@ -54,15 +54,16 @@ podman_image() {
 	tar -C "$dir/img" -cf "$dir/bb.tar" .
 }
 
-# podman_conf DIR RUNTIME [private]: DIR/containers.conf, docs/oci.md's hybrid-host configuration
+# podman_conf DIR RUNTIME: DIR/containers.conf, docs/oci.md's hybrid-host configuration
 # for podman (Debian's 4.3): --cgroups=disabled (crun and conmon would otherwise write the host's
 # v1 hierarchy, and crun refuses the layout), so podman needs a runtime it believes supports that;
 # 4.3 only honours runtime_supports_nocgroups for the runtime named "crun", hence RUNTIME
-# registered under that name. With private: podman's locks, tmp and network configuration in DIR
-# too (the host's podman state is not touched).
+# registered under that name. podman's locks, tmp and network configuration are in DIR too: the
+# host's podman state is not touched, and a test's podman never shares /run/libpod's locks with
+# another podman running at the same time (that made the podman tests fail under concurrency).
 podman_conf() {
-	local dir=$1 runtime=$2 private=${3:-}
-	[ -z "$private" ] || mkdir -p "$dir/tmp" "$dir/net"
+	local dir=$1 runtime=$2
+	mkdir -p "$dir/tmp" "$dir/net"
 	{
 		cat <<EOF
 [containers]
@@ -75,7 +76,7 @@ cgroups = "disabled"
 cgroup_manager = "cgroupfs"
 events_logger = "none"
 EOF
-		[ -z "$private" ] || printf 'lock_type = "file"\ntmp_dir = "%s"\n' "$dir/tmp"
+		printf 'lock_type = "file"\ntmp_dir = "%s"\n' "$dir/tmp"
 		cat <<EOF
 runtime = "crun"
 runtime_supports_nocgroups = ["crun"]
@@ -83,7 +84,7 @@ runtime_supports_nocgroups = ["crun"]
 [engine.runtimes]
 crun = ["$runtime"]
 EOF
-		[ -z "$private" ] || printf '\n[network]\nnetwork_config_dir = "%s"\n' "$dir/net"
+		printf '\n[network]\nnetwork_config_dir = "%s"\n' "$dir/net"
 	} >"$dir/containers.conf"
 }
 

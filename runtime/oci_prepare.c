@@ -119,12 +119,41 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 	const char *field = s->memory_limit && !e->memory ? "linux.resources.memory.limit"
 			    : s->pids_limit && !e->pids	  ? "linux.resources.pids.limit"
 			    : s->cpu_quota && !e->cpu	  ? "linux.resources.cpu.quota"
+			    : s->cpu_shares && s->cpu_shares != OCI_CPU_SHARES_DEFAULT && !e->cpu ? "linux.resources.cpu.shares"
 							  : NULL;
 	(void)p; /* the annotation's own limits degrade as in `mlrun run` (rlimits, enforced: false) */
 	if (field)
 		return error_set(err, EOPNOTSUPP, "%s: cannot be enforced on this host (%s); mlrun-oci has no fallback", field,
 				 e->why[0] ? e->why : "no cgroup v2 leaf");
 	return 0;
+}
+
+/* Why enforced.seccomp is false for a container without mlrun's own filter: the config's filter
+ * (if any) still decides, in the kernel, but nothing of it is counted. */
+const char *oci_seccomp_why(const struct run_oci *oci)
+{
+	return oci->spec->seccomp ? "seccomp: mlrun's own filter is off (no run.mlrun.policy annotation); the config's "
+				    "linux.seccomp filter is loaded and denies in the kernel, its denials are not "
+				    "counted (config_seccomp)"
+				  : "seccomp: mlrun's own filter is off (no run.mlrun.policy annotation) and the config "
+				    "has no linux.seccomp: no system call is filtered";
+}
+
+/* linux.resources.cpu.shares becomes the leaf's cpu.weight (cgroup/cgroup.h has the formula),
+ * written before the clone like every limit; without a leaf only the default passes
+ * (oci_check_enforced). */
+int oci_set_cpu_weight(const struct run_oci *oci, const struct cgroup_leaf *leaf, struct error *err)
+{
+	const struct oci_spec *s = oci->spec;
+	if (!s->cpu_shares || leaf->dirfd < 0 || !leaf->enforced_cpu)
+		return 0;
+	uint64_t w = cgroup_cpu_weight_from_shares(s->cpu_shares);
+	struct error e = { 0 };
+	int r = cgroup_leaf_set_cpu_weight(leaf, w, &e);
+	if (r < 0)
+		error_set(err, 0, "linux.resources.cpu.shares: %llu (cpu.weight %llu): %s", (unsigned long long)s->cpu_shares,
+			  (unsigned long long)w, e.msg);
+	return r;
 }
 
 /* The host id that id (inside) maps to in ranges r, or -1. */
@@ -420,5 +449,7 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	sb->set_umask = s->has_umask;
 	sb->umask = (mode_t)s->umask;
+	sb->set_oom_score_adj = s->has_oom_score_adj;
+	sb->oom_score_adj = s->oom_score_adj;
 	return sandbox_find_cmdline(&sb->cmdline, err);
 }

@@ -122,6 +122,8 @@ struct sandbox {
 	bool no_pty;	   /* never put a pty between the program and fds 0-2 */
 	bool set_umask;
 	mode_t umask;
+	bool set_oom_score_adj; /* process.oomScoreAdj: the supervisor writes it (runtime/oci_oom.c) */
+	int oom_score_adj;
 	struct sandbox_caps caps;
 };
 

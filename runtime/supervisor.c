@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "prepare.h"
 #include "pty.h"
 #include "relay.h"
 #include "state.h"
@@ -491,7 +492,9 @@ static int start_child(struct sup *s, struct error *err)
 	fcntl(s->status_fd, F_SETFL, O_NONBLOCK);
 	trace_step(s->tr, 0, "clone3 into new namespaces");
 
-	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
+	r = s->sb->set_oom_score_adj ? oci_write_oom_score_adj(s->pid, s->pidfd, s->sb->oom_score_adj, err) : 0;
+	if (r == 0)
+		r = ns_write_idmap(s->pid, &s->sb->idmap, err);
 	if (r == 0)
 		r = send_start(s->sync_fd, err);
 	if (r < 0) {

@@ -109,6 +109,9 @@ EOF
 	assert_equal "$(jfield "$report" 'r["violations"]')" "[]"
 	assert_equal "$(jfield "$report" 'r["seccomp_profile"]')" off
 	assert_equal "$(jfield "$report" 'r["enforced"]["seccomp"]')" False
+	# the config's filter is there, and the report says its denials are not counted
+	assert_equal "$(jfield "$report" 'r["config_seccomp"]')" \
+		"{'loaded': True, 'default_action': 'SCMP_ACT_ALLOW', 'denials_counted': False}"
 	pm rm file >/dev/null
 }
 

@@ -254,6 +254,8 @@ static int bundle_path(const struct run_oci *oci, const char *path, const char *
 	return 0;
 }
 
+#define SYSFS_BIND_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
 static int build_plan(struct sandbox *sb, const struct run_oci *oci, struct error *err)
 {
 	const struct oci_spec *s = oci->spec;
@@ -283,7 +285,13 @@ static int build_plan(struct sandbox *sb, const struct run_oci *oci, struct erro
 			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_DEVPTS, NULL, m->dst, m->attr, NULL, NULL, err);
 			break;
 		case OCI_SYSFS:
-			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "sysfs", m->dst, m->attr, NULL, NULL, err);
+			/* The host's network (no network namespace: a Kubernetes pod on hostNetwork): a fresh
+			 * sysfs needs CAP_SYS_ADMIN over the network namespace's owner, which the container
+			 * never holds; so, as runc and crun fall back, the host's /sys read-only */
+			if (sb->policy->net == NET_HOST)
+				r = rootfs_oci_add_bind(&sb->plan, "/sys", m->dst, m->attr | SYSFS_BIND_ATTR, true, err);
+			else
+				r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "sysfs", m->dst, m->attr, NULL, NULL, err);
 			break;
 		case OCI_MQUEUE:
 			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "mqueue", m->dst, m->attr, NULL, NULL, err);

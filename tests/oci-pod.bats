@@ -153,3 +153,36 @@ has_sys_resource() { (($(printf '%d' "0x$(sed -n 's/^CapEff:\t//p' /proc/self/st
 	run "$MLRUN" --report "$BATS_TEST_TMPDIR/own.json" -- /bin/true
 	assert_equal "$(jfield "$BATS_TEST_TMPDIR/own.json" '"config_seccomp" in r')" False
 }
+
+# A pod on the host's network (hostNetwork; CRI's NODE mode) has no network namespace of its own:
+# a fresh sysfs cannot be mounted there (the kernel asks for CAP_SYS_ADMIN over the network
+# namespace's owner, the host's), so create used to fail on the pause container's /sys. Now the
+# host's /sys, read-only, as runc and crun fall back; nothing under it is writable.
+@test "oci-pod: without a network namespace, sysfs is the host's /sys read-only" {
+	local b=$BATS_TEST_TMPDIR/b
+	mkbundle "$b" 'cat /sys/class/net/lo/address; echo x 2>/dev/null > /sys/kernel/uevent_helper || echo refused; grep " /sys " /proc/self/mountinfo' \
+		'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]'
+	run oci run --bundle "$b" h1
+	assert_success
+	assert_line --index 0 00:00:00:00:00:00
+	assert_line --index 1 refused
+	assert_line --index 2 --regexp ' /sys ro,nosuid,nodev,noexec'
+}
+
+# containerd's shim kills a container again once it has exited (CRI's StopPodSandbox, and the
+# exit handler's delete with kill --all): runc then says "container not running", which the
+# shim takes as done, or with --all signals nothing and succeeds. Any other answer left CRI
+# retrying the pod's exit forever (StopPodSandbox never returned).
+@test "oci-pod: kill of an exited container: --all succeeds, plain kill says 'container not running'" {
+	local b=$BATS_TEST_TMPDIR/b
+	mkbundle "$b" 'exit 0'
+	run oci run --detach --bundle "$b" k1
+	assert_success
+	wait_for 50 exited "$OCI_ROOT/k1/report.json"
+	run oci kill --all k1 KILL
+	assert_success
+	run oci kill k1 KILL
+	assert_failure
+	assert_output --partial "container not running"
+	oci delete k1
+}

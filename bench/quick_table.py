@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The table of `bench/run.sh --startup`: start-up medians side by side, ratios to the floor
-(unshare -Urpmn --fork) and to bubblewrap taken within the same run, and the supervisors' peak RSS.
+(unshare -Urpmn --fork) and to bubblewrap taken within the same run, sandboxes per second (serial
+and two at a time, as rates and ratios to the floor's), and the supervisors' peak RSS.
 
 usage: quick_table.py RESULTS_DIR
        quick_table.py --one HYPERFINE.json TITLE    one start-up table (bench/vm-startup.bats)
@@ -35,6 +36,18 @@ def startup(path, title):
               f"| {m - direct:+.2f} | {len(t)} |")
 
 
+def throughput(path):
+    with open(path) as f:
+        thr = json.load(f)
+    print(f"\n#### Sandboxes per second, /bin/true ({thr['n']} runs through xargs, median of {thr['trials']} "
+          f"interleaved trials, best in brackets)\n")
+    print("| tool | serial (-P1) /s | × floor | 2 at a time (-P2) /s | × floor |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, t in thr["tools"].items():
+        print(f"| {name} | {t['serial_median_per_s']:.0f} ({t['serial_per_s']:.0f}) | {t.get('serial_x_floor', 0):.2f} "
+              f"| {t['parallel2_median_per_s']:.0f} ({t['parallel2_per_s']:.0f}) | {t.get('parallel2_x_floor', 0):.2f} |")
+
+
 def main():
     if sys.argv[1] == "--one":
         startup(sys.argv[2], sys.argv[3])
@@ -42,6 +55,7 @@ def main():
     out = sys.argv[1]
     startup(os.path.join(out, "startup-true.json"), "Start-up, /bin/true")
     startup(os.path.join(out, "startup-pass.json"), "Start-up, python3 -c pass")
+    throughput(os.path.join(out, "throughput.json"))
     with open(os.path.join(out, "memory.json")) as f:
         mem = json.load(f)["supervisor"]
     print("\n#### Supervisor peak RSS (kB)\n")

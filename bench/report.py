@@ -193,9 +193,11 @@ def main():
                    f"{s['at_exit']['RssAnon']} kB, RssFile {s['at_exit']['RssFile']} kB at exit)",
                    "met" if hwm <= 2048 else "NOT met"])
     if thr and "mlrun-strict" in thr["tools"]:
-        p = thr["tools"]["mlrun-strict"]["parallel2_per_s"]
-        tg.append(["≥ 300 sandboxes/s on 2 cores", f"{p:.0f}/s with 2 in parallel, best trial "
-                   f"({thr['tools']['mlrun-strict']['serial_per_s']:.0f}/s serial)", "met" if p >= 300 else "NOT met"])
+        t = thr["tools"]["mlrun-strict"]
+        p, q = t["parallel2_per_s"], t["serial_per_s"]
+        tg.append(["≥ 300 sandboxes/s serial and ≥ 500/s two at a time", f"{q:.0f}/s serial, {p:.0f}/s with 2 in "
+                   f"parallel, best trials ({t.get('serial_x_floor', 0):.2f}× and {t.get('parallel2_x_floor', 0):.2f}× "
+                   "the floor's rates, medians)", "met" if p >= 500 and q >= 300 else "NOT met"])
     md += ["## The issue's targets", "", table(["target", "measured", "today"], tg), ""]
 
     # ---- network namespace
@@ -262,9 +264,11 @@ def main():
     if thr:
         md += ["## Throughput", "", f"{thr['n']} runs of /bin/true through xargs, sandboxes per second, best of "
                f"{thr.get('trials', 1)} interleaved trials (median of the trials in brackets):", ""]
-        rows = [[n, f"{f(t['serial_per_s'], 0)} ({f(t.get('serial_median_per_s'), 0)})",
-                 f"{f(t['parallel2_per_s'], 0)} ({f(t.get('parallel2_median_per_s'), 0)})"] for n, t in thr["tools"].items()]
-        md += [table(["tool", "serial (xargs -P1)", "2 in parallel (xargs -P2)"], rows), ""]
+        rows = [[n, f"{f(t['serial_per_s'], 0)} ({f(t.get('serial_median_per_s'), 0)})", f(t.get("serial_x_floor"), 2),
+                 f"{f(t['parallel2_per_s'], 0)} ({f(t.get('parallel2_median_per_s'), 0)})",
+                 f(t.get("parallel2_x_floor"), 2)] for n, t in thr["tools"].items()]
+        md += [table(["tool", "serial (xargs -P1)", "× floor (medians)", "2 in parallel (xargs -P2)",
+                      "× floor (medians)"], rows), ""]
 
     # ---- scaling
     binds = hf(os.path.join(d, "binds.json"))

@@ -12,8 +12,9 @@
 # that the scripts work and asserts no timing. Any failing step fails the run.
 # --oci runs only step 7, mlrun-oci against crun (the runtime alone and under podman, 5 rounds),
 # and prints its table.
-# --startup runs only the start-up comparison (/bin/true and python3 -c pass, 5 rounds) and the
-# supervisor's peak RSS, and prints one table: the quick check of one optimisation. With
+# --startup runs only the start-up comparison (/bin/true and python3 -c pass, 5 rounds), the
+# sandboxes per second (serial and 2 at a time, with crun) and the supervisor's peak RSS, and
+# prints one table: the quick check of one optimisation. With
 # MLRUN_BEFORE=/path/to/an/older/mlrun it runs that binary too, in the same rounds.
 #
 # Environment: MLRUN (the binary, default ./mlrun), BENCH_OUT (default bench/results),
@@ -147,6 +148,8 @@ FIREJAIL="firejail --quiet --noprofile --net=none --ipc-namespace --private-tmp 
 CRUN_NS=(unshare -m --propagation private sh -c 'mount -t tmpfs -o ro,size=4k bench-nocgroup /sys/fs/cgroup &&
 	: >"$0" && mount --bind "$0" /dev/null && exec "$@"' "$TMP/crun-null")
 CRUN="crun --cgroup-manager=disabled --root=$OUT/crun/state run -b $OUT/crun/bundle"
+# CRUN_NS as JSON, for throughput.py (its crun rows; xargs appends the container's id)
+crun_prefix() { $PY -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "${CRUN_NS[@]}"; }
 
 declare -A WORKLOAD=([true]='/bin/true' [pass]='/usr/bin/python3 -c pass' [numpy]='/usr/bin/python3 -c "import numpy"')
 declare -A WORKLOAD_JSON=([true]='["/bin/true"]' [pass]='["/usr/bin/python3","-c","pass"]' [numpy]='["/usr/bin/python3","-c","import numpy"]')
@@ -279,6 +282,12 @@ if [ $STARTUP = 1 ]; then
 		[ $w = true ] && kind=fast || kind=mid
 		hf_rounds "$OUT/startup-$w.json" $kind "${args[@]}"
 	done
+	section "throughput"
+	tp=(direct "/bin/true" unshare "$UNSHARE /bin/true" bwrap "$BWRAP /bin/true")
+	[ $HAVE_CRUN = 1 ] && tp+=(crun "$CRUN -f $OUT/crun/bundle/config-true.json")
+	[ ${#BEFORE[@]} = 2 ] && tp+=("${BEFORE[0]}" "${BEFORE[1]} /bin/true")
+	tp+=(mlrun-strict "$MLRUN_STRICT /bin/true")
+	THROUGHPUT_CRUN_PREFIX=$(crun_prefix) $PY "$BENCH/throughput.py" "$OUT/throughput.json" 200 "${tp[@]}"
 	section "supervisor peak RSS"
 	cc -O2 -Wall -Wextra -o "$OUT/raw/peakrss" "$BENCH/peakrss.c"
 	$PY "$BENCH/memory.py" "$OUT/memory.json" 0.4 "$OUT/raw/peakrss" "$MLRUN" "$STRICT" "$DEFAULT" "$BWRAP_BASE" "$UNSHARE"
@@ -324,9 +333,11 @@ $PY "$BENCH/memory.py" "$OUT/memory.json" "$MEM_SCALE" "$OUT/raw/peakrss" "$MLRU
 # ---- 4. throughput ----------------------------------------------------------------------------------
 section "throughput"
 tp=(direct "/bin/true" unshare "$UNSHARE /bin/true" "unshare, no netns" "unshare -Urpm --fork /bin/true"
-	bwrap "$BWRAP /bin/true" mlrun-strict "$MLRUN_STRICT /bin/true" mlrun-default "$MLRUN_DEFAULT /bin/true"
+	bwrap "$BWRAP /bin/true")
+[ $HAVE_CRUN = 1 ] && tp+=(crun "$CRUN -f $OUT/crun/bundle/config-true.json")
+tp+=(mlrun-strict "$MLRUN_STRICT /bin/true" mlrun-default "$MLRUN_DEFAULT /bin/true"
 	"mlrun-strict net=host" "$MLRUN --policy $OUT/raw/strict-hostnet.ini --workdir none -q -- /bin/true")
-$PY "$BENCH/throughput.py" "$OUT/throughput.json" "$THROUGHPUT_N" "${tp[@]}"
+THROUGHPUT_CRUN_PREFIX=$(crun_prefix) $PY "$BENCH/throughput.py" "$OUT/throughput.json" "$THROUGHPUT_N" "${tp[@]}"
 
 # ---- 5. start-up against the number of binds --------------------------------------------------------
 section "binds"

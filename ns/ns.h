@@ -122,3 +122,10 @@ bool ns_probe_hostname_only(const struct ns_probe *pr);
 /* 0 (also when ns_probe_hostname_only: the caller decides), or the one error naming what the
  * filter denies and the fixes (NS_FIX_CONTAINER). */
 int ns_check_container(const struct ns_probe *pr, struct error *err);
+
+/* An existing namespace named by path (mlrun-oci's linux.namespaces[].path), for setns: its
+ * O_CLOEXEC fd, or -errno with err naming `what` (the config field). Refused: a path whose last
+ * component is a link (other than proc's own /proc/PID/ns/X), a file that is not an nsfs
+ * namespace of type nstype (CLONE_NEW*), and a namespace whose owning user namespace the
+ * caller's real uid holds no CAP_SYS_ADMIN over (join.c). */
+int ns_open_join(const char *path, int nstype, const char *what, struct error *err);

@@ -99,6 +99,21 @@ static int new_fs(const char *fstype, const char *const *opts, uint64_t attr)
 	return r;
 }
 
+int rootfs_premake_fs(struct rootfs_plan *plan, const char *fstype)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		struct rootfs_op *op = &plan->ops[i];
+		if (op->kind != ROOTFS_FS || strcmp(op->src, fstype) != 0 || op->tree_fd >= 0)
+			continue;
+		int m = new_fs(fstype, NULL, op->attr);
+		if (m < 0)
+			return m;
+		op->tree_fd = m;
+		return m;
+	}
+	return -ENOENT;
+}
+
 /* The directory holding the last component of op->dst (returned in *name), walked one
  * component at a time beneath the new root without following any link: an earlier run may
  * have replaced a directory of a read-write bind by a link to a host path, and the host's root
@@ -242,7 +257,8 @@ static int apply_op(int rootfd, struct rootfs_op *op, bool *fell_back)
 			plan_fell_back = true;
 		break;
 	case ROOTFS_FS:
-		m = new_fs(op->src, NULL, op->attr);
+		m = op->tree_fd >= 0 ? op->tree_fd : new_fs(op->src, NULL, op->attr); /* premade: rootfs_premake_fs */
+		op->tree_fd = -1;
 		break;
 	case ROOTFS_DEVPTS: {
 		/* A private instance: the sandbox's ptys are not the host's. */

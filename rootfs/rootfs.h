@@ -103,6 +103,12 @@ void rootfs_describe_op(const struct rootfs_plan *plan, size_t i, char *buf, siz
 int rootfs_make_private(void);
 int rootfs_clone_sources(struct rootfs_plan *plan, size_t *failed);
 int rootfs_assemble(struct rootfs_plan *plan, int *rootfd, size_t *failed);
+/* mlrun-oci, parent side: the first ROOTFS_FS op of fstype gets its filesystem made now (a
+ * detached mount in op->tree_fd, which rootfs_assemble attaches instead of making one), by a
+ * process that sits in the namespace the filesystem shows (a joined network namespace for
+ * sysfs, a joined IPC namespace for mqueue) and holds the capability the child lacks there.
+ * Returns the fd (owned by the op), -ENOENT if the plan has no such op, or -errno. */
+int rootfs_premake_fs(struct rootfs_plan *plan, const char *fstype);
 int rootfs_pivot(int rootfd);
 
 /* Append an op (src and dst copied; dst without its leading '/'); NULL with err set when full. */

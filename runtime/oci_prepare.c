@@ -96,8 +96,13 @@ int oci_policy(struct policy *p, const struct run_oci *oci, struct error *err)
 		if ((r = set(p, "limits", "cpus", buf, err)) < 0)
 			return r;
 	}
+	/* A joined network namespace is not one of mlrun's: as with the host's, the report says
+	 * network: false, and a policy that asks for a network of its own cannot have it. */
+	if (s->net_path && s->policy && p->net != NET_HOST)
+		return error_set(err, EINVAL, "annotations.run.mlrun.policy: the policy's [network] net cannot hold in the "
+				 "network namespace linux.namespaces joins (%s)", s->net_path);
 	/* No network namespace in the config is the host's network; a policy asking for less gets it. */
-	if (!(s->namespaces & OCI_NS_NET)) {
+	if (!(s->namespaces & OCI_NS_NET) || s->net_path) {
 		if (!s->policy || p->net == NET_HOST) {
 			if ((r = set(p, "network", "allow_host", "true", err)) < 0 || (r = set(p, "network", "net", "host", err)) < 0)
 				return r;
@@ -154,6 +159,15 @@ int oci_set_cpu_weight(const struct run_oci *oci, const struct cgroup_leaf *leaf
 		error_set(err, 0, "linux.resources.cpu.shares: %llu (cpu.weight %llu): %s", (unsigned long long)s->cpu_shares,
 			  (unsigned long long)w, e.msg);
 	return r;
+}
+
+void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e)
+{
+	if (!oci->spec->uts_path)
+		return;
+	e->hostname = false;
+	snprintf(e->hostname_why, sizeof(e->hostname_why), "hostname: the container joined the UTS namespace %s "
+		 "(linux.namespaces): its hostname is that namespace's", oci->spec->uts_path);
 }
 
 /* The host id that id (inside) maps to in ranges r, or -1. */
@@ -358,15 +372,16 @@ static int build_exec(struct sandbox *sb, const struct oci_spec *s, struct error
 	return 0;
 }
 
-/* The config's rlimits; with the annotation, merged with the policy's (and its fallbacks for
- * limits no cgroup enforces here, as `mlrun run` applies them): the lower of the two. */
-static int build_rlimits(struct sandbox *sb, const struct policy *p, const struct oci_spec *s,
-			 const struct sandbox_fallbacks *fb, struct error *err)
+/* The config's rlimits (or an exec's process'); with the annotation, merged with the policy's
+ * (and its fallbacks for limits no cgroup enforces here, as `mlrun run` applies them): the
+ * lower of the two. */
+static int build_rlimits(struct sandbox *sb, const struct policy *p, bool with_policy, const struct oci_rlimit *rl,
+			 size_t n, const struct sandbox_fallbacks *fb, struct error *err)
 {
-	if (s->policy)
+	if (with_policy)
 		sandbox_policy_rlimits(sb, p, fb);
-	for (size_t i = 0; i < s->n_rlimits; i++) {
-		const struct oci_rlimit *c = &s->rlimits[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct oci_rlimit *c = &rl[i];
 		size_t j = 0;
 		while (j < sb->n_rlimits && sb->rlimits[j].resource != c->resource)
 			j++;
@@ -420,6 +435,56 @@ static int build_caps(struct sandbox *sb, const struct oci_spec *s, struct error
 	return 0;
 }
 
+/* linux.namespaces[].path: each opened and checked now (ns/join.c); the supervisor enters them
+ * before the clone, so the clone does not create those. A joined UTS namespace keeps its
+ * hostname (setting one would change the other containers'), and the child brings up no lo in
+ * a joined network namespace. */
+static int build_joins(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	static const char *const what[] = { "linux.namespaces (network).path", "linux.namespaces (ipc).path",
+					    "linux.namespaces (uts).path" };
+	const char *paths[] = { s->net_path, s->ipc_path, s->uts_path };
+	const int types[] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		if (!paths[i])
+			continue;
+		int fd = ns_open_join(paths[i], types[i], what[i], err);
+		if (fd < 0)
+			return fd;
+		sb->join_fd[sb->n_join] = fd;
+		sb->join_type[sb->n_join] = types[i];
+		sb->join_what[sb->n_join++] = what[i];
+		sb->clone_flags &= ~(uint64_t)types[i];
+	}
+	if (s->net_path)
+		sb->loopback = false;
+	if (s->uts_path) {
+		if (s->hostname && s->hostname[0])
+			return error_set(err, EINVAL, "hostname: cannot be set in the UTS namespace linux.namespaces joins (%s)",
+					 s->uts_path);
+		sb->hostname = NULL;
+	}
+	return 0;
+}
+
+/* linux.sysctl's keys as paths under /proc/sys (dots become slashes, as runc does). */
+static int build_sysctls(struct sandbox *sb, const struct oci_spec *s, struct error *err)
+{
+	for (size_t i = 0; i < s->n_sysctls; i++) {
+		struct sandbox_sysctl *d = &sb->sysctls[i];
+		if (i >= ARRAY_SIZE(sb->sysctls) || strlen(s->sysctls[i].key) >= sizeof(d->path))
+			return error_set(err, E2BIG, "linux.sysctl.%s: too many or too long", s->sysctls[i].key);
+		snprintf(d->path, sizeof(d->path), "%s", s->sysctls[i].key);
+		for (char *c = d->path; *c; c++)
+			if (*c == '.')
+				*c = '/';
+		d->value = s->sysctls[i].value;
+		d->len = strlen(d->value);
+		sb->n_sysctls = i + 1;
+	}
+	return 0;
+}
+
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err)
 {
@@ -431,6 +496,7 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->id = id;
 	sb->hostname = p->hostname;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = -1;
+	sb->premade_fd[0] = sb->premade_fd[1] = -1;
 	sb->ready_fd = oci->ready_fd;
 	sb->start_fd = oci->start_fd;
 	for (int fd = 0; fd < 3; fd++)
@@ -443,21 +509,77 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 	sb->as_root = geteuid() == 0;
 	if ((r = build_idmap(sb, p, s, err)) < 0)
 		return r;
-	if ((r = sandbox_prepare_ns(sb, p, err)) < 0)
+	if ((r = sandbox_prepare_ns(sb, p, err)) < 0 || (r = build_joins(sb, s, err)) < 0 ||
+	    (r = build_sysctls(sb, s, err)) < 0)
 		return r;
 	if ((r = build_caps(sb, s, err)) < 0)
 		return r;
+	/* root only: a rootless caller holds no CAP_SYS_ADMIN where the kernel asks for it, and
+	 * cannot join anything through /proc/PID/ns either */
+	sb->follow_ns = sb->as_root;
+	sb->oci_spec = s;
+	sb->oci_id = oci->id;
+	sb->oci_bundle = oci->bundle;
 	if ((r = build_plan(sb, oci, err)) < 0 || (r = build_exec(sb, s, err)) < 0)
 		return r;
 	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
 		return r;
 	if (s->seccomp && (r = seccomp_compile_oci(s->seccomp, &sb->sec.oci_prog, err)) < 0)
 		return r;
-	if ((r = build_rlimits(sb, p, s, fb, err)) < 0)
+	if ((r = build_rlimits(sb, p, s->policy != NULL, s->rlimits, s->n_rlimits, fb, err)) < 0)
 		return r;
 	sb->set_umask = s->has_umask;
 	sb->umask = (mode_t)s->umask;
 	sb->set_oom_score_adj = s->has_oom_score_adj;
 	sb->oom_score_adj = s->oom_score_adj;
 	return sandbox_find_cmdline(&sb->cmdline, err);
+}
+
+/* mlrun-oci exec: what a process joining the container gets of its sandbox. The exec'd
+ * process' args, env, rlimits (the config's when it gives none) and umask; the config's
+ * seccomp filter; the annotation policy's filter with its denied calls answered by the kernel
+ * (seccomp_prog_unmonitored: no monitor listens to an exec'd process, so they are not counted
+ * in the report); the policy's rlimits. No plan, no namespaces: those are joined. */
+/* An exec'd process' process.capabilities, as for the program (none with run.mlrun.policy).
+ * It joins pid 1's user namespace, the one that made the container's mounts, so
+ * CAPS_OVER_MOUNTS there would undo them (build_caps): refused. */
+static int build_exec_caps(struct sandbox *sb, const struct oci_spec *config, const struct oci_spec *proc,
+			   struct error *err)
+{
+	if (config->policy)
+		return 0;
+	const uint64_t *set = proc->caps.set;
+	if (set[OCI_CAP_PERMITTED] & CAPS_OVER_MOUNTS)
+		return error_set(err, EOPNOTSUPP, "process.capabilities: CAP_SYS_ADMIN cannot be granted to an exec'd "
+				 "process (it would hold it over the container's mounts; docs/oci.md)");
+	sb->caps = (struct sandbox_caps){ .bounding = set[OCI_CAP_BOUNDING], .effective = set[OCI_CAP_EFFECTIVE],
+					  .permitted = set[OCI_CAP_PERMITTED], .inheritable = set[OCI_CAP_INHERITABLE],
+					  .ambient = set[OCI_CAP_AMBIENT] };
+	return 0;
+}
+
+int sandbox_prepare_oci_exec(struct sandbox *sb, const struct policy *p, const struct oci_spec *config,
+			     const struct oci_spec *proc, const struct sandbox_fallbacks *fb, struct error *err)
+{
+	int r;
+	memset(sb, 0, sizeof(*sb));
+	sb->policy = p;
+	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->ready_fd = sb->start_fd = sb->tty_slave = -1;
+	if ((r = build_exec(sb, proc, err)) < 0 || (r = build_exec_caps(sb, config, proc, err)) < 0)
+		return r;
+	if ((r = security_prepare(&sb->sec, p, &sb->plan, err)) < 0)
+		return r;
+	if (sb->sec.seccomp) {
+		close(TAKE_FD(sb->sec.notify_fd));
+		close(TAKE_FD(sb->sec.monitor_fd));
+		seccomp_prog_unmonitored(&sb->sec.prog, p->on_violation);
+	}
+	if (config->seccomp && (r = seccomp_compile_oci(config->seccomp, &sb->sec.oci_prog, err)) < 0)
+		return r;
+	const struct oci_spec *rl = proc->n_rlimits ? proc : config;
+	if ((r = build_rlimits(sb, p, config->policy != NULL, rl->rlimits, rl->n_rlimits, fb, err)) < 0)
+		return r;
+	sb->set_umask = proc->has_umask;
+	sb->umask = (mode_t)proc->umask;
+	return 0;
 }

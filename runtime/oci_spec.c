@@ -387,6 +387,35 @@ out:
 	return r;
 }
 
+/* A path joins an existing namespace (ns/join.c checks the file when the container is built):
+ * network, ipc and uts only. pid and mount: mlrun's init is pid 1 of a pid namespace of its own
+ * and kills every process in it at the end, and its root is built in a mount namespace of its
+ * own. user: mlrun always creates the container's user namespace. cgroup: the container's cgroup
+ * namespace is rooted at its own leaf. */
+static int namespace_path(json_object *n, unsigned flag, const char *where, struct oci_spec *s, struct error *err)
+{
+	char **slot = flag == OCI_NS_NET ? &s->net_path : flag == OCI_NS_IPC ? &s->ipc_path
+		      : flag == OCI_NS_UTS ? &s->uts_path : NULL;
+	const char *why = flag == OCI_NS_PID	 ? "mlrun's init is pid 1 of a pid namespace of its own"
+			  : flag == OCI_NS_MOUNT ? "the container's root is built in a mount namespace of its own"
+			  : flag == OCI_NS_USER	 ? "mlrun-oci always creates the container's user namespace"
+						 : "the container's cgroup namespace is rooted at its own cgroup leaf";
+	json_object *p = get(n, "path");
+	if (!p || empty_value(p))
+		return 0;
+	if (!slot)
+		return error_set(err, EINVAL, "%s.path: joining an existing %s namespace is not supported by mlrun-oci (%s)",
+				 where, json_object_get_string(get(n, "type")), why);
+	if (*slot)
+		return error_set(err, EINVAL, "%s: a second path for the same namespace type", where);
+	int r = get_string(n, "path", where, slot, true, err);
+	if (r < 0)
+		return r;
+	if ((*slot)[0] != '/')
+		return error_set(err, EINVAL, "%s.path: %s is not an absolute path", where, *slot);
+	return 0;
+}
+
 static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *err)
 {
 	static const struct {
@@ -396,7 +425,7 @@ static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *er
 		{ "pid", OCI_NS_PID }, { "network", OCI_NS_NET }, { "mount", OCI_NS_MOUNT }, { "ipc", OCI_NS_IPC },
 		{ "uts", OCI_NS_UTS }, { "user", OCI_NS_USER },	  { "cgroup", OCI_NS_CGROUP },
 	};
-	static const char *const known[] = { "type", NULL };
+	static const char *const known[] = { "type", "path", NULL };
 	if (!json_object_is_type(a, json_type_array))
 		return error_set(err, EINVAL, "linux.namespaces: not an array");
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
@@ -404,14 +433,8 @@ static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *er
 		snprintf(where, sizeof(where), "linux.namespaces[%zu]", i);
 		json_object *n = json_object_array_get_idx(a, i);
 		int r = check_keys(n, where, known, NULL, err);
-		if (r < 0) {
-			if (n && json_object_is_type(n, json_type_object) && get(n, "path")) {
-				err->msg[0] = '\0';
-				return error_set(err, EINVAL, "%s.path: joining an existing namespace is not supported by "
-						 "mlrun-oci", where);
-			}
+		if (r < 0)
 			return r;
-		}
 		json_object *t = get(n, "type");
 		const char *ts = t && json_object_is_type(t, json_type_string) ? json_object_get_string(t) : "";
 		unsigned flag = 0;
@@ -420,6 +443,8 @@ static int parse_namespaces(json_object *a, struct oci_spec *s, struct error *er
 				flag = types[k].flag;
 		if (!flag)
 			return error_set(err, EINVAL, "%s.type: '%s' is not supported by mlrun-oci", where, ts);
+		if ((r = namespace_path(n, flag, where, s, err)) < 0)
+			return r;
 		s->namespaces |= flag;
 	}
 	return 0;
@@ -545,11 +570,79 @@ static int parse_masks(json_object *a, const char *where, char **out, size_t *n,
 	return 0;
 }
 
+/* The sysctls runc accepts, as it validates them: those of a namespace the container has of its
+ * own. IPC: these keys and fs.mqueue.*; network: net.* (a key the kernel does not keep per network
+ * namespace has no file in a new namespace's /proc/sys/net: writing it fails naming it). Not
+ * kernel.hostname/domainname (the config's hostname says it), and nothing else: a sysctl of the
+ * host (kernel.core_pattern, vm.*) would change the machine for everyone. A namespace the
+ * container shares (the host's network, a joined one) is refused too: its sysctls are others'. */
+static int check_sysctl(const char *key, const struct oci_spec *s, struct error *err)
+{
+	static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+						"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+						NULL };
+	size_t len = strlen(key);
+	if (len == 0 || len > OCI_SYSCTL_KEY_MAX)
+		return error_set(err, EINVAL, "linux.sysctl.%s: empty or too long a key", key);
+	/* Dots become slashes under /proc/sys: no slash of its own, no empty component (".." or
+	 * "net..x" would walk elsewhere). */
+	if (strchr(key, '/') || key[0] == '.' || key[len - 1] == '.' || strstr(key, ".."))
+		return error_set(err, EINVAL, "linux.sysctl.%s: not a sysctl name (no '/', no empty component)", key);
+	bool ipc = strncmp(key, "fs.mqueue.", 10) == 0;
+	for (const char *const *k = ipc_keys; !ipc && *k; k++)
+		ipc = strcmp(key, *k) == 0;
+	if (ipc) {
+		if (s->ipc_path)
+			return error_set(err, EINVAL, "linux.sysctl.%s: the IPC namespace is joined (%s), not the container's own",
+					 key, s->ipc_path);
+		return 0; /* mlrun always creates the IPC namespace */
+	}
+	if (strncmp(key, "net.", 4) == 0) {
+		if (!(s->namespaces & OCI_NS_NET))
+			return error_set(err, EINVAL, "linux.sysctl.%s: the container has the host's network namespace", key);
+		if (s->net_path)
+			return error_set(err, EINVAL, "linux.sysctl.%s: the network namespace is joined (%s), not the "
+					 "container's own", key, s->net_path);
+		return 0;
+	}
+	return error_set(err, EINVAL, "linux.sysctl.%s: not a namespaced sysctl (only net.*, fs.mqueue.* and the IPC "
+			 "kernel.msg*/sem/shm* keys of the container's own namespaces)", key);
+}
+
+static int parse_sysctl(json_object *o, struct oci_spec *s, struct error *err)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return error_set(err, EINVAL, "linux.sysctl: not an object");
+	json_object_object_foreach(o, key, val)
+	{
+		if (s->n_sysctls >= OCI_MAX_SYSCTLS)
+			return error_set(err, E2BIG, "linux.sysctl: more than %d entries", OCI_MAX_SYSCTLS);
+		int r = check_sysctl(key, s, err);
+		if (r < 0)
+			return r;
+		if (!json_object_is_type(val, json_type_string))
+			return error_set(err, EINVAL, "linux.sysctl.%s: not a string", key);
+		const char *v = json_object_get_string(val);
+		size_t vlen = (size_t)json_object_get_string_len(val);
+		if (strlen(v) != vlen || vlen > OCI_SYSCTL_VALUE_MAX)
+			return error_set(err, EINVAL, "linux.sysctl.%s: a NUL byte or more than %d bytes", key,
+					 OCI_SYSCTL_VALUE_MAX);
+		struct oci_sysctl *e = &s->sysctls[s->n_sysctls];
+		if (!(e->key = strdup(key)) || !(e->value = strdup(v))) {
+			free(e->key);
+			e->key = NULL;
+			return error_set(err, ENOMEM, "out of memory");
+		}
+		s->n_sysctls++;
+	}
+	return 0;
+}
+
 static int parse_linux(json_object *l, struct oci_spec *s, struct error *err)
 {
 	static const char *const known[] = { "namespaces", "uidMappings", "gidMappings", "resources", "cgroupsPath",
-					     "seccomp", "maskedPaths", "readonlyPaths", "rootfsPropagation", NULL };
-	static const char *const tolerated[] = { "sysctl", "devices", "mountLabel", "intelRdt", "personality",
+					     "seccomp", "maskedPaths", "readonlyPaths", "rootfsPropagation", "sysctl", NULL };
+	static const char *const tolerated[] = { "devices", "mountLabel", "intelRdt", "personality",
 						 "timeOffsets", "memoryPolicy", NULL };
 	int r = check_keys(l, "linux", known, tolerated, err);
 	if (r < 0)
@@ -562,6 +655,9 @@ static int parse_linux(json_object *l, struct oci_spec *s, struct error *err)
 	if (!(s->namespaces & OCI_NS_PID) || !(s->namespaces & OCI_NS_MOUNT))
 		return error_set(err, EINVAL, "linux.namespaces: a container without its own %s namespace is not supported by "
 				 "mlrun-oci", !(s->namespaces & OCI_NS_PID) ? "pid" : "mount");
+	json_object *sysctl = get(l, "sysctl");
+	if (sysctl && !json_object_is_type(sysctl, json_type_null) && (r = parse_sysctl(sysctl, s, err)) < 0)
+		return r;
 	if ((r = parse_idmaps(get(l, "uidMappings"), "linux.uidMappings", &s->n_uid_map, s->uid_map, err)) < 0 ||
 	    (r = parse_idmaps(get(l, "gidMappings"), "linux.gidMappings", &s->n_gid_map, s->gid_map, err)) < 0)
 		return r;
@@ -586,14 +682,61 @@ static int parse_linux(json_object *l, struct oci_spec *s, struct error *err)
 	return 0;
 }
 
-static int parse_hooks(json_object *h, struct error *err)
+const char *oci_hook_stage_name(enum oci_hook_stage st)
+{
+	static const char *const names[OCI_HOOK_STAGES] = { "prestart", "createRuntime", "poststart", "poststop" };
+	return st < OCI_HOOK_STAGES ? names[st] : "?";
+}
+
+static int parse_hook(json_object *o, const char *where, struct oci_hook *h, struct error *err)
+{
+	static const char *const known[] = { "path", "args", "env", "timeout", NULL };
+	int r = check_keys(o, where, known, NULL, err);
+	if (r < 0 || (r = get_string(o, "path", where, &h->path, true, err)) < 0 ||
+	    (r = get_strings(o, "args", where, OCI_MAX_ARGS, &h->args, &h->n_args, err)) < 0 ||
+	    (r = get_strings(o, "env", where, OCI_MAX_ENV, &h->env, &h->n_env, err)) < 0)
+		return r;
+	if (h->path[0] != '/')
+		return error_set(err, EINVAL, "%s.path: %s is not an absolute path", where, h->path);
+	json_object *t = get(o, "timeout");
+	if (t && (!json_object_is_type(t, json_type_int) || json_object_get_int64(t) <= 0))
+		return error_set(err, EINVAL, "%s.timeout: not a positive integer", where);
+	return get_uint(o, "timeout", where, 86400, &h->timeout, err);
+}
+
+/* createContainer and startContainer run in the container's namespaces, a host program inside
+ * a root the image controls: refused (docs/oci.md). The others run host programs the engine
+ * names, outside the container (runtime/oci_hooks.c). */
+static int parse_hooks(json_object *h, struct oci_spec *s, struct error *err)
 {
 	if (!json_object_is_type(h, json_type_object))
 		return error_set(err, EINVAL, "hooks: not an object");
 	json_object_object_foreach(h, key, val)
 	{
-		if (!empty_value(val))
-			return error_set(err, EINVAL, "hooks.%s: hooks are not supported by mlrun-oci", key);
+		int st = -1;
+		for (int i = 0; i < OCI_HOOK_STAGES; i++)
+			if (strcmp(key, oci_hook_stage_name((enum oci_hook_stage)i)) == 0)
+				st = i;
+		if (st < 0) {
+			if (empty_value(val))
+				continue;
+			if (strcmp(key, "createContainer") == 0 || strcmp(key, "startContainer") == 0)
+				return error_set(err, EINVAL, "hooks.%s: not supported by mlrun-oci (a hook in the container's "
+						 "namespaces: docs/oci.md)", key);
+			return error_set(err, EINVAL, "hooks.%s: unknown or unsupported field (docs/oci.md)", key);
+		}
+		if (!json_object_is_type(val, json_type_array))
+			return error_set(err, EINVAL, "hooks.%s: not an array", key);
+		for (size_t i = 0; i < json_object_array_length(val); i++) {
+			char where[64];
+			snprintf(where, sizeof(where), "hooks.%s[%zu]", key, i);
+			if (s->n_hooks[st] >= OCI_MAX_HOOKS)
+				return error_set(err, E2BIG, "hooks.%s: more than %d entries", key, OCI_MAX_HOOKS);
+			struct oci_hook *hk = &s->hooks[st][s->n_hooks[st]++];
+			int r = parse_hook(json_object_array_get_idx(val, i), where, hk, err);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -658,7 +801,7 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct erro
 			return r;
 	}
 	json_object *h = get(s->root, "hooks");
-	if (h && (r = parse_hooks(h, err)) < 0)
+	if (h && (r = parse_hooks(h, s, err)) < 0)
 		return r;
 	json_object *a = get(s->root, "annotations");
 	if (a) {
@@ -677,6 +820,15 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec *s, struct erro
 	if (!l)
 		return error_set(err, EINVAL, "linux: missing (mlrun-oci runs Linux containers)");
 	return parse_linux(l, s, err);
+}
+
+int oci_process_parse(struct json_object *p, struct oci_spec *s, struct error *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (!p || !json_object_is_type(p, json_type_object))
+		return error_set(err, EINVAL, "process: not a JSON object");
+	s->root = json_object_get(p);
+	return parse_process(p, s, err);
 }
 
 static void free_strv(char **v, size_t n)
@@ -704,6 +856,19 @@ void oci_spec_free(struct oci_spec *s)
 	for (size_t i = 0; i < s->n_read_only; i++)
 		free(s->read_only[i]);
 	free(s->cgroups_path);
+	free(s->net_path);
+	free(s->ipc_path);
+	free(s->uts_path);
+	for (int st = 0; st < OCI_HOOK_STAGES; st++)
+		for (size_t i = 0; i < s->n_hooks[st]; i++) {
+			free(s->hooks[st][i].path);
+			free_strv(s->hooks[st][i].args, s->hooks[st][i].n_args);
+			free_strv(s->hooks[st][i].env, s->hooks[st][i].n_env);
+		}
+	for (size_t i = 0; i < s->n_sysctls; i++) {
+		free(s->sysctls[i].key);
+		free(s->sysctls[i].value);
+	}
 	free(s->policy);
 	json_object_put(s->seccomp);
 	json_object_put(s->annotations);

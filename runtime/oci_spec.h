@@ -21,6 +21,10 @@
 #define OCI_CPU_SHARES_DEFAULT 1024 /* cgroup v1's default cpu.shares: cpu.weight 100, every leaf's own */
 #define OCI_OOM_SCORE_ADJ_MIN (-1000) /* the kernel's OOM_SCORE_ADJ_MIN .. _MAX */
 #define OCI_OOM_SCORE_ADJ_MAX 1000
+#define OCI_MAX_SYSCTLS 32
+#define OCI_MAX_HOOKS 16
+#define OCI_SYSCTL_KEY_MAX 128
+#define OCI_SYSCTL_VALUE_MAX 1024
 
 enum oci_mount_kind { OCI_BIND, OCI_TMPFS, OCI_PROC, OCI_SYSFS, OCI_DEVPTS, OCI_MQUEUE, OCI_CGROUP };
 
@@ -38,7 +42,7 @@ struct oci_rlimit {
 	uint64_t soft, hard;
 };
 
-/* Which namespaces the config lists (each without a path: joining one is refused). */
+/* Which namespaces the config lists (new ones, or joined: net_path, ipc_path, uts_path). */
 enum {
 	OCI_NS_PID = 1 << 0,
 	OCI_NS_NET = 1 << 1,
@@ -57,6 +61,24 @@ struct oci_caps {
 	uint64_t set[OCI_CAP_SETS];
 	const char *unknown[OCI_CAP_MAX_UNKNOWN]; /* names not granted (strings of the document) */
 	size_t n_unknown;			   /* how many there were (may exceed the array) */
+};
+
+/* linux.sysctl: a namespaced key of a namespace that is the container's own (oci_spec.c). */
+struct oci_sysctl {
+	char *key;   /* "net.ipv4.ping_group_range" */
+	char *value;
+};
+
+/* hooks: the stages mlrun-oci runs (createContainer and startContainer are refused: docs/oci.md). */
+enum oci_hook_stage { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_POSTSTART, OCI_HOOK_POSTSTOP, OCI_HOOK_STAGES };
+
+struct oci_hook {
+	char *path;	  /* absolute, in the runtime's namespaces */
+	char **args;	  /* NULL-terminated, or NULL: { path } */
+	size_t n_args;
+	char **env;	  /* NULL-terminated, or NULL: empty */
+	size_t n_env;
+	uint64_t timeout; /* seconds, 0 = none */
 };
 
 struct oci_idmap {
@@ -88,6 +110,11 @@ struct oci_spec {
 	struct oci_idmap uid_map[OCI_MAX_IDMAPS], gid_map[OCI_MAX_IDMAPS];
 	uint32_t groups[OCI_MAX_GROUPS]; /* process.user.additionalGids, checked against gid_map by oci_prepare.c */
 	size_t n_groups;
+	char *net_path, *ipc_path, *uts_path; /* linux.namespaces[].path: join that one, or NULL */
+	struct oci_sysctl sysctls[OCI_MAX_SYSCTLS];
+	size_t n_sysctls;
+	struct oci_hook hooks[OCI_HOOK_STAGES][OCI_MAX_HOOKS];
+	size_t n_hooks[OCI_HOOK_STAGES];
 	char *masked[OCI_MAX_MASKS];
 	size_t n_masked;
 	char *read_only[OCI_MAX_MASKS];
@@ -116,3 +143,8 @@ int oci_caps_parse(struct json_object *o, struct oci_caps *c, struct error *err)
 /* "CAP_CHOWN" for 0, ...; NULL beyond the table. */
 const char *oci_cap_name(int cap);
 const char *oci_cap_set_name(enum oci_cap_set set);
+/* The config's name of a hook stage ("createRuntime"). */
+const char *oci_hook_stage_name(enum oci_hook_stage st);
+/* mlrun-oci exec: a runtime-spec process object alone (exec's --process FILE) into s's process
+ * fields, checked as config.json's process is. s is always safe to oci_spec_free(). */
+int oci_process_parse(struct json_object *p, struct oci_spec *s, struct error *err);

@@ -210,15 +210,26 @@ int sandbox_prepare_ns(struct sandbox *sb, const struct policy *p, struct error 
 /* As root the sandbox runs as the policy's uid/gid on the host. An id some account or group
  * holds would hand the program that account's files (gid 42 = shadow reads /etc/shadow through
  * a bind), or the caller's own: refuse it, naming the key. */
-int sandbox_check_ids(const struct policy *p, struct error *err)
+static int check_own_ids(const struct policy *p, struct error *err)
 {
-	struct passwd *pw;
-	struct group *gr;
-
 	if (p->uid == getuid() || p->uid == geteuid())
 		return error_set(err, 0, "[sandbox] uid = %u is the caller's own uid", (unsigned)p->uid);
 	if (p->gid == getgid() || p->gid == getegid())
 		return error_set(err, 0, "[sandbox] gid = %u is the caller's own gid", (unsigned)p->gid);
+	return 0;
+}
+
+int sandbox_check_ids(const struct policy *p, struct error *err)
+{
+	int r = check_own_ids(p, err);
+	return r < 0 ? r : sandbox_check_accounts(p, err);
+}
+
+int sandbox_check_accounts(const struct policy *p, struct error *err)
+{
+	struct passwd *pw;
+	struct group *gr;
+
 	if ((pw = getpwuid(p->uid)))
 		return error_set(err, 0, "[sandbox] uid = %u belongs to the account '%s' on this host; the sandbox "
 				 "needs an id no account or group uses", (unsigned)p->uid, pw->pw_name);
@@ -255,13 +266,16 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	sb->verbose = o->verbose;
 	sb->sync_fd = sb->msg_fd = sb->status_fd = sb->tty_slave = -1;
 	sb->ready_fd = sb->start_fd = sb->oci_stdio[0] = sb->oci_stdio[1] = sb->oci_stdio[2] = -1;
+	sb->premade_fd[0] = sb->premade_fd[1] = -1;
 	sb->as_root = geteuid() == 0 && ns_can_map_ids(p->uid, p->gid);
 	/* As root the sandbox runs as an unprivileged host uid, never 0; rootless (and as a root
 	 * that cannot map other ids: no CAP_SETUID/CAP_SETGID in a container, or a user namespace
 	 * that maps only root), the caller's own ids map to themselves. The inside ids equal the
 	 * host ids either way. */
-	if (sb->as_root && (r = sandbox_check_ids(p, err)) < 0)
+	/* The NSS lookup (0.5-0.7 ms: nss_systemd's libraries) runs later, off the critical path. */
+	if (sb->as_root && (r = check_own_ids(p, err)) < 0)
 		return r;
+	sb->check_accounts_later = sb->as_root;
 	if (!sb->as_root && (r = check_own_root_map(err)) < 0)
 		return r;
 	uid_t uid = sb->as_root ? p->uid : geteuid();
@@ -295,6 +309,9 @@ void sandbox_release(struct sandbox *sb)
 	}
 	security_release(&sb->sec);
 	rootfs_plan_free(&sb->plan);
+	for (size_t i = 0; i < sb->n_join; i++)
+		close(sb->join_fd[i]);
+	sb->n_join = 0;
 	for (size_t i = 0; i < sb->n_exec_paths; i++)
 		free(sb->exec_paths[i]);
 	if (sb->envp)

@@ -21,6 +21,8 @@ void sandbox_policy_rlimits(struct sandbox *sb, const struct policy *p, const st
 
 /* As root the sandbox runs as p's uid/gid: refused when an account or group holds them. */
 int sandbox_check_ids(const struct policy *p, struct error *err);
+/* Its NSS half: refused when any account or group on the host (any NSS source) holds them. */
+int sandbox_check_accounts(const struct policy *p, struct error *err);
 /* The namespaces of the policy's sandbox: the clone flags (a network namespace unless the
  * network is the host's), lo's request for a loopback network, a cgroup namespace. */
 int sandbox_prepare_ns(struct sandbox *sb, const struct policy *p, struct error *err);
@@ -31,6 +33,10 @@ int sandbox_prepare_ns(struct sandbox *sb, const struct policy *p, struct error 
 int oci_policy(struct policy *p, const struct run_oci *oci, struct error *err);
 int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct run_oci *oci, const char *id,
 			const struct sandbox_fallbacks *fb, struct error *err);
+/* mlrun-oci exec: proc's program with config's seccomp filter, the policy's (unmonitored) and
+ * rlimits; its namespaces and cgroup are joined, not built. */
+int sandbox_prepare_oci_exec(struct sandbox *sb, const struct policy *p, const struct oci_spec *config,
+			     const struct oci_spec *proc, const struct sandbox_fallbacks *fb, struct error *err);
 struct run_enforced;
 int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const struct run_enforced *e,
 		       struct error *err);
@@ -38,3 +44,7 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 int oci_write_oom_score_adj(pid_t pid, int pidfd, int value, struct error *err);
 const char *oci_seccomp_why(const struct run_oci *oci);
 int oci_set_cpu_weight(const struct run_oci *oci, const struct cgroup_leaf *leaf, struct error *err);
+/* What a joined namespace takes out of the report's enforced map: a joined UTS namespace's
+ * hostname is not the sandbox's (a joined network is not mlrun's either: oci_policy makes it
+ * the policy's host network, network: false). */
+void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e);

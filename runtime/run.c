@@ -290,6 +290,8 @@ int run_main(const struct run_options *o)
 		enf.seccomp_why = oci_seccomp_why(o->oci);
 	if (o->oci && ((r = oci_check_enforced(o->oci, &p, &enf, &err)) < 0 || (r = oci_set_cpu_weight(o->oci, &leaf, &err)) < 0))
 		goto fail;
+	if (o->oci)
+		oci_note_enforced(o->oci, &enf);
 
 	const char *kept = keep_hostname ? container_hostname(&uts) : NULL;
 	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0,

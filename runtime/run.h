@@ -28,6 +28,7 @@ struct run_oci {
 	int ready_fd, start_fd;	 /* see struct sandbox */
 	int stdio[3];
 	int tty; /* process.terminal: the pty's slave (its master went to the console socket), else -1 */
+	const char *id; /* the engine's container id (the hooks' state) */
 };
 
 struct run_options {

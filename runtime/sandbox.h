@@ -43,6 +43,8 @@ enum child_stage {
 	STAGE_PROC_CONTAINER, /* not a failure: /proc is the container's ([sandbox] proc = container) */
 	STAGE_OCI_START, /* mlrun-oci: created, waiting for `start` (runtime/oci_prepare.c) */
 	STAGE_CONTAINER_USERNS, /* mlrun-oci with capabilities: the program's own user namespace */
+	STAGE_SYSCTL,	 /* mlrun-oci: linux.sysctl, index = which one */
+	STAGE_IDS_CHECKED, /* pid 1 waits for the supervisor's accounts lookup before the fork */
 	STAGE_COUNT,
 };
 
@@ -85,6 +87,9 @@ struct sandbox {
 	bool as_root;		/* mlrun runs as host root: drop supplementary groups */
 	gid_t groups[64];	/* mlrun-oci: process.user.additionalGids, set instead of none */
 	size_t n_groups;
+	/* As root: the accounts lookup of the ids (NSS) is the supervisor's, while the child builds
+	 * the root; pid 1 forks the program only after its second start byte (supervisor.c). */
+	bool check_accounts_later;
 	uint64_t clone_flags;
 	bool loopback;
 	struct ns_lo_request lo;
@@ -125,6 +130,26 @@ struct sandbox {
 	bool set_oom_score_adj; /* process.oomScoreAdj: the supervisor writes it (runtime/oci_oom.c) */
 	int oom_score_adj;
 	struct sandbox_caps caps;
+	/* linux.namespaces[].path (ns/join.c): entered by the supervisor just before the clone, so
+	 * the child is created in them (its own user namespace holds no capability over them) */
+	int join_fd[3];
+	int join_type[3];	/* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS */
+	const char *join_what[3]; /* the config field, for the kernel's refusal */
+	size_t n_join;
+	int premade_fd[2];	/* sysfs / mqueue of a joined namespace, made by the supervisor (-1) */
+	/* after the clone the supervisor enters the container's network, IPC and UTS namespaces:
+	 * engines join a container's namespaces through the pid `create` gave them, its own */
+	bool follow_ns;
+	/* hooks.prestart/createRuntime (runtime/oci_hooks.c), run by the supervisor after the clone */
+	const struct oci_spec *oci_spec;
+	const char *oci_id, *oci_bundle;
+	/* linux.sysctl: path under /proc/sys ("net/ipv4/ping_group_range") and the value (the spec's) */
+	struct sandbox_sysctl {
+		char path[132];
+		const char *value;
+		size_t len;
+	} sysctls[32];
+	size_t n_sysctls;
 };
 
 /* pid 1's one message on status_fd when the payload has ended. */
@@ -149,6 +174,8 @@ struct sandbox_end {
 /* The child: set up the sandbox and run pid 1 (a tiny init that forwards signals and reaps)
  * and the payload. Never returns. */
 __attribute__((noreturn)) void sandbox_child(struct sandbox *sb);
+/* Exactly the capability sets c (zero: none; child.c): the program's, and mlrun-oci exec's. */
+int sandbox_set_capabilities(const struct sandbox_caps *c);
 
 const char *sandbox_stage_name(enum child_stage s);
 

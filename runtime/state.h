@@ -66,6 +66,9 @@ int state_open_leaf(const struct state_entry *e, struct cgroup_leaf *leaf);
 /* pid 1 of the sandbox is still the one recorded: its start time matches, its parent is the
  * live supervisor recorded, and it is in a pid namespace other than ours. */
 bool state_init_verified(const struct state_entry *e);
+/* A pidfd of the sandbox's pid 1, verified as state_init_verified() does (mlrun-oci exec joins
+ * its namespaces through it). -errno when it is not the recorded one. */
+int state_open_init(const struct state_entry *e);
 /* Signal the supervisor (which forwards it to the program) through a pidfd. 0 or -errno. */
 int state_signal_supervisor(const struct state_entry *e, int sig);
 /* SIGKILL everything in the sandbox: cgroup.kill of a verified leaf, else SIGKILL to its

@@ -68,13 +68,29 @@ static pid_t parent_of(pid_t pid)
 	return (pid_t)ppid;
 }
 
+/* Rootless, pid 1 (undumpable) hides its ns links from its own uid; its status does not: an
+ * NSpid line of two or more pids is a process in a pid namespace below ours (/proc's). */
+static bool nspid_nested(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		int a, b;
+		if (strncmp(line, "NSpid:", 6) == 0)
+			return sscanf(line + 6, "%d %d", &a, &b) == 2;
+	}
+	return false;
+}
+
 static bool in_other_pid_ns(pid_t pid)
 {
 	char path[64];
 	struct stat self, other;
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	return stat("/proc/self/ns/pid", &self) == 0 && stat(path, &other) == 0 &&
-	       (self.st_dev != other.st_dev || self.st_ino != other.st_ino);
+	if (stat("/proc/self/ns/pid", &self) == 0 && stat(path, &other) == 0)
+		return self.st_dev != other.st_dev || self.st_ino != other.st_ino;
+	return errno == EACCES && nspid_nested(pid);
 }
 
 /* Pidfds of the supervisor and of pid 1, both verified. */
@@ -133,4 +149,14 @@ int state_kill_sandbox(const struct state_entry *e)
 	if (r < 0)
 		return r;
 	return pidfd_send_signal(init, SIGKILL, NULL, 0) < 0 ? -errno : 0;
+}
+
+int state_open_init(const struct state_entry *e)
+{
+	int sup, init;
+	int r = open_targets(e, &sup, &init);
+	if (r < 0)
+		return r;
+	close(sup);
+	return init;
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "oci_hooks.h"
 #include "prepare.h"
 #include "pty.h"
 #include "relay.h"
@@ -99,14 +101,15 @@ static int make_sync_channel(int fds[2], struct error *err)
 		       : 0;
 }
 
-/* Let the child go on past the id maps. EPIPE: it has already ended, and its failure message
- * (or its exit) is what the supervision loop reports, not this write. */
-static int send_start(int fd, struct error *err)
+/* Let the child go on: past the id maps (the first byte), and to the program's fork once the
+ * ids are checked (the second). EPIPE: it has already ended, and its failure message (or its
+ * exit) is what the supervision loop reports, not this write. */
+static int send_start(int fd, size_t bytes, struct error *err)
 {
 	ssize_t n;
-	while ((n = send(fd, "", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+	while ((n = send(fd, "\0", bytes, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
-	if (n == 1 || (n < 0 && errno == EPIPE))
+	if (n == (ssize_t)bytes || (n < 0 && errno == EPIPE))
 		return 0;
 	return error_set(err, n < 0 ? errno : EIO, "cannot start the sandbox");
 }
@@ -426,6 +429,9 @@ static int setup_failure(struct sup *s, struct run_result *res, struct error *er
 		return error_set(err, e, "cannot mask /%s in the sandbox",
 				 s->sb->plan.root_bind ? rootfs_oci_mask_path(&s->sb->plan, (size_t)m->index)
 						       : rootfs_proc_mask_path((size_t)m->index));
+	if (m->stage == STAGE_SYSCTL && (size_t)m->index < s->sb->n_sysctls)
+		return error_set(err, e, "linux.sysctl: cannot write /proc/sys/%s in the container's namespaces",
+				 s->sb->sysctls[m->index].path);
 	if (m->stage == STAGE_CHDIR)
 		return error_set(err, e, "cannot enter the working directory %s in the sandbox (as uid %u)",
 				 s->sb->plan.cwd, (unsigned)s->sb->idmap.inside_uid);
@@ -449,6 +455,90 @@ static void register_state(struct sup *s)
 		off += (size_t)snprintf(e.command + off, sizeof(e.command) - off, "%s%s", off ? " " : "", *a);
 	struct error ignored = { 0 };
 	s->registered = state_write(&e, &ignored) == 0;
+}
+
+/* mlrun-oci, linux.namespaces[].path: the supervisor enters each joined namespace (checked by
+ * ns_open_join) before the clone, where it still holds the capabilities the kernel asks for over
+ * them; the child's own user namespace never will. A sysfs or mqueue mount that must show a
+ * joined network or IPC namespace is made here too, for the same reason (rootfs_premake_fs).
+ * The kernel's setns checks are the final word; its refusal names the field. */
+static int enter_joined_ns(struct sandbox *sb, struct error *err)
+{
+	for (size_t i = 0; i < sb->n_join; i++)
+		if (setns(sb->join_fd[i], sb->join_type[i]) < 0)
+			return error_set(err, errno, "%s: cannot join that namespace", sb->join_what[i]);
+	for (size_t i = 0; i < sb->n_join; i++) {
+		const char *fstype = sb->join_type[i] == CLONE_NEWNET ? "sysfs" : sb->join_type[i] == CLONE_NEWIPC ? "mqueue" : NULL;
+		int m = fstype ? rootfs_premake_fs(&sb->plan, fstype) : -ENOENT;
+		if (m < 0 && m != -ENOENT)
+			return error_set(err, -m, "%s: cannot mount %s for that namespace", sb->join_what[i], fstype);
+		if (m >= 0)
+			sb->premade_fd[sb->join_type[i] == CLONE_NEWNET ? 0 : 1] = m;
+	}
+	return 0;
+}
+
+static void close_premade(struct sandbox *sb)
+{
+	for (int i = 0; i < 2; i++)
+		if (sb->premade_fd[i] >= 0) {
+			close(sb->premade_fd[i]);
+			sb->premade_fd[i] = -1;
+		}
+	for (size_t i = 0; i < sb->plan.n; i++)
+		if (sb->plan.ops[i].kind == ROOTFS_FS)
+			sb->plan.ops[i].tree_fd = -1;
+}
+
+/* mlrun-oci: engines join a container's namespaces through the pid `create` wrote, which is
+ * the supervisor's (podman --network container:X, a pod's infra container: /proc/PID/ns/net).
+ * So the supervisor moves into the container's network, IPC and UTS namespaces, or a container
+ * joining "X's network" would get the host's. It uses none of them itself. */
+static int follow_container_ns(const struct sup *s, struct error *err)
+{
+	/* only the ones the clone made: a joined one the supervisor is in already, and a host's
+	 * (--network host) may need rights over the host it lacks (root of rootless podman) */
+	int flags = (int)(s->sb->clone_flags & (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS));
+	if (!s->sb->follow_ns || !flags)
+		return 0;
+	if (setns(s->pidfd, flags) < 0)
+		return error_set(err, errno, "cannot enter the container's network, IPC and UTS namespaces (for engines that "
+				 "join them through the pid mlrun-oci gives)");
+	return 0;
+}
+
+/* mlrun-oci's hooks.prestart and createRuntime: once the container's namespaces exist (the
+ * supervisor has entered them: its pid in the state leads to them, as for engines), before
+ * anything of the container runs; in the runtime's namespaces (runtime_ns, taken before any
+ * setns), their output into the supervisor's log, never the container's stdio. A failure
+ * destroys the container (runtime-spec) and names the hook. */
+static int run_create_hooks(const struct sup *s, const int runtime_ns[3], struct error *err)
+{
+	const struct oci_spec *spec = s->sb->oci_spec;
+	if (!spec || (!spec->n_hooks[OCI_HOOK_PRESTART] && !spec->n_hooks[OCI_HOOK_CREATE_RUNTIME]))
+		return 0;
+	char *state = oci_hook_state(s->sb->oci_id, "creating", getpid(), s->sb->oci_bundle, spec->annotations);
+	if (!state)
+		return error_set(err, ENOMEM, "out of memory");
+	int r = oci_hooks_run(spec, OCI_HOOK_PRESTART, state, s->sb->oci_bundle, runtime_ns, 2, err);
+	if (r == 0)
+		r = oci_hooks_run(spec, OCI_HOOK_CREATE_RUNTIME, state, s->sb->oci_bundle, runtime_ns, 2, err);
+	free(state);
+	return r;
+}
+
+static int open_runtime_ns(const struct sandbox *sb, int fds[3], struct error *err)
+{
+	static const char *const names[3] = { "/proc/thread-self/ns/net", "/proc/thread-self/ns/ipc",
+					      "/proc/thread-self/ns/uts" };
+	const struct oci_spec *spec = sb->oci_spec;
+	bool hooks = spec && (spec->n_hooks[OCI_HOOK_PRESTART] || spec->n_hooks[OCI_HOOK_CREATE_RUNTIME]);
+	for (int i = 0; i < 3; i++)
+		fds[i] = hooks ? open(names[i], O_RDONLY | O_CLOEXEC) : -1;
+	for (int i = 0; hooks && i < 3; i++)
+		if (fds[i] < 0)
+			return error_set(err, errno, "hooks: cannot open the runtime's namespace %s", names[i]);
+	return 0;
 }
 
 static int start_child(struct sup *s, struct error *err)
@@ -476,10 +566,20 @@ static int start_child(struct sup *s, struct error *err)
 		s->sb->out_pipe[fd] = s->out.for_fd[fd] >= 0 ? s->out.for_fd[fd] : s->sb->oci_stdio[fd];
 	}
 	struct ns_clone_args ca = { .flags = s->sb->clone_flags, .cgroup_fd = s->leaf ? s->leaf->dirfd : -1 };
+	_cleanup_close_ int rt_net = -1, rt_ipc = -1, rt_uts = -1;
+	int runtime_ns[3];
+	r = open_runtime_ns(s->sb, runtime_ns, err);
+	rt_net = runtime_ns[0], rt_ipc = runtime_ns[1], rt_uts = runtime_ns[2];
+	if (r < 0 || (r = enter_joined_ns(s->sb, err)) < 0) {
+		close(sync[0]), close(sync[1]), close(msg[0]), close(msg[1]), close(status[0]), close(status[1]);
+		close_premade(s->sb);
+		return r;
+	}
 	s->start_ns = trace_now_ns();
 	s->pid = ns_clone(&ca, &s->pidfd);
 	if (s->pid == 0)
 		sandbox_child(s->sb);
+	close_premade(s->sb);
 	close(sync[0]), close(msg[1]), close(status[1]);
 	pty_started(&s->pty);
 	relay_started(&s->out);
@@ -495,14 +595,26 @@ static int start_child(struct sup *s, struct error *err)
 	r = s->sb->set_oom_score_adj ? oci_write_oom_score_adj(s->pid, s->pidfd, s->sb->oom_score_adj, err) : 0;
 	if (r == 0)
 		r = ns_write_idmap(s->pid, &s->sb->idmap, err);
+	bool later = s->sb->check_accounts_later;
 	if (r == 0)
-		r = send_start(s->sync_fd, err);
+		r = follow_container_ns(s, err);
+	if (r == 0)
+		r = run_create_hooks(s, runtime_ns, err);
+	if (r == 0)
+		r = send_start(s->sync_fd, later ? 1 : 2, err);
+	if (r == 0)
+		trace_step(s->tr, 0, "write id maps");
+	/* As root: the NSS lookup while the child builds the root; a refusal kills it before
+	 * anything of the program has run (pid 1 forks it only after the second byte). */
+	if (r == 0 && later && (r = sandbox_check_accounts(s->p, err)) == 0) {
+		r = send_start(s->sync_fd, 1, err);
+		trace_step(s->tr, 0, "check the sandbox ids (NSS), in parallel with the child");
+	}
 	if (r < 0) {
 		pidfd_signal(s->pidfd, SIGKILL);
 		waitpid(s->pid, NULL, 0);
 		return r;
 	}
-	trace_step(s->tr, 0, "write id maps");
 	register_state(s);
 	return 0;
 }

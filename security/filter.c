@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -283,4 +284,17 @@ int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *
 out:
 	seccomp_release(ctx);
 	return r;
+}
+
+/* mlrun-oci exec: no monitor reads an exec'd process' listener, so a notifying filter would
+ * block its denied calls forever. Each SECCOMP_RET_USER_NOTIF becomes the verdict the monitor
+ * would have given (errno: EPERM; kill: the process dies; log: allowed, in the audit log). */
+void seccomp_prog_unmonitored(struct sock_fprog *prog, enum on_violation v)
+{
+	uint32_t verdict = v == VIOLATION_KILL ? SECCOMP_RET_KILL_PROCESS
+			   : v == VIOLATION_LOG	   ? SECCOMP_RET_LOG
+						   : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
+	for (unsigned short i = 0; i < prog->len; i++)
+		if (prog->filter[i].code == (BPF_RET | BPF_K) && prog->filter[i].k == SECCOMP_RET_USER_NOTIF)
+			prog->filter[i].k = verdict;
 }

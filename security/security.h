@@ -62,6 +62,9 @@ int seccomp_filter_compile(const struct syscall_profile *sp, struct sock_fprog *
  * BPF, malloc'd into prog->filter. Errors name the field ("linux.seccomp.syscalls[3].action"). */
 struct json_object;
 int seccomp_compile_oci(struct json_object *seccomp, struct sock_fprog *prog, struct error *err);
+/* filter.c: prog's notifying verdicts replaced by what the monitor would answer for v, for a
+ * process no monitor listens to (mlrun-oci exec). */
+void seccomp_prog_unmonitored(struct sock_fprog *prog, enum on_violation v);
 /* The BPF of a libseccomp context, malloc'd into prog (filter.c). */
 int seccomp_export_prog(void *ctx, struct sock_fprog *prog, struct error *err);
 /* builtin.c: if sp equals a built-in profile exactly (as a policy without allow_syscalls and

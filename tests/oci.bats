@@ -165,11 +165,11 @@ file_has() { grep -q "$2" "$1"; }
 @test "oci: a field mlrun-oci cannot honour fails create naming it, and leaves nothing behind" {
 	local b=$BATS_TEST_TMPDIR/b
 	local -A edits=(
-		['hooks.prestart']='c["hooks"] = {"prestart": [{"path": "/bin/true"}]}'
+		['hooks.createContainer']='c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}'
 		['linux.devices']='c["linux"]["devices"] = [{"path": "/dev/sda", "type": "b", "major": 8, "minor": 0}]'
 		['linux.namespaces[0].path']='c["linux"]["namespaces"][0]["path"] = "/proc/1/ns/pid"'
 		['process.terminal']='c["process"]["terminal"] = True'
-		['linux.sysctl']='c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}'
+		['linux.sysctl']='c["linux"]["sysctl"] = {"kernel.core_pattern": "|/x"}'
 		['process.user.additionalGids']='c["process"]["user"]["additionalGids"] = [4]'
 		['linux.seccomp.syscalls[0].action']='c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
 		['mounts[7].options']='c["mounts"].append({"destination": "/x", "type": "tmpfs", "source": "x", "options": ["shared"]})'

@@ -31,6 +31,18 @@ setup() { cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"; }
 	done
 }
 
+@test "/etc: without a network the TLS trust roots are not in view; with one they are" {
+	[ -d /etc/ssl ] || skip "this host has no /etc/ssl"
+	run sb -- /probe ls /etc
+	assert_success
+	refute_line ssl
+	refute_line ca-certificates
+	assert_line ld.so.cache
+	run sb --net loopback -- /probe ls /etc
+	assert_success
+	assert_line ssl
+}
+
 @test "/run holds only mlrun's read-only grants.json, not the host's /run" {
 	run sb -- /probe ls /run
 	assert_output mlrun

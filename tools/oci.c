@@ -45,10 +45,12 @@
 #include "../ns/ns.h"
 #include "../lib/cleanup.h"
 #include "../lib/paths.h"
+#include "../runtime/oci_hooks.h"
 #include "../runtime/oci_spec.h"
 #include "../runtime/run.h"
 #include "../runtime/state.h"
 #include "oci.h"
+#include "oci_int.h"
 
 #define OCI_VERSION "1.0.2"
 #define CONFIG_MAX (4 << 20)
@@ -90,7 +92,7 @@ static void log_line(const char *level, const char *msg)
 	}
 }
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) int fail(const char *fmt, ...)
 {
 	char msg[ERROR_MSG_MAX * 2];
 	va_list ap;
@@ -188,7 +190,7 @@ static void make_root_parents(const char *root)
 }
 
 /* The verified root, and the container's directory in it: ours, private, not a link. */
-static int open_container_dir(const char *id, bool create, int *rootfd_out)
+int open_container_dir(const char *id, bool create, int *rootfd_out)
 {
 	struct error err = { 0 };
 	struct stat st;
@@ -224,15 +226,6 @@ static int open_container_dir(const char *id, bool create, int *rootfd_out)
 
 /* ---- state.json ----------------------------------------------------------------------------- */
 
-struct oci_state {
-	pid_t pid;
-	uint64_t pid_start;
-	bool started;
-	char bundle[PATH_MAX];
-	char mlrun_id[64];
-	json_object *annotations; /* owned */
-};
-
 static int write_state(int dfd, const char *id, const struct oci_state *s)
 {
 	json_object *o = json_object_new_object();
@@ -261,7 +254,7 @@ static int write_state(int dfd, const char *id, const struct oci_state *s)
 }
 
 /* A private regular file of ours with one link, opened without following a link. */
-static int open_private(int dfd, const char *name, int flags)
+int open_private(int dfd, const char *name, int flags)
 {
 	struct stat st;
 	int fd = openat(dfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
@@ -318,7 +311,7 @@ static int state_error(const char *id, int r)
 	return -fail("container %s: no usable state file (%s)", id, strerror(-r));
 }
 
-static int read_state(int dfd, const char *id, struct oci_state *s)
+int read_state(int dfd, const char *id, struct oci_state *s)
 {
 	int r = load_state(dfd, s);
 	return r < 0 ? state_error(id, r) : 0;
@@ -326,7 +319,7 @@ static int read_state(int dfd, const char *id, struct oci_state *s)
 
 /* The supervisor recorded is still the same process, and has not ended (a zombie waiting for
  * the engine to reap it is a stopped container). */
-static bool supervisor_running(const struct oci_state *s)
+bool supervisor_running(const struct oci_state *s)
 {
 	char path[64], line[1024];
 	if (s->pid <= 0 || !s->pid_start || state_proc_starttime(s->pid) != s->pid_start)
@@ -357,6 +350,8 @@ static const char *status_of(const struct oci_state *s)
 {
 	if (!supervisor_running(s))
 		return "stopped";
+	if (s->started && oci_frozen(s))
+		return "paused";
 	return s->started ? "running" : "created";
 }
 
@@ -393,13 +388,13 @@ static int read_config(const char *bundle, char **text, size_t *len)
 
 static void remove_container_dir(int rootfd, int dfd, const char *id)
 {
-	static const char *const files[] = { "state.json", "start", "report.json" };
+	static const char *const files[] = { "state.json", "start", "report.json", "config.json" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		unlinkat(dfd, files[i], 0);
 	unlinkat(rootfd, id, AT_REMOVEDIR);
 }
 
-static int write_pid_file(const char *path, pid_t pid)
+int write_pid_file(const char *path, pid_t pid)
 {
 	char buf[32], tmp[PATH_MAX];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
@@ -445,7 +440,7 @@ __attribute__((noreturn)) static void supervisor_main(struct run_oci *oci, const
 /* process.terminal: a pty from the host's /dev/ptmx (the slave by TIOCGPTPEER, no path), its
  * master sent to the engine's --console-socket as runc does (SCM_RIGHTS); the slave, returned,
  * becomes the program's fds 0-2 and controlling terminal. */
-static int open_console(const char *socket_path, const struct oci_spec *spec)
+int open_console(const char *socket_path, const struct oci_spec *spec)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(socket_path) >= sizeof(addr.sun_path))
@@ -487,6 +482,17 @@ static int open_console(const char *socket_path, const struct oci_spec *spec)
 	return slave;
 }
 
+static int save_config(int dfd, const char *text, size_t len)
+{
+	int fd = openat(dfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int r = write(fd, text, len) == (ssize_t)len ? 0 : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
 struct create_args {
 	const char *bundle, *pid_file, *console_socket, *id;
 };
@@ -506,18 +512,20 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 	if (read_config(bundle, &text, &len) < 0)
 		return 1;
 	r = oci_spec_parse(text, len, &spec, &err);
-	free(text);
 	if (r < 0) {
+		free(text);
 		oci_spec_free(&spec);
 		return fail("%s/config.json: %s", bundle, err.msg);
 	}
 	drop_unavailable_caps(&spec.caps);
 	if (spec.terminal && !a->console_socket) {
+		free(text);
 		oci_spec_free(&spec);
 		return fail("process.terminal is true but no --console-socket was given");
 	}
 	int dfd = open_container_dir(a->id, true, &rootfd);
 	if (dfd < 0) {
+		free(text);
 		oci_spec_free(&spec);
 		return 1;
 	}
@@ -530,6 +538,14 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 		fail("cannot create the start FIFO of %s: %s", a->id, strerror(errno));
 		goto out;
 	}
+	/* exec's copy of the config (its seccomp filter, rlimits, policy), private to us: the bundle
+	 * is the engine's and may be within the container's reach through a bind. */
+	if ((r = save_config(dfd, text, len)) < 0) {
+		fail("cannot save the config of %s: %s", a->id, strerror(-r));
+		r = 1;
+		goto out;
+	}
+	r = 1;
 	if ((memfd = memfd_create("mlrun-oci-log", MFD_CLOEXEC)) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
 		fail("cannot create the container's channels: %s", strerror(errno));
 		goto out;
@@ -538,7 +554,7 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 		goto out;
 	run_make_id(mlrun_id, sizeof(mlrun_id));
 	snprintf(report, sizeof(report), "%s/%s/report.json", g.root, a->id);
-	struct run_oci oci = { &spec, bundle, ready[1], startfd, { -1, -1, -1 }, tty };
+	struct run_oci oci = { &spec, bundle, ready[1], startfd, { -1, -1, -1 }, tty, a->id };
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -594,6 +610,7 @@ static int do_create(const struct create_args *a, pid_t *pid_out)
 	*pid_out = pid;
 	r = 0;
 out:
+	free(text);
 	if (r != 0)
 		remove_container_dir(rootfd, dfd, a->id);
 	if (startfd >= 0)
@@ -665,6 +682,36 @@ static int cmd_create(int argc, char **argv)
 	return do_create(&a, &pid);
 }
 
+/* hooks.poststart (after start) and poststop (after delete): the config read again from the
+ * recorded bundle, the pid from the verified state, in mlrun-oci's own namespaces with its
+ * stderr as their output. A failure is a warning and the rest go on (runtime-spec). */
+static void run_late_hooks(const struct oci_state *s, const char *id, enum oci_hook_stage st, const char *status)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct oci_spec spec;
+	struct error err = { 0 };
+	if (!s->bundle[0] || read_config(s->bundle, &text, &len) < 0)
+		return;
+	int r = oci_spec_parse(text, len, &spec, &err);
+	free(text);
+	if (r < 0) {
+		fail("warning: %s/config.json: %s (hooks.%s not run)", s->bundle, err.msg, oci_hook_stage_name(st));
+		oci_spec_free(&spec);
+		return;
+	}
+	char *state = spec.n_hooks[st] ? oci_hook_state(id, status, s->pid, s->bundle, spec.annotations) : NULL;
+	for (size_t i = 0; state && i < spec.n_hooks[st]; i++) {
+		struct oci_spec one = spec; /* each hook on its own: one failing does not stop the rest */
+		memcpy(one.hooks[st], &spec.hooks[st][i], sizeof(spec.hooks[st][i]));
+		one.n_hooks[st] = 1;
+		if (oci_hooks_run(&one, st, state, s->bundle, NULL, 2, &err) < 0)
+			fail("warning: %s", err.msg);
+	}
+	free(state);
+	oci_spec_free(&spec);
+}
+
 static int start_container(const char *id)
 {
 	struct oci_state s;
@@ -698,6 +745,7 @@ static int start_container(const char *id)
 	json_object_put(s.annotations);
 	if (r < 0)
 		return fail("container %s: started, but its state could not be updated: %s", id, strerror(-r));
+	run_late_hooks(&s, id, OCI_HOOK_POSTSTART, "running");
 	return 0;
 }
 
@@ -893,6 +941,7 @@ static int delete_container(const char *id, bool force)
 	keep_report(dfd, id, s.bundle); /* a failure is said; the container is removed all the same */
 	remove_container_dir(rootfd, dfd, id);
 	close(rootfd);
+	run_late_hooks(&s, id, OCI_HOOK_POSTSTOP, "stopped");
 	return 0;
 }
 
@@ -982,12 +1031,12 @@ static int cmd_features(int argc, char **argv)
 						 "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
 	static const char *const archs[] = { "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
 					     "SCMP_ARCH_ARM", NULL };
-	static const char *const none[] = { NULL };
+	static const char *const hooks[] = { "prestart", "createRuntime", "poststart", "poststop", NULL };
 	json_object *o = json_object_new_object(), *l = json_object_new_object(), *cg = json_object_new_object(),
 		    *sc = json_object_new_object(), *ann = json_object_new_object(), *off = json_object_new_object();
 	json_object_object_add(o, "ociVersionMin", json_object_new_string("1.0.0"));
 	json_object_object_add(o, "ociVersionMax", json_object_new_string("1.1.0"));
-	json_object_object_add(o, "hooks", strings(none));
+	json_object_object_add(o, "hooks", strings(hooks));
 	json_object_object_add(o, "mountOptions", strings(mount_opts));
 	json_object_object_add(l, "namespaces", strings(namespaces));
 	json_object *caps = json_object_new_array(); /* the names mlrun-oci can grant (runc lists its known ones) */
@@ -1025,6 +1074,10 @@ static void usage(FILE *f)
 		   "  kill [--all] ID [SIGNAL]                   signal it (default TERM)\n"
 		   "  delete [--force] ID                        remove it (--force: kill it first)\n"
 		   "  run --bundle DIR [--pid-file F] [--detach] ID  create, start, wait, delete\n"
+		   "  exec [--process F] [--detach] [--pid-file F] [--console-socket S] [--tty] [--cwd D]\n"
+		   "       [--env K=V] [--user UID[:GID]] ID [ARGS...]  run a process in the container\n"
+		   "  ps [--format table|json] ID                the container's host pids\n"
+		   "  pause ID | resume ID                       freeze/thaw its cgroup v2 leaf\n"
 		   "  features                                   the runtime-spec features JSON\n"
 		   "See docs/oci.md.\n");
 }
@@ -1088,9 +1141,12 @@ int oci_main(int argc, char **argv)
 	} commands[] = {
 		{ "create", cmd_create }, { "start", cmd_start },   { "state", cmd_state },	{ "kill", cmd_kill },
 		{ "delete", cmd_delete }, { "run", cmd_run },	    { "features", cmd_features },
+		{ "exec", oci_cmd_exec }, { "ps", oci_cmd_ps },	    { "pause", oci_cmd_pause },
+		{ "resume", oci_cmd_resume },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			return commands[i].fn(argc - optind, argv + optind);
-	return fail("unknown command '%s' (create, start, state, kill, delete, run, features)", argv[optind]);
+	return fail("unknown command '%s' (create, start, state, kill, delete, run, exec, ps, pause, resume, features)",
+		    argv[optind]);
 }

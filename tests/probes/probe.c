@@ -240,6 +240,7 @@ int probe_storm(int argc, char **argv);
 int probe_proc(int argc, char **argv);
 int probe_numa(int argc, char **argv);
 int probe_sched(int argc, char **argv);
+int probe_isolation(int argc, char **argv);
 
 /* One line per call for the probe files that test syscalls one by one: "NAME ok" or
  * "NAME errno ENAME"; returns 1 on failure. */
@@ -310,7 +311,7 @@ int main(int argc, char **argv)
 		return r;
 	if ((r = probe_storm(argc, argv)) >= 0)
 		return r;
-	if ((r = probe_proc(argc, argv)) >= 0)
+	if ((r = probe_proc(argc, argv)) >= 0 || (r = probe_isolation(argc, argv)) >= 0)
 		return r;
 	fprintf(stderr, "probe: unknown command %s\n", c);
 	return 2;

@@ -144,34 +144,33 @@ sandbox_init() { cut -d' ' -f1 "/proc/$1/task/$1/children"; }
 }
 
 # A container in a pod: containerd lists the pause container's network, IPC and UTS namespaces by
-# path, /proc/PID/ns/TYPE with PID the sandbox's pid as the shim knows it, which is mlrun-oci's
-# supervisor (whose namespaces are the host's), on the host's network too and with the pod's pid
-# namespace per container. mlrun-oci refuses to join a namespace by path today (docs/oci.md, "Not
-# done yet"): CreateContainer + StartContainer reach it and come back refused by name. When
-# joins land, this test is to run the container, check that it shares the pause container's
-# namespaces (the sandbox's pid 1's, not the supervisor's: those would be the host's), and that
-# its exit code and output reach CRI.
-@test "oci-pod: a container in a pod reaches mlrun-oci, which names the pause container's namespaces it cannot join yet" {
+# path, /proc/PID/ns/TYPE with PID the sandbox's pid as the shim knows it, mlrun-oci's supervisor,
+# which follows its container into them (runtime/supervisor.c), so the container joins the
+# pause container's namespaces, never the host's. CreateContainer + StartContainer through CRI
+# (its own pid namespace: CONTAINER mode); the container sees the pause container's IPC and UTS
+# namespaces (the sandbox's pid 1's, not this shell's), and its exit code and output reach CRI.
+@test "oci-pod: a container in a pod runs under mlrun-oci in the pause container's namespaces; exit code and output reach CRI" {
 	vm_require_root
 	start_containerd
-	local modes=node,container,node pod cid
+	local modes=node,container,pod pod cid sup init
 	run cri runpod "$C/sock" mlrun job-pod "$T/logs" "$modes"
 	[ "$status" -eq 0 ] || { show_configs; echo "$output"; false; }
 	pod=$output
-	local sup
 	sup=$(cri podstatus "$C/sock" "$pod" | "$PY" -c 'import json, sys; print(json.loads(sys.stdin.read().split(" ", 1)[1])["pid"])')
-	run cri run "$C/sock" "$pod" job "$T/logs" job.log "$modes" "$PAUSE" sh -c 'echo hello from the pod; exit 3'
-	assert_failure
-	assert_output --partial "linux.namespaces[1].path: joining an existing namespace is not supported by mlrun-oci"
-	# what it was asked to join: the supervisor's namespaces, not the pause container's
-	local f
-	for f in "$T"/configs/*.json; do
-		grep -q '"io.kubernetes.cri.container-type":"container"' "$f" || continue
-		run "$PY" -c 'import json, sys; print(" ".join(n.get("path", "-") for n in json.load(open(sys.argv[1]))["linux"]["namespaces"] if n["type"] in ("ipc", "uts", "network")))' "$f"
-		assert_output "/proc/$sup/ns/ipc /proc/$sup/ns/uts /proc/$sup/ns/net"
-	done
-	[ "$(readlink "/proc/$sup/ns/ipc")" = "$(readlink /proc/self/ns/ipc)" ]
-	[ "$(readlink "/proc/$(sandbox_init "$sup")/ns/ipc")" != "$(readlink /proc/self/ns/ipc)" ]
+	init=$(sandbox_init "$sup")
+	run cri run "$C/sock" "$pod" job "$T/logs" job.log "$modes" "$PAUSE" \
+		sh -c 'echo hello from the pod; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; exit 3'
+	[ "$status" -eq 0 ] || { show_configs; diagnose "$pod"; echo "$output"; false; }
+	cid=$output
+	exited_with() { [ "$(cri cstatus "$C/sock" "$cid")" = "EXITED $1" ]; }
+	wait_for 300 exited_with 3 || { diagnose "$cid"; cri cstatus "$C/sock" "$cid"; false; }
+	run cat "$T/logs/job.log"
+	assert_line --regexp ' stdout F hello from the pod$'
+	# the pause container's IPC and UTS namespaces, which are not the host's
+	assert_line --regexp " stdout F $(readlink "/proc/$init/ns/ipc" | sed 's/[][]/\\&/g')\$"
+	assert_line --regexp " stdout F $(readlink "/proc/$init/ns/uts" | sed 's/[][]/\\&/g')\$"
+	[ "$(readlink "/proc/$init/ns/ipc")" != "$(readlink /proc/self/ns/ipc)" ]
+	[ "$(readlink "/proc/$init/ns/uts")" != "$(readlink /proc/self/ns/uts)" ]
 	CRI_TIMEOUT=60 run cri rmpod "$C/sock" "$pod"
 	[ "$status" -eq 0 ] || { diagnose "$pod"; echo "$output" | tail -3; false; }
 }

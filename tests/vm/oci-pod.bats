@@ -3,7 +3,8 @@
 # pause container asks for (linux.resources.cpu.shares as the leaf's cpu.weight, root and
 # rootless; process.oomScoreAdj -998 as root, refused by name rootless), then a pod sandbox run
 # through containerd's CRI plugin with the RuntimeClass handler (tests/oci/cri.py speaks the
-# kubelet's gRPC calls: Debian 12 has no crictl).
+# kubelet's gRPC calls: Debian 12 has no crictl), and containers in pods that join the pause
+# container's namespaces, on the host's network and in a CNI pod network.
 # Run it: tests/vm/run.sh tests/vm/oci-pod.bats   (outside the VM every test skips)
 
 load helpers
@@ -89,6 +90,8 @@ exec "$OCI" "\$@"
 EOF
 	chmod 755 "$T/bin/oci-wrap"
 	snippet containerd-config.toml | sed "s|/usr/local/bin/mlrun-oci|$T/bin/oci-wrap|" >"$C/config.toml"
+	[ -z "${CNI_DIR:-}" ] || printf '[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"\n  conf_dir = "%s"\n' \
+		"$CNI_DIR" >>"$C/config.toml"
 	containerd --root "$C/root" --state "$C/state" --address "$C/sock" --config "$C/config.toml" >"$C/log" 2>&1 &
 	CPID=$!
 	wait_for 300 test -S "$C/sock"
@@ -171,6 +174,38 @@ sandbox_init() { cut -d' ' -f1 "/proc/$1/task/$1/children"; }
 	assert_line --regexp " stdout F $(readlink "/proc/$init/ns/uts" | sed 's/[][]/\\&/g')\$"
 	[ "$(readlink "/proc/$init/ns/ipc")" != "$(readlink /proc/self/ns/ipc)" ]
 	[ "$(readlink "/proc/$init/ns/uts")" != "$(readlink /proc/self/ns/uts)" ]
+	CRI_TIMEOUT=60 run cri rmpod "$C/sock" "$pod"
+	[ "$status" -eq 0 ] || { diagnose "$pod"; echo "$output" | tail -3; false; }
+}
+
+# A pod with a network of its own (CNI's ptp plugin: a veth pair, an address from host-local):
+# containerd makes the netns and hands its path to the pause container; the container in the pod
+# joins the pause container's (through /proc/SUPERVISOR/ns/net) and sees its eth0, not the host's
+# network.
+@test "oci-pod: in a pod with a CNI network, a container shares the pause container's network namespace" {
+	vm_require_root
+	[ -x /usr/lib/cni/ptp ] && [ -x /usr/lib/cni/host-local ] || skip "containernetworking-plugins is not installed"
+	CNI_DIR=$T/cni
+	mkdir -p "$CNI_DIR" "$T/cni-data"
+	printf '{"cniVersion": "0.4.0", "name": "mlrun-pod", "plugins": [{"type": "ptp", "ipMasq": false, "ipam": {"type": "host-local", "subnet": "10.88.7.0/24", "dataDir": "%s"}}]}\n' \
+		"$T/cni-data" >"$CNI_DIR/10-mlrun.conflist"
+	start_containerd
+	local modes=pod,container,pod pod cid sup init
+	run cri runpod "$C/sock" mlrun net-pod "$T/logs" "$modes"
+	[ "$status" -eq 0 ] || { show_configs; echo "$output"; false; }
+	pod=$output
+	sup=$(cri podstatus "$C/sock" "$pod" | "$PY" -c 'import json, sys; print(json.loads(sys.stdin.read().split(" ", 1)[1])["pid"])')
+	init=$(sandbox_init "$sup")
+	run cri run "$C/sock" "$pod" web "$T/logs" web.log "$modes" "$PAUSE" \
+		sh -c 'readlink /proc/self/ns/net; cat /proc/self/net/dev'
+	[ "$status" -eq 0 ] || { show_configs; diagnose "$pod"; echo "$output"; false; }
+	cid=$output
+	exited_with() { [ "$(cri cstatus "$C/sock" "$cid")" = "EXITED $1" ]; }
+	wait_for 300 exited_with 0 || { diagnose "$cid"; cri cstatus "$C/sock" "$cid"; cat "$T/logs/web.log"; false; }
+	run cat "$T/logs/web.log"
+	assert_line --regexp " stdout F $(readlink "/proc/$init/ns/net" | sed 's/[][]/\\&/g')\$"
+	assert_line --regexp ' stdout F +eth0:'
+	[ "$(readlink "/proc/$init/ns/net")" != "$(readlink /proc/self/ns/net)" ]
 	CRI_TIMEOUT=60 run cri rmpod "$C/sock" "$pod"
 	[ "$status" -eq 0 ] || { diagnose "$pod"; echo "$output" | tail -3; false; }
 }

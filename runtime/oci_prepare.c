@@ -301,8 +301,9 @@ static int build_plan(struct sandbox *sb, const struct run_oci *oci, struct erro
 		case OCI_SYSFS:
 			/* The host's network (no network namespace: a Kubernetes pod on hostNetwork): a fresh
 			 * sysfs needs CAP_SYS_ADMIN over the network namespace's owner, which the container
-			 * never holds; so, as runc and crun fall back, the host's /sys read-only */
-			if (sb->policy->net == NET_HOST)
+			 * never holds; so, as runc and crun fall back, the host's /sys read-only. A joined
+			 * network gets its own sysfs, made by the supervisor in it (rootfs_premake_fs). */
+			if (sb->policy->net == NET_HOST && !s->net_path)
 				r = rootfs_oci_add_bind(&sb->plan, "/sys", m->dst, m->attr | SYSFS_BIND_ATTR, true, err);
 			else
 				r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "sysfs", m->dst, m->attr, NULL, NULL, err);

@@ -197,7 +197,7 @@ sandbox_init() { cut -d' ' -f1 "/proc/$1/task/$1/children"; }
 	sup=$(cri podstatus "$C/sock" "$pod" | "$PY" -c 'import json, sys; print(json.loads(sys.stdin.read().split(" ", 1)[1])["pid"])')
 	init=$(sandbox_init "$sup")
 	run cri run "$C/sock" "$pod" web "$T/logs" web.log "$modes" "$PAUSE" \
-		sh -c 'readlink /proc/self/ns/net; cat /proc/self/net/dev'
+		sh -c 'readlink /proc/self/ns/net; cat /proc/self/net/dev; echo "ifindex $(cat /sys/class/net/eth0/ifindex)"'
 	[ "$status" -eq 0 ] || { show_configs; diagnose "$pod"; echo "$output"; false; }
 	cid=$output
 	exited_with() { [ "$(cri cstatus "$C/sock" "$cid")" = "EXITED $1" ]; }
@@ -205,6 +205,8 @@ sandbox_init() { cut -d' ' -f1 "/proc/$1/task/$1/children"; }
 	run cat "$T/logs/web.log"
 	assert_line --regexp " stdout F $(readlink "/proc/$init/ns/net" | sed 's/[][]/\\&/g')\$"
 	assert_line --regexp ' stdout F +eth0:'
+	# its sysfs is the pod network's too (the VM itself has no eth0)
+	assert_line --regexp ' stdout F ifindex [0-9]+$'
 	[ "$(readlink "/proc/$init/ns/net")" != "$(readlink /proc/self/ns/net)" ]
 	CRI_TIMEOUT=60 run cri rmpod "$C/sock" "$pod"
 	[ "$status" -eq 0 ] || { diagnose "$pod"; echo "$output" | tail -3; false; }

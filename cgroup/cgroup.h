@@ -114,6 +114,22 @@ int cgroup_leaf_freeze(const struct cgroup_leaf *leaf, bool frozen);
  * the first unexpected error (st then still holds everything that could be read). */
 int cgroup_stats_read(const struct cgroup_leaf *leaf, struct cgroup_stats *st);
 
+/* linux.resources.cpu.shares (cgroup v1's cpu.shares, [2, 262144], default 1024) as cgroup v2's
+ * cpu.weight ([1, 10000], default 100), by runc's and crun's formula (opencontainers/cgroups
+ * ConvertCPUSharesToCgroupV2Value since 2025): ceil(10^((l^2 + 125 l)/612 - 7/34)), l = log2(shares),
+ * which maps the minimum, the default and the maximum onto each other (the older linear formula
+ * 1 + (shares - 2) * 9999 / 262142 made the default 1024 a weight of 39). 0 (unset) stays 0;
+ * values outside the range are clamped. Pure. */
+#define CGROUP_CPU_SHARES_MIN 2
+#define CGROUP_CPU_SHARES_MAX 262144
+#define CGROUP_CPU_WEIGHT_MIN 1
+#define CGROUP_CPU_WEIGHT_MAX 10000
+uint64_t cgroup_cpu_weight_from_shares(uint64_t shares);
+
+/* Write cpu.weight into the leaf before any process enters it. -EOPNOTSUPP (err filled) when the
+ * leaf has no cpu controller (a degraded leaf: nothing to write it to). */
+int cgroup_leaf_set_cpu_weight(const struct cgroup_leaf *leaf, uint64_t weight, struct error *err);
+
 /* Kill what is left, wait (bounded, CGROUP_DRAIN_TIMEOUT_MS) for populated 0, rmdir, close
  * the fd. Idempotent; on failure the leaf is kept as is so that a retry (or `mlrun gc`) can
  * finish the job, and err names the path. */

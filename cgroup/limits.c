@@ -62,6 +62,16 @@ static int apply_memory(struct cgroup_leaf *leaf, const struct policy *p, const 
 	return cgroup_write(leaf->dirfd, leaf->path, "memory.oom.group", "1", err);
 }
 
+int cgroup_leaf_set_cpu_weight(const struct cgroup_leaf *leaf, uint64_t weight, struct error *err)
+{
+	char value[24];
+
+	if (leaf->dirfd < 0 || !leaf->enforced_cpu)
+		return error_set(err, EOPNOTSUPP, "cpu.weight: no cgroup v2 leaf with the cpu controller here");
+	snprintf(value, sizeof(value), "%" PRIu64, weight);
+	return cgroup_write(leaf->dirfd, leaf->path, "cpu.weight", value, err);
+}
+
 static int apply_cpu(struct cgroup_leaf *leaf, const struct policy *p, const char *why,
 		     struct error *err)
 {

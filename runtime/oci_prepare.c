@@ -124,12 +124,41 @@ int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const 
 	const char *field = s->memory_limit && !e->memory ? "linux.resources.memory.limit"
 			    : s->pids_limit && !e->pids	  ? "linux.resources.pids.limit"
 			    : s->cpu_quota && !e->cpu	  ? "linux.resources.cpu.quota"
+			    : s->cpu_shares && s->cpu_shares != OCI_CPU_SHARES_DEFAULT && !e->cpu ? "linux.resources.cpu.shares"
 							  : NULL;
 	(void)p; /* the annotation's own limits degrade as in `mlrun run` (rlimits, enforced: false) */
 	if (field)
 		return error_set(err, EOPNOTSUPP, "%s: cannot be enforced on this host (%s); mlrun-oci has no fallback", field,
 				 e->why[0] ? e->why : "no cgroup v2 leaf");
 	return 0;
+}
+
+/* Why enforced.seccomp is false for a container without mlrun's own filter: the config's filter
+ * (if any) still decides, in the kernel, but nothing of it is counted. */
+const char *oci_seccomp_why(const struct run_oci *oci)
+{
+	return oci->spec->seccomp ? "seccomp: mlrun's own filter is off (no run.mlrun.policy annotation); the config's "
+				    "linux.seccomp filter is loaded and denies in the kernel, its denials are not "
+				    "counted (config_seccomp)"
+				  : "seccomp: mlrun's own filter is off (no run.mlrun.policy annotation) and the config "
+				    "has no linux.seccomp: no system call is filtered";
+}
+
+/* linux.resources.cpu.shares becomes the leaf's cpu.weight (cgroup/cgroup.h has the formula),
+ * written before the clone like every limit; without a leaf only the default passes
+ * (oci_check_enforced). */
+int oci_set_cpu_weight(const struct run_oci *oci, const struct cgroup_leaf *leaf, struct error *err)
+{
+	const struct oci_spec *s = oci->spec;
+	if (!s->cpu_shares || leaf->dirfd < 0 || !leaf->enforced_cpu)
+		return 0;
+	uint64_t w = cgroup_cpu_weight_from_shares(s->cpu_shares);
+	struct error e = { 0 };
+	int r = cgroup_leaf_set_cpu_weight(leaf, w, &e);
+	if (r < 0)
+		error_set(err, 0, "linux.resources.cpu.shares: %llu (cpu.weight %llu): %s", (unsigned long long)s->cpu_shares,
+			  (unsigned long long)w, e.msg);
+	return r;
 }
 
 void oci_note_enforced(const struct run_oci *oci, struct run_enforced *e)
@@ -244,6 +273,8 @@ static int bundle_path(const struct run_oci *oci, const char *path, const char *
 	return 0;
 }
 
+#define SYSFS_BIND_ATTR (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
 static int build_plan(struct sandbox *sb, const struct run_oci *oci, struct error *err)
 {
 	const struct oci_spec *s = oci->spec;
@@ -273,7 +304,14 @@ static int build_plan(struct sandbox *sb, const struct run_oci *oci, struct erro
 			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_DEVPTS, NULL, m->dst, m->attr, NULL, NULL, err);
 			break;
 		case OCI_SYSFS:
-			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "sysfs", m->dst, m->attr, NULL, NULL, err);
+			/* The host's network (no network namespace: a Kubernetes pod on hostNetwork): a fresh
+			 * sysfs needs CAP_SYS_ADMIN over the network namespace's owner, which the container
+			 * never holds; so, as runc and crun fall back, the host's /sys read-only. A joined
+			 * network gets its own sysfs, made by the supervisor in it (rootfs_premake_fs). */
+			if (sb->policy->net == NET_HOST && !s->net_path)
+				r = rootfs_oci_add_bind(&sb->plan, "/sys", m->dst, m->attr | SYSFS_BIND_ATTR, true, err);
+			else
+				r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "sysfs", m->dst, m->attr, NULL, NULL, err);
 			break;
 		case OCI_MQUEUE:
 			r = rootfs_oci_add_fs(&sb->plan, ROOTFS_FS, "mqueue", m->dst, m->attr, NULL, NULL, err);
@@ -502,6 +540,8 @@ int sandbox_prepare_oci(struct sandbox *sb, const struct policy *p, const struct
 		return r;
 	sb->set_umask = s->has_umask;
 	sb->umask = (mode_t)s->umask;
+	sb->set_oom_score_adj = s->has_oom_score_adj;
+	sb->oom_score_adj = s->oom_score_adj;
 	return sandbox_find_cmdline(&sb->cmdline, err);
 }
 

@@ -266,8 +266,12 @@ static int parse_process(json_object *p, struct oci_spec *s, struct error *err)
 	if ((r = get_bool(p, "noNewPrivileges", "process", &s->no_new_privileges, err)) < 0)
 		return r;
 	json_object *oom = get(p, "oomScoreAdj");
-	if (oom && (!json_object_is_type(oom, json_type_int) || json_object_get_int64(oom) != 0))
-		return error_set(err, EINVAL, "process.oomScoreAdj: only 0 is supported by mlrun-oci");
+	if (oom && (!json_object_is_type(oom, json_type_int) || json_object_get_int64(oom) < OCI_OOM_SCORE_ADJ_MIN ||
+		    json_object_get_int64(oom) > OCI_OOM_SCORE_ADJ_MAX))
+		return error_set(err, EINVAL, "process.oomScoreAdj: not an integer from %d to %d", OCI_OOM_SCORE_ADJ_MIN,
+				 OCI_OOM_SCORE_ADJ_MAX);
+	s->has_oom_score_adj = oom != NULL;
+	s->oom_score_adj = oom ? (int)json_object_get_int64(oom) : 0;
 	return oci_caps_parse(get(p, "capabilities"), &s->caps, err);
 }
 
@@ -528,13 +532,9 @@ static int parse_resources(json_object *res, struct oci_spec *s, struct error *e
 			return r;
 		if (s->cpu_quota && !s->cpu_period)
 			s->cpu_period = 100000;
-		/* shares: only the default weight (1024, cpu.weight 100) that every leaf has; 0 is unset */
-		uint64_t shares = 0;
-		if ((r = get_uint(c, "shares", "linux.resources.cpu", UINT64_MAX, &shares, err)) < 0)
+		/* shares (0 unset): the leaf's cpu.weight, or refused without one (oci_check_enforced) */
+		if ((r = get_uint(c, "shares", "linux.resources.cpu", UINT64_MAX, &s->cpu_shares, err)) < 0)
 			return r;
-		if (shares && shares != 1024)
-			return error_set(err, EINVAL, "linux.resources.cpu.shares: %llu: only the default 1024 is supported by "
-					 "mlrun-oci", (unsigned long long)shares);
 	}
 	if (p) {
 		if ((r = check_keys(p, "linux.resources.pids", pids_known, NULL, err)) < 0)

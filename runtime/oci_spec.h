@@ -18,6 +18,9 @@
 #define OCI_MAX_ENV 1024
 #define OCI_MAX_IDMAPS 340 /* the kernel's limit of lines in a uid_map (4.15+) */
 #define OCI_MAX_GROUPS 64
+#define OCI_CPU_SHARES_DEFAULT 1024 /* cgroup v1's default cpu.shares: cpu.weight 100, every leaf's own */
+#define OCI_OOM_SCORE_ADJ_MIN (-1000) /* the kernel's OOM_SCORE_ADJ_MIN .. _MAX */
+#define OCI_OOM_SCORE_ADJ_MAX 1000
 #define OCI_MAX_SYSCTLS 32
 #define OCI_MAX_HOOKS 16
 #define OCI_SYSCTL_KEY_MAX 128
@@ -120,6 +123,9 @@ struct oci_spec {
 	uint64_t memory_limit;	     /* bytes, 0 = none */
 	uint64_t cpu_quota, cpu_period; /* cpu_quota 0 = none */
 	uint64_t pids_limit;	     /* 0 = none */
+	uint64_t cpu_shares;	     /* linux.resources.cpu.shares, 0 = unset (cgroup v1 units: cpu.weight in the leaf) */
+	bool has_oom_score_adj;	     /* process.oomScoreAdj given: written for the container's processes */
+	int oom_score_adj;
 	char *cgroups_path;
 	char *policy; /* annotation run.mlrun.policy, or NULL */
 	bool seccomp_uncounted; /* annotation run.mlrun.seccomp_count = "off": linux.seccomp's ERRNO in the kernel */

@@ -40,6 +40,10 @@ int sandbox_prepare_oci_exec(struct sandbox *sb, const struct policy *p, const s
 struct run_enforced;
 int oci_check_enforced(const struct run_oci *oci, const struct policy *p, const struct run_enforced *e,
 		       struct error *err);
+/* oci_oom.c: process.oomScoreAdj into pid (the sandbox's pid 1, verified through pidfd). */
+int oci_write_oom_score_adj(pid_t pid, int pidfd, int value, struct error *err);
+const char *oci_seccomp_why(const struct run_oci *oci);
+int oci_set_cpu_weight(const struct run_oci *oci, const struct cgroup_leaf *leaf, struct error *err);
 /* What a joined namespace takes out of the report's enforced map: a joined UTS namespace's
  * hostname is not the sandbox's (a joined network is not mlrun's either: oci_policy makes it
  * the policy's host network, network: false). */

@@ -15,6 +15,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/num.h"
 #include "../lib/paths.h"
+#include "oci_spec.h"
 #include "run.h"
 
 static json_object *num_or_null(uint64_t v)
@@ -74,8 +75,26 @@ static json_object *not_enforced_reason(const struct run_enforced *e)
 	return buf[0] ? json_object_new_string(buf) : NULL;
 }
 
-static json_object *build(const char *id, const struct policy *p, char *const *command, const struct run_result *r,
-			  const struct run_enforced *e)
+/* mlrun-oci: the config's own linux.seccomp filter (null when it has none). Loaded with the
+ * program whenever it ran; its ERRNO denials are counted in violations (source linux.seccomp)
+ * unless the annotation run.mlrun.seccomp_count = off left them to the kernel; its KILL and TRAP
+ * are the kernel's, never counted: denials_counted says which (docs/oci.md). */
+static json_object *config_seccomp_obj(const struct run_oci *oci, const struct run_result *r)
+{
+	json_object *sc = oci->spec->seccomp, *def = NULL;
+	if (!sc)
+		return NULL;
+	json_object *o = json_object_new_object();
+	bool ran = r->status != RUN_ERROR && r->status != RUN_REJECTED;
+	json_object_object_get_ex(sc, "defaultAction", &def);
+	json_object_object_add(o, "loaded", json_object_new_boolean(ran));
+	json_object_object_add(o, "default_action", def ? json_object_new_string(json_object_get_string(def)) : NULL);
+	json_object_object_add(o, "denials_counted", json_object_new_boolean(ran && !oci->spec->seccomp_uncounted));
+	return o;
+}
+
+static json_object *build(const struct run_oci *oci, const char *id, const struct policy *p, char *const *command,
+			  const struct run_result *r, const struct run_enforced *e)
 {
 	json_object *o = json_object_new_object();
 	json_object *cmd = json_object_new_array();
@@ -108,6 +127,8 @@ static json_object *build(const char *id, const struct policy *p, char *const *c
 	json_object_object_add(o, "cpu_throttled_ms", cg_int(r, r->cpu_throttled_ms));
 	const char *profile = e->seccomp_profile ? e->seccomp_profile : p->seccomp;
 	json_object_object_add(o, "seccomp_profile", profile ? json_object_new_string(profile) : NULL);
+	if (oci)
+		json_object_object_add(o, "config_seccomp", config_seccomp_obj(oci, r));
 	json_object *env = json_object_new_object();
 	for (size_t i = 0; i < r->n_env; i++)
 		json_object_object_add(env, r->env_names[i], json_object_new_string(r->env_values[i]));
@@ -213,7 +234,7 @@ int report_write(const struct run_options *opt, const struct report_dest *d, con
 	if (d->fd < 0 && d->file < 0)
 		return 0;
 	json_c_set_serialization_double_format("%.1f", JSON_C_OPTION_THREAD);
-	json_object *o = build(id, p, command, res, enf);
+	json_object *o = build(opt->oci, id, p, command, res, enf);
 	size_t len;
 	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	int r = 0;

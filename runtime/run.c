@@ -286,10 +286,12 @@ int run_main(const struct run_options *o)
 		goto fail;
 	trace_step(&tr, 0, leaf.dirfd >= 0 ? "create cgroup leaf" : "probe cgroups (none usable)");
 	compute_enforced(&leaf, &p, &enf);
-	if (o->oci && (r = oci_check_enforced(o->oci, &p, &enf, &err)) < 0)
+	if (o->oci && ((r = oci_check_enforced(o->oci, &p, &enf, &err)) < 0 || (r = oci_set_cpu_weight(o->oci, &leaf, &err)) < 0))
 		goto fail;
 	if (o->oci)
 		oci_note_enforced(o->oci, &enf);
+	if (o->oci && !enf.seccomp && !enf.seccomp_why)
+		enf.seccomp_why = oci_seccomp_why(o->oci);
 
 	const char *kept = keep_hostname ? container_hostname(&uts) : NULL;
 	struct sandbox_fallbacks fb = { !enf.memory, !enf.pids, leaf.dirfd < 0,

@@ -128,6 +128,8 @@ struct sandbox {
 	bool no_pty;	   /* never put a pty between the program and fds 0-2 */
 	bool set_umask;
 	mode_t umask;
+	bool set_oom_score_adj; /* process.oomScoreAdj: the supervisor writes it (runtime/oci_oom.c) */
+	int oom_score_adj;
 	struct sandbox_caps caps;
 	/* linux.namespaces[].path (ns/join.c): entered by the supervisor just before the clone, so
 	 * the child is created in them (its own user namespace holds no capability over them) */

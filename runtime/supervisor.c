@@ -592,7 +592,9 @@ static int start_child(struct sup *s, struct error *err)
 	fcntl(s->status_fd, F_SETFL, O_NONBLOCK);
 	trace_step(s->tr, 0, "clone3 into new namespaces");
 
-	r = ns_write_idmap(s->pid, &s->sb->idmap, err);
+	r = s->sb->set_oom_score_adj ? oci_write_oom_score_adj(s->pid, s->pidfd, s->sb->oom_score_adj, err) : 0;
+	if (r == 0)
+		r = ns_write_idmap(s->pid, &s->sb->idmap, err);
 	bool later = s->sb->check_accounts_later || s->sb->sec.later;
 	if (r == 0)
 		r = follow_container_ns(s, err);

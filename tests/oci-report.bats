@@ -92,6 +92,9 @@ EOF2
 		"[('mkdir', 'linux.seccomp', 1)]"
 	assert_equal "$(jfield "$report" 'r["seccomp_profile"]')" linux.seccomp
 	assert_equal "$(jfield "$report" 'r["enforced"]["seccomp"]')" True
+	# the config's filter is there, and the report says its ERRNO denials are counted
+	assert_equal "$(jfield "$report" 'r["config_seccomp"]')" \
+		"{'loaded': True, 'default_action': 'SCMP_ACT_ALLOW', 'denials_counted': True}"
 	pm rm file >/dev/null
 }
 

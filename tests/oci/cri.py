@@ -6,14 +6,25 @@ k8s.io/cri-api's api.proto). Also builds a local single-layer OCI image for the 
 no registry is needed.
 
 usage: cri.py status SOCKET               the CRI plugin's own config (Status, verbose) as JSON
-       cri.py runpod SOCKET HANDLER NAME  RunPodSandbox (host network) with that runtime
-                                          handler; prints the sandbox id, or the error and exits 1
+       cri.py runpod SOCKET HANDLER NAME [LOGDIR [NET[,PID[,IPC]]]]
+                                          RunPodSandbox with that runtime handler (NET: node, the
+                                          host network, default; pod: a network namespace of the
+                                          pod's own, made by CNI; PID, IPC: pod, default, container
+                                          or node); prints the sandbox id, or the error and exits 1
+       cri.py podstatus SOCKET ID         the sandbox's state (READY, NOTREADY) and its verbose
+                                          info (containerd: pid, runtimeSpec) as JSON
        cri.py rmpod SOCKET ID             StopPodSandbox + RemovePodSandbox
+       cri.py run SOCKET POD NAME LOGDIR LOGFILE MODES IMAGE CMD...
+                                          CreateContainer (CMD as its command; LOGDIR and MODES as
+                                          the sandbox was run with, LOGFILE under LOGDIR) +
+                                          StartContainer in that sandbox; prints the container id
+       cri.py cstatus SOCKET ID           the container's state (CREATED, RUNNING, EXITED) and exit code
        cri.py image OUT.tar NAME BUSYBOX  an OCI image layout tarball named NAME (busybox, sleep)
 """
 import hashlib
 import io
 import json
+import os
 import sys
 import tarfile
 
@@ -76,7 +87,7 @@ def read_varint(buf, i):
 def call(sock, method, request):
     import grpc
     with grpc.insecure_channel(f"unix://{sock}") as ch:
-        return ch.unary_unary(SERVICE + method)(request, timeout=120)
+        return ch.unary_unary(SERVICE + method)(request, timeout=int(os.environ.get("CRI_TIMEOUT", "120")))
 
 
 def status(sock):
@@ -89,18 +100,67 @@ def status(sock):
     print(info.get("config", "{}"))
 
 
-def runpod(sock, handler, name):
-    import grpc
+NS_MODE = {"pod": 0, "container": 1, "node": 2}
+
+
+def ns_options(modes):
+    """NamespaceOption: network, pid, ipc."""
+    net, pid, ipc = (modes.split(",") + ["pod", "pod"])[:3]
+    return field(1, NS_MODE[net]) + field(2, NS_MODE[pid]) + field(3, NS_MODE[ipc])
+
+
+def pod_config(name, logdir="", modes="node"):
+    """PodSandboxConfig. modes: "NET[,PID[,IPC]]", each pod, container or node (NamespaceMode);
+    PID and IPC default to pod (the pause container's)."""
     metadata = field(1, name) + field(2, name + "-uid") + field(3, "default") + field(4, 0)
-    ns_options = field(1, 2) + field(2, 0) + field(3, 0)  # network NODE, pid and ipc POD
-    linux = field(2, field(1, ns_options))  # LinuxPodSandboxConfig.security_context.namespace_options
-    config = field(1, metadata) + field(2, name) + field(8, linux)
+    linux = field(2, field(1, ns_options(modes)))  # LinuxPodSandboxConfig.security_context.namespace_options
+    return field(1, metadata) + field(2, name) + (field(3, logdir) if logdir else b"") + field(8, linux)
+
+
+def runpod(sock, handler, name, logdir="", net="node"):
+    import grpc
     try:
-        resp = call(sock, "RunPodSandbox", field(1, config) + field(2, handler))
+        resp = call(sock, "RunPodSandbox", field(1, pod_config(name, logdir, net)) + field(2, handler))
     except grpc.RpcError as e:
         print(f"RunPodSandbox: {e.code().name}: {e.details()}")
         sys.exit(1)
     print(dict(parse(resp)).get(1, b"").decode())
+
+
+def podstatus(sock, pod):
+    """PodSandboxStatusResponse: 1 status (3: state), 2 info (map: containerd's verbose JSON)."""
+    state, info = 0, {}
+    for num, v in parse(call(sock, "PodSandboxStatus", field(1, pod) + field(2, True))):
+        if num == 1:
+            state = dict(parse(v)).get(3, 0)
+        elif num == 2:
+            kv = dict(parse(v))
+            info[kv.get(1, b"").decode()] = kv.get(2, b"").decode()
+    print(["READY", "NOTREADY"][state], info.get("info", "{}"))
+
+
+def run(sock, pod, name, logdir, logfile, net, image, *cmd):
+    """The sandbox config must be the pod's own: the pod is named after the sandbox (runpod NAME)."""
+    import grpc
+    st = dict(parse(dict(parse(call(sock, "PodSandboxStatus", field(1, pod)))).get(1, b"")))
+    pod_name = dict(parse(st.get(2, b""))).get(1, b"").decode()
+    # the container's own namespace options are the pod's, as a kubelet sets them
+    # (LinuxContainerConfig.security_context.namespace_options)
+    config = (field(1, field(1, name)) + field(2, field(1, image)) + b"".join(field(3, c) for c in cmd) +
+              field(11, logfile) + field(15, field(2, field(3, ns_options(net)))))
+    try:
+        resp = call(sock, "CreateContainer", field(1, pod) + field(2, config) + field(3, pod_config(pod_name, logdir, net)))
+        cid = dict(parse(resp)).get(1, b"").decode()
+        call(sock, "StartContainer", field(1, cid))
+    except grpc.RpcError as e:
+        print(f"{e.code().name}: {e.details()}")
+        sys.exit(1)
+    print(cid)
+
+
+def cstatus(sock, cid):
+    st = dict(parse(dict(parse(call(sock, "ContainerStatus", field(1, cid)))).get(1, b"")))
+    print(["CREATED", "RUNNING", "EXITED", "UNKNOWN"][st.get(3, 0)], st.get(7, 0))
 
 
 def rmpod(sock, pod):
@@ -112,7 +172,7 @@ def image(out, name, busybox):
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w") as t:
         t.add(busybox, arcname="bin/busybox")
-        for a in ("sh", "sleep", "echo"):
+        for a in ("sh", "sleep", "echo", "cat", "readlink"):
             ti = tarfile.TarInfo("bin/" + a)
             ti.type, ti.linkname = tarfile.SYMTYPE, "busybox"
             t.addfile(ti)
@@ -147,4 +207,5 @@ def image(out, name, busybox):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"status": status, "runpod": runpod, "rmpod": rmpod, "image": image}[cmd](*args)
+    {"status": status, "runpod": runpod, "podstatus": podstatus, "rmpod": rmpod, "run": run, "cstatus": cstatus,
+     "image": image}[cmd](*args)

@@ -227,7 +227,8 @@ static int start_session(void)
 	return setsid() < 0 ? -errno : 0;
 }
 
-static int set_rlimits(const struct sandbox *sb)
+/* The config's or the policy's rlimits (also mlrun-oci exec's: tools/oci_exec.c). */
+int sandbox_set_rlimits(const struct sandbox *sb)
 {
 	for (size_t i = 0; i < sb->n_rlimits; i++) {
 		struct rlimit rl = { .rlim_cur = sb->rlimits[i].soft, .rlim_max = sb->rlimits[i].hard };
@@ -388,7 +389,7 @@ __attribute__((noreturn)) static void run_payload(const struct sandbox *sb)
 	close(sb->sync_fd);
 
 	step(sb, STAGE_TERMINAL, take_terminal(sb), 0);
-	step(sb, STAGE_RLIMITS, set_rlimits(sb), 0);
+	step(sb, STAGE_RLIMITS, sandbox_set_rlimits(sb), 0);
 	if (sb->caps.own_userns) {
 		int procfd = open_own_proc();
 		step(sb, STAGE_CONTAINER_USERNS, procfd, 0);

@@ -177,6 +177,8 @@ struct sandbox_end {
 __attribute__((noreturn)) void sandbox_child(struct sandbox *sb);
 /* Exactly the capability sets c (zero: none; child.c): the program's, and mlrun-oci exec's. */
 int sandbox_set_capabilities(const struct sandbox_caps *c);
+/* The sandbox's rlimits (child.c): the program's, and mlrun-oci exec's. */
+int sandbox_set_rlimits(const struct sandbox *sb);
 
 const char *sandbox_stage_name(enum child_stage s);
 

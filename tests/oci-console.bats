@@ -4,40 +4,17 @@
 # and /dev/console, so tty and ttyname() name it; never another terminal of the host.
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
-	export OCI_DIR=$BATS_FILE_TMPDIR/oci
-	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/rootfs/bin"
-	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
-	cp /bin/busybox "$OCI_DIR/rootfs/bin/"
-	for a in sh echo cat true id ls stat tty; do ln -s busybox "$OCI_DIR/rootfs/bin/$a"; done
-	chmod -R a+rX "$OCI_DIR"
-	export OCI="$OCI_DIR/bin/mlrun-oci" OCI_ROOT=$OCI_DIR/state
+	oci_setup_file sh echo cat true id ls stat tty
 }
 
 setup() { require_root; }
 
-# mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c]: crun's default spec with a terminal.
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = True
-c['process']['args'] = ['sh', '-c', cmd]
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-}
-
-oci() { "$OCI" --root "$OCI_ROOT" "$@"; }
-oci_status() { oci state "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
-status_is() { [ "$(oci_status "$1")" = "$2" ]; }
+# mkbundle (tests/oci/lib.bash) with a terminal: crun's default spec as it is
+MKBUNDLE_PY="c['process']['terminal'] = True"
 
 # run_console BUNDLE ID: create with a console socket (tests/oci/console_recv.py plays the
 # engine), start, wait; the program's terminal output in $output.
@@ -124,33 +101,15 @@ run_console() {
 
 # podman -t (rootful; the rootless run is in tests/oci-rootless.bats)
 @test "oci-console: podman run -t: tty prints /dev/console" {
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
-	local p=$BATS_TEST_TMPDIR/podman
-	mkdir -p "$p/img"
-	cp -a "$OCI_DIR/rootfs/bin" "$p/img/"
-	tar -C "$p/img" -cf "$p/bb.tar" .
-	cat >"$p/containers.conf" <<EOF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$OCI"]
-EOF
-	export CONTAINERS_CONF=$p/containers.conf
-	pm() { podman --root "$p/store" --runroot "$p/run" --storage-driver vfs "$@"; }
-	pm import -q "$p/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
+	need_podman
+	P=$BATS_TEST_TMPDIR/podman
+	mkdir -p "$P/img"
+	cp -a "$OCI_DIR/rootfs/bin" "$P/img/"
+	tar -C "$P/img" -cf "$P/bb.tar" .
+	podman_conf "$P" "$OCI"
+	pm import -q "$P/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
 	run pm run --rm -t localhost/mlrun-oci-bb:1 sh -c 'tty; [ /dev/console -ef /proc/self/fd/1 ] && echo console-is-fd1' </dev/null
-	pm rmi -f localhost/mlrun-oci-bb:1 >/dev/null
-	pm system reset -f >/dev/null 2>&1 || true
+	podman_reset localhost/mlrun-oci-bb:1
 	assert_success
 	assert_line --index 0 $'/dev/console\r'
 	assert_line --index 1 $'console-is-fd1\r'

@@ -205,16 +205,6 @@ static int become_user(const struct joiner *j)
 	return prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ? -errno : 0;
 }
 
-static int set_rlimits(const struct sandbox *sb)
-{
-	for (size_t i = 0; i < sb->n_rlimits; i++) {
-		struct rlimit rl = { .rlim_cur = sb->rlimits[i].soft, .rlim_max = sb->rlimits[i].hard };
-		if (setrlimit(sb->rlimits[i].resource, &rl) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 /* The config's filter first, then the policy's, without a listener (its notifying verdicts
  * were rewritten by seccomp_prog_unmonitored: no monitor reads an exec'd process' calls). */
 static int load_filters(const struct security_plan *sec)
@@ -241,7 +231,7 @@ __attribute__((noreturn)) static void exec_process(const struct joiner *j)
 	exec_step(j, EX_CWD, enter_cwd(j->cwd));
 	if (sb->set_umask)
 		umask(sb->umask);
-	exec_step(j, EX_RLIMITS, set_rlimits(sb));
+	exec_step(j, EX_RLIMITS, sandbox_set_rlimits(sb));
 	exec_step(j, EX_CAPS, sandbox_set_capabilities(&sb->caps));
 	exec_step(j, EX_NNP, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0);
 	exec_step(j, EX_SECCOMP, load_filters(&sb->sec));

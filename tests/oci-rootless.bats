@@ -260,7 +260,10 @@ EOF
 		upm import -q "$P/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
 	fi
 }
-upm() {
+# (in a subshell whose cwd the user can enter: the checkout may sit under a 0700 /root, and
+# podman's runtime chdirs to its caller's cwd)
+upm() (
+	cd "$P" || exit 125
 	if as_user test -r /dev/net/tun -a -w /dev/net/tun; then
 		as_user env HOME="$P/home" XDG_RUNTIME_DIR="$P/xdg" CONTAINERS_CONF="$P/containers.conf" \
 			podman --root "$P/home/store" --runroot "$P/xdg/run" --storage-driver vfs "$@"
@@ -277,7 +280,7 @@ upm() {
 		exec setpriv --reuid "$0" --regid "$0" --init-groups --reset-env -- \
 			env HOME="$P/home" XDG_RUNTIME_DIR="$P/xdg" CONTAINERS_CONF="$P/containers.conf" \
 			podman --root "$P/home/store" --runroot "$P/xdg/run" --storage-driver vfs "$@"' "$TEST_USER" "$@"
-}
+)
 
 @test "oci-rootless: rootless podman runs a local image with mlrun-oci: exit status, stdout, stdin; state under XDG_RUNTIME_DIR" {
 	podman_setup

@@ -5,6 +5,7 @@
 # attacks on them: ranges the caller does not own, a map onto host 0, a planted newuidmap.
 
 load helpers
+load oci/lib
 
 # The test user's subordinate ids for these tests (added in setup_file, removed in teardown_file).
 SUB_START=400000
@@ -323,28 +324,12 @@ upm() (
 }
 
 @test "oci-rootless: rootful podman --uidmap/--gidmap multi-range; a map onto host 0 is refused" {
-	command -v podman >/dev/null || skip "podman is not installed (make deps installs it)"
-	local p=$BATS_TEST_TMPDIR/podman
-	mkdir -p "$p"
-	tar -C "$RL_DIR/img" -cf "$p/bb.tar" .
-	cat >"$p/containers.conf" <<EOF
-[containers]
-pids_limit = 0
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-cgroups = "disabled"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "none"
-runtime = "crun"
-runtime_supports_nocgroups = ["crun"]
-
-[engine.runtimes]
-crun = ["$OCI_ROOT_BIN"]
-EOF
-	pm() { CONTAINERS_CONF=$p/containers.conf podman --root "$p/store" --runroot "$p/run" --storage-driver vfs "$@"; }
-	pm import -q "$p/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
+	need_podman
+	P=$BATS_TEST_TMPDIR/podman
+	mkdir -p "$P"
+	tar -C "$RL_DIR/img" -cf "$P/bb.tar" .
+	podman_conf "$P" "$OCI_ROOT_BIN"
+	pm import -q "$P/bb.tar" localhost/mlrun-oci-bb:1 >/dev/null
 	run pm run --rm --uidmap 0:100000:1000 --uidmap 1000:300000:1000 --gidmap 0:100000:2000 localhost/mlrun-oci-bb:1 \
 		sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
 	assert_success
@@ -355,8 +340,7 @@ EOF
 	assert_failure
 	assert_output --partial "maps container uids onto host uid 0"
 	refute_output --partial program-ran
-	pm rmi -f localhost/mlrun-oci-bb:1 >/dev/null
-	pm system reset -f >/dev/null 2>&1 || true
+	podman_reset localhost/mlrun-oci-bb:1
 }
 
 @test "oci-rootless: rootless podman -t, -d, stop and rm" {

@@ -107,3 +107,17 @@ vm_cgroup_cleanup() {
 	done <"$VM_CGROUPS_FILE"
 	rm -f "$VM_CGROUPS_FILE"
 }
+
+# vm_oci_setup APPLET...: mlrun-oci ($OCI, a link to $MLRUN) in $OCI_DIR/bin, a private state
+# directory $OCI_DIR/state, and a bundle root $OCI_DIR/b/rootfs of busybox with links for APPLETs
+# (the OCI suites' per-test set-up).
+vm_oci_setup() {
+	OCI_DIR=$BATS_TEST_TMPDIR/oci
+	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/b/rootfs/bin" "$OCI_DIR/state"
+	chmod 700 "$OCI_DIR/state"
+	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
+	cp /bin/busybox "$OCI_DIR/b/rootfs/bin/"
+	local a
+	for a in "$@"; do ln -s busybox "$OCI_DIR/b/rootfs/bin/$a"; done
+	OCI="$OCI_DIR/bin/mlrun-oci"
+}

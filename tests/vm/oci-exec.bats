@@ -11,13 +11,7 @@ PY=/usr/bin/python3
 
 setup() {
 	vm_require
-	OCI_DIR=$BATS_TEST_TMPDIR/oci
-	mkdir -p "$OCI_DIR/bin" "$OCI_DIR/b/rootfs/bin" "$OCI_DIR/state"
-	chmod 700 "$OCI_DIR/state"
-	ln -s "$MLRUN" "$OCI_DIR/bin/mlrun-oci"
-	cp /bin/busybox "$OCI_DIR/b/rootfs/bin/"
-	for a in sh cat echo sleep; do ln -s busybox "$OCI_DIR/b/rootfs/bin/$a"; done
-	OCI="$OCI_DIR/bin/mlrun-oci"
+	vm_oci_setup sh cat echo sleep
 }
 
 teardown() {

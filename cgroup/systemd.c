@@ -40,7 +40,7 @@
 	X(sd_bus_message_append) X(sd_bus_message_open_container) X(sd_bus_message_close_container) \
 	X(sd_bus_call) X(sd_bus_message_read) X(sd_bus_message_unref) X(sd_bus_error_free)          \
 	X(sd_bus_match_signal_async) X(sd_bus_process) X(sd_bus_wait) X(sd_bus_slot_unref)          \
-	X(sd_bus_get_property_string)
+	X(sd_bus_get_property)
 
 /* The libsystemd functions used here, resolved with dlsym. */
 struct sdb {
@@ -353,7 +353,8 @@ void cgroup_systemd_probe(struct cgroup_host *host)
 {
 	char why[CGROUP_REASON_MAX / 2] = "", list[512], path[sizeof(host->parent_path)];
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	char *cg = NULL;
+	sd_bus_message *reply = NULL;
+	const char *cg = NULL;
 	struct sdb s;
 
 	if (!scope_wanted(host, why, sizeof(why))) {
@@ -366,7 +367,11 @@ void cgroup_systemd_probe(struct cgroup_host *host)
 		return;
 	}
 	/* The manager's own cgroup: what it holds in cgroup.controllers it can delegate. */
-	int r = s.sd_bus_get_property_string(s.bus, SD_DEST, SD_PATH, SD_MANAGER, "ControlGroup", &e, &cg);
+	/* read from the reply, which the library frees: mlrun is static and libsystemd (dlopen) has
+	 * a malloc of its own, so nothing it allocated is ever given to our free() */
+	int r = s.sd_bus_get_property(s.bus, SD_DEST, SD_PATH, SD_MANAGER, "ControlGroup", &e, &reply, "s");
+	if (r >= 0)
+		r = s.sd_bus_message_read(reply, "s", &cg);
 	if (r < 0) {
 		bus_why(why, sizeof(why), "no systemd user manager on the user bus", &e, r);
 		cgroup_reason_add(host->reason, sizeof(host->reason), "%s", why);
@@ -388,7 +393,7 @@ void cgroup_systemd_probe(struct cgroup_host *host)
 			host->reason[0] = '\0';
 		}
 	}
-	free(cg);
+	s.sd_bus_message_unref(reply);
 	s.sd_bus_error_free(&e);
 	sdb_close(&s);
 }

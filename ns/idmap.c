@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/helper.h"
 #include "ns.h"
 
 /* 1 when kernel.apparmor_restrict_unprivileged_userns (Ubuntu 23.10+) is on, else 0. */
@@ -51,6 +52,11 @@ bool ns_initial_userns(void)
 	int n = f ? fscanf(f, "%lu %lu %lu", &inside, &outside, &count) : 0;
 	/* the initial namespace's map is the identity over every id, and only it can be */
 	return n == 3 && inside == 0 && outside == 0 && count == 4294967295UL && fscanf(f, "%lu", &inside) != 1;
+}
+
+uid_t ns_root_alias(void)
+{
+	return ns_initial_userns() ? (uid_t)-1 : ns_overflow_uid();
 }
 
 uid_t ns_overflow_uid(void)
@@ -113,46 +119,11 @@ bool ns_range_reaches_parent_root(const char *file, uint32_t start, uint32_t cou
 	return false;
 }
 
-/* A directory or file only root can change: another user who could replace the helper (or a
- * directory above it) would run his program with our pid argument and ranges. */
-static bool root_only(const struct stat *st)
-{
-	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
-}
-
-static int open_helper_in(const char *dir, const char *name, struct error *err)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	_cleanup_close_ int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char *save = NULL;
-	for (char *comp = strtok_r(path, "/", &save); fd >= 0 && comp; comp = strtok_r(NULL, "/", &save)) {
-		struct stat st;
-		if (fstat(fd, &st) < 0 || !root_only(&st))
-			return error_set(err, EPERM, "%s/%s: a directory on the way is not root's alone", dir, name);
-		int next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = next;
-	}
-	struct stat st;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || !root_only(&st) || !(st.st_mode & S_IXOTH))
-		return error_set(err, EPERM, "%s/%s is not a regular executable owned by root and writable by root "
-				 "alone: not running it", dir, name);
-	return TAKE_FD(fd);
-}
-
 int ns_open_idmap_helper(const char *name, struct error *err)
 {
-	static const char *const dirs[] = { "/usr/bin", "/usr/sbin" };
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		int fd = open_helper_in(dirs[i], name, err);
-		if (fd != -ENOENT)
-			return fd;
-	}
+	int fd = helper_open(name, ns_root_alias(), err);
+	if (fd != -ENOENT)
+		return fd;
 	return error_set(err, ENOENT, "%s not found in /usr/bin or /usr/sbin: mapping the config's id ranges as a "
 			 "user needs it (Debian's package uidmap) and ranges for you in /etc/subuid and /etc/subgid", name);
 }
@@ -178,43 +149,14 @@ static int run_helper(int exe, const char *name, pid_t pid, const struct ns_idma
 			p += sprintf(p, "%u", (unsigned)v[k]) + 1;
 		}
 	}
-	int out[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return error_set(err, errno, "cannot create a pipe for %s", name);
-	pid_t child = fork();
-	if (child < 0) {
-		int e = errno;
-		close(out[0]), close(out[1]);
-		return error_set(err, e, "cannot fork for %s", name);
-	}
-	if (child == 0) {
-		char *const envp[] = { NULL };
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
-			_exit(127);
-		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
-		_exit(127);
-	}
-	close(out[1]);
-	char msg[HELPER_MSG_MAX] = "";
-	size_t len = 0;
-	ssize_t got;
-	char rest[256];
-	/* the first HELPER_MSG_MAX bytes are kept, the rest drained so that the helper never blocks */
-	while ((got = len < sizeof(msg) - 1 ? read(out[0], msg + len, sizeof(msg) - 1 - len) : read(out[0], rest, sizeof(rest))) != 0)
-		if (got > 0 && len < sizeof(msg) - 1)
-			len += (size_t)got;
-		else if (got < 0 && errno != EINTR)
-			break;
-	msg[len] = '\0';
-	close(out[0]);
-	int status = 0;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return error_set(err, errno, "cannot wait for %s", name);
+	struct helper_run h;
+	int rc = helper_start(&h, exe, argv, err);
+	if (rc < 0)
+		return rc;
+	char msg[HELPER_MSG_MAX];
+	int status = helper_finish(&h, name, msg, sizeof(msg), err);
+	if (status < 0)
+		return status;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	msg[strcspn(msg, "\n")] = '\0';

@@ -85,6 +85,10 @@ bool ns_can_map_ids(uid_t uid, gid_t gid);
 bool ns_initial_userns(void);
 /* The uid a file owned by an id this namespace does not map reads as (kernel.overflowuid). */
 uid_t ns_overflow_uid(void);
+/* The uid the host root's files read as besides 0, for lib/helper.h: (uid_t)-1 in the initial
+ * user namespace; inside another, the overflow uid (which any unmapped host user's files read as
+ * too: there the mount namespace is the engine's that started us, docs/oci.md). */
+uid_t ns_root_alias(void);
 /* Whether capability cap is in this process's effective set. */
 bool ns_have_cap(int cap);
 

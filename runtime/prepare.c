@@ -2,19 +2,19 @@
  * plan, the program's candidate paths, argv, the clean environment, rlimits, id maps. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/cleanup.h"
+#include "../lib/helper.h"
 #include "../lib/num.h"
 #include "prepare.h"
 #include "state.h"
@@ -225,17 +225,71 @@ int sandbox_check_ids(const struct policy *p, struct error *err)
 	return r < 0 ? r : sandbox_check_accounts(p, err);
 }
 
+/* The NSS lookups ask getent, a program of the host's: accounts also live in LDAP, SSSD,
+ * systemd-homed and systemd's dynamic users, which only NSS knows, and mlrun itself is linked
+ * statically (glibc's NSS cannot load modules into it; docs/performance.md). getent is opened
+ * only from /usr/bin or /usr/sbin, root's alone (lib/helper.h), never through PATH: a caller's
+ * own getent answering "no such account" would hand the program that account's files. */
+static int lookup_start(struct helper_run *h, int exe, const char *db, char *key, struct error *err)
+{
+	char *argv[] = { (char *)"getent", (char *)db, key, NULL };
+	return helper_start(h, exe, argv, err);
+}
+
+/* 0 when no entry has the id, 1 when one has (its name in name), -errno when getent could not
+ * say: fail closed, for only "not found" (exit 2) lets the run go on. */
+static int lookup_finish(struct helper_run *h, const char *db, const char *key, const char *what, char *name,
+			 size_t size, struct error *err)
+{
+	char out[256];
+	int status = helper_finish(h, "getent", out, sizeof(out), err);
+	if (status < 0)
+		return status;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		return 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return error_set(err, 0, "cannot tell whether %s = %s is taken on this host: `getent %s %s` %s %d",
+				 what, key, db, key, WIFEXITED(status) ? "exited with status" : "was killed by signal",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	size_t n = strcspn(out, ":\n");
+	if (n >= size)
+		n = size - 1;
+	for (size_t i = 0; i < n; i++)
+		name[i] = out[i] > ' ' && out[i] < 0x7f && out[i] != '\'' ? out[i] : '?';
+	name[n] = '\0';
+	return 1;
+}
+
 int sandbox_check_accounts(const struct policy *p, struct error *err)
 {
-	struct passwd *pw;
-	struct group *gr;
-
-	if ((pw = getpwuid(p->uid)))
-		return error_set(err, 0, "[sandbox] uid = %u belongs to the account '%s' on this host; the sandbox "
-				 "needs an id no account or group uses", (unsigned)p->uid, pw->pw_name);
-	if ((gr = getgrgid(p->gid)))
-		return error_set(err, 0, "[sandbox] gid = %u belongs to the group '%s' on this host; the sandbox "
-				 "needs an id no account or group uses", (unsigned)p->gid, gr->gr_name);
+	_cleanup_close_ int exe = helper_open("getent", ns_root_alias(), err);
+	if (exe == -ENOENT)
+		return error_set(err, ENOENT, "getent not found in /usr/bin or /usr/sbin: as root mlrun asks NSS through it "
+				 "whether [sandbox] uid and gid belong to an account (Debian's package libc-bin)");
+	if (exe < 0)
+		return exe;
+	char uid[16], gid[16], name[64];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)p->uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned)p->gid);
+	/* both at once: the two lookups together take no longer than one */
+	struct helper_run pw, gr;
+	int r = lookup_start(&pw, exe, "passwd", uid, err);
+	if (r < 0)
+		return r;
+	if ((r = lookup_start(&gr, exe, "group", gid, err)) < 0) {
+		helper_abort(&pw);
+		return r;
+	}
+	r = lookup_finish(&pw, "passwd", uid, "[sandbox] uid", name, sizeof(name), err);
+	if (r != 0) {
+		helper_abort(&gr);
+		return r < 0 ? r : error_set(err, 0, "[sandbox] uid = %s belongs to the account '%s' on this host; the "
+					     "sandbox needs an id no account or group uses", uid, name);
+	}
+	r = lookup_finish(&gr, "group", gid, "[sandbox] gid", name, sizeof(name), err);
+	if (r != 0)
+		return r < 0 ? r : error_set(err, 0, "[sandbox] gid = %s belongs to the group '%s' on this host; the "
+					     "sandbox needs an id no account or group uses", gid, name);
 	return 0;
 }
 

@@ -123,8 +123,9 @@ copy_mlrun() {
 # The NSS half of that check runs in the supervisor while the child builds the root (issue 12,
 # docs/performance.md): pid 1 must still not fork the program before the verdict, or a run with
 # an account's uid would act as that account (here: write a file as it) before being refused.
-# strace (supervisor only, no -f) holds each of its connect()s - NSS asks nscd's socket first -
-# for 0.3 s, so a program that did not wait for the verdict would have written long before it.
+# The lookup is the host's getent, which the supervisor reads to the end and then reaps: strace
+# (supervisor only, no -f) holds each of its wait4()s for 0.3 s, so a program that did not wait
+# for the verdict would have written long before it.
 @test "sandbox ids: with an account's uid nothing of the program runs, though the lookup is concurrent" {
 	require_root
 	command -v strace >/dev/null || skip "strace is missing (make deps)"
@@ -133,7 +134,7 @@ copy_mlrun() {
 	mkdir out && chmod 777 out
 	printf '[sandbox]\nuid = %s\n' "$uid" > u.ini
 	# (LeakSanitizer cannot run under ptrace: the ASan build's leak check is off for the traced half)
-	for slow in "" "env ASAN_OPTIONS=detect_leaks=0 strace -o /dev/null -e trace=connect -e inject=connect:delay_exit=300000"; do
+	for slow in "" "env ASAN_OPTIONS=detect_leaks=0 strace -o /dev/null -e trace=wait4 -e inject=wait4:delay_enter=300000"; do
 		run $slow "$MLRUN" -q -p "$WORK/u.ini" --name "trust-ids-$$" --bind "$WORK/out:/out" \
 			--ro-bind "$PROBE:/probe" -- /probe write /out/ran
 		[ ! -e out/ran ] || fail "the program ran as uid $(stat -c %u out/ran) before the refusal (${slow:-plain})"
@@ -141,6 +142,47 @@ copy_mlrun() {
 		assert_output "mlrun: [sandbox] uid = $uid belongs to the account '$(getent passwd "$uid" | cut -d: -f1)' on this host; the sandbox needs an id no account or group uses"
 		[ ! -e "/run/mlrun/trust-ids-$$.json" ] || fail "a state file was left behind"
 	done
+}
+
+# The lookup runs the host's getent (mlrun is static: docs/performance.md). The caller's PATH
+# never picks it: a getent of the caller's that answers "no such account" (exit 2) would hand
+# the program an account's files.
+@test "sandbox ids: a getent earlier in PATH is not asked" {
+	require_root
+	uid=$(getent passwd | awk -F: '$3 >= 1000 && $3 < 65534 { print $3; exit }')
+	[ -n "$uid" ] || skip "no account with an id from 1000 to 65533 here"
+	mkdir evil && printf '#!/bin/sh\necho asked > %s/evil/asked\nexit 2\n' "$WORK" > evil/getent && chmod 755 evil/getent
+	printf '[sandbox]\nuid = %s\n' "$uid" > u.ini
+	run env PATH="$WORK/evil:$PATH" "$MLRUN" -q -p "$WORK/u.ini" -- /bin/true
+	assert_equal "$status" 125
+	assert_output --partial "mlrun: [sandbox] uid = $uid belongs to the account '"
+	[ ! -e evil/asked ] || fail "the caller's getent was run"
+}
+
+# Only getent's "not found" (exit 2) lets a run go on: a lookup that failed (exit 1 here, as for
+# an unknown database or a crashed NSS module) refuses the run, and a getent that is not root's
+# alone is not run at all. Each in a private mount namespace with another file bound over
+# /usr/bin/getent.
+@test "sandbox ids: a failed lookup or a getent not root's alone refuses the run, before the program" {
+	require_root
+	command -v unshare >/dev/null || skip "unshare is missing"
+	mkdir out && chmod 777 out
+	cp /bin/false notroot && chown 65534:65534 notroot
+	for fake in /bin/false "$WORK/notroot"; do
+		run unshare -m --propagation private sh -c 'mount --bind "$1" /usr/bin/getent && shift && exec "$@"' sh "$fake" \
+			"$MLRUN" -q --policy strict --bind "$WORK/out:/out" --ro-bind "$PROBE:/probe" -- /probe write /out/ran
+		assert_equal "$status" 125
+		case $fake in
+		/bin/false) assert_output "mlrun: cannot tell whether [sandbox] uid = 60000 is taken on this host: \`getent passwd 60000\` exited with status 1" ;;
+		*) assert_output "mlrun: /usr/bin/getent is not a regular executable owned by root and writable by root alone: not running it" ;;
+		esac
+		[ ! -e out/ran ] || fail "the program ran ($fake)"
+	done
+	# the same binds with a getent that says "not found" let the run go on: the test reaches mlrun
+	run unshare -m --propagation private sh -c 'mount --bind /usr/bin/getent /usr/bin/getent && exec "$@"' sh \
+		"$MLRUN" -q --policy strict --bind "$WORK/out:/out" --ro-bind "$PROBE:/probe" -- /probe write /out/ran
+	assert_success
+	[ -e out/ran ]
 }
 
 @test "--seccomp FILE does not echo the file's content in its error" {

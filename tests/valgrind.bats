@@ -3,12 +3,16 @@
 # Debian 12's valgrind (3.19) knows neither clone3 nor open_tree: mlrun falls back to clone, and
 # the child (its own valgrind log, pid 1 of the sandbox) stops at open_tree; the supervisor's
 # own log covers its full path up to reporting that failure. ASan (make check) covers the rest.
+# mlrun is a static binary, whose malloc memcheck cannot replace (it preloads a library): the
+# suite runs build/mlrun-dynamic, the same objects linked against the shared glibc (Makefile).
 load helpers
 
 setup() {
 	command -v valgrind >/dev/null || skip "valgrind not installed"
 	# valgrind cannot run an ASan build (make check runs this suite against the plain one)
 	case "$MLRUN" in *asan*) skip "valgrind does not run ASan builds";; esac
+	MLRUN=$REPO/build/mlrun-dynamic
+	[ -x "$MLRUN" ] || fail "$MLRUN is missing (make test-deps)"
 	cd "$BATS_TEST_TMPDIR" && chmod 755 "$BATS_TEST_TMPDIR"
 }
 

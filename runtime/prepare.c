@@ -260,37 +260,51 @@ static int lookup_finish(struct helper_run *h, const char *db, const char *key, 
 	return 1;
 }
 
-int sandbox_check_accounts(const struct policy *p, struct error *err)
+int sandbox_accounts_start(struct sandbox_accounts *a, const struct policy *p, struct error *err)
 {
+	a->pw = a->gr = (struct helper_run){ -1, -1 };
 	_cleanup_close_ int exe = helper_open("getent", ns_root_alias(), err);
 	if (exe == -ENOENT)
 		return error_set(err, ENOENT, "getent not found in /usr/bin or /usr/sbin: as root mlrun asks NSS through it "
 				 "whether [sandbox] uid and gid belong to an account (Debian's package libc-bin)");
 	if (exe < 0)
 		return exe;
-	char uid[16], gid[16], name[64];
-	snprintf(uid, sizeof(uid), "%u", (unsigned)p->uid);
-	snprintf(gid, sizeof(gid), "%u", (unsigned)p->gid);
+	snprintf(a->uid, sizeof(a->uid), "%u", (unsigned)p->uid);
+	snprintf(a->gid, sizeof(a->gid), "%u", (unsigned)p->gid);
 	/* both at once: the two lookups together take no longer than one */
-	struct helper_run pw, gr;
-	int r = lookup_start(&pw, exe, "passwd", uid, err);
-	if (r < 0)
-		return r;
-	if ((r = lookup_start(&gr, exe, "group", gid, err)) < 0) {
-		helper_abort(&pw);
-		return r;
-	}
-	r = lookup_finish(&pw, "passwd", uid, "[sandbox] uid", name, sizeof(name), err);
+	int r = lookup_start(&a->pw, exe, "passwd", a->uid, err);
+	if (r == 0 && (r = lookup_start(&a->gr, exe, "group", a->gid, err)) < 0)
+		helper_abort(&a->pw);
+	return r;
+}
+
+void sandbox_accounts_abort(struct sandbox_accounts *a)
+{
+	helper_abort(&a->pw);
+	helper_abort(&a->gr);
+}
+
+int sandbox_accounts_finish(struct sandbox_accounts *a, struct error *err)
+{
+	char name[64];
+	int r = lookup_finish(&a->pw, "passwd", a->uid, "[sandbox] uid", name, sizeof(name), err);
 	if (r != 0) {
-		helper_abort(&gr);
+		sandbox_accounts_abort(a);
 		return r < 0 ? r : error_set(err, 0, "[sandbox] uid = %s belongs to the account '%s' on this host; the "
-					     "sandbox needs an id no account or group uses", uid, name);
+					     "sandbox needs an id no account or group uses", a->uid, name);
 	}
-	r = lookup_finish(&gr, "group", gid, "[sandbox] gid", name, sizeof(name), err);
+	r = lookup_finish(&a->gr, "group", a->gid, "[sandbox] gid", name, sizeof(name), err);
 	if (r != 0)
 		return r < 0 ? r : error_set(err, 0, "[sandbox] gid = %s belongs to the group '%s' on this host; the "
-					     "sandbox needs an id no account or group uses", gid, name);
+					     "sandbox needs an id no account or group uses", a->gid, name);
 	return 0;
+}
+
+int sandbox_check_accounts(const struct policy *p, struct error *err)
+{
+	struct sandbox_accounts a;
+	int r = sandbox_accounts_start(&a, p, err);
+	return r < 0 ? r : sandbox_accounts_finish(&a, err);
 }
 
 /* Root without the capabilities to map another uid maps its own uid 0, as a rootless caller
@@ -326,8 +340,9 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	 * that cannot map other ids: no CAP_SETUID/CAP_SETGID in a container, or a user namespace
 	 * that maps only root), the caller's own ids map to themselves. The inside ids equal the
 	 * host ids either way. */
-	/* The NSS lookup (0.5-0.7 ms: nss_systemd's libraries) runs later, off the critical path. */
-	if (sb->as_root && (r = check_own_ids(p, err)) < 0)
+	/* The NSS lookup (two getent processes, 1-2 ms) starts now and is read after the clone:
+	 * it runs beside this preparation and the child's root build, off the critical path. */
+	if (sb->as_root && ((r = check_own_ids(p, err)) < 0 || (r = sandbox_accounts_start(&sb->accounts, p, err)) < 0))
 		return r;
 	sb->check_accounts_later = sb->as_root;
 	if (!sb->as_root && (r = check_own_root_map(err)) < 0)
@@ -355,6 +370,8 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 
 void sandbox_release(struct sandbox *sb)
 {
+	if (sb->check_accounts_later)
+		sandbox_accounts_abort(&sb->accounts);
 	if (sb->idmap.via_helpers) {
 		if (sb->idmap.newuidmap_fd >= 0)
 			close(sb->idmap.newuidmap_fd);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "../lib/helper.h"
 #include "../ns/ns.h"
 #include "../policy/policy.h"
 #include "../rootfs/rootfs.h"
@@ -88,9 +89,14 @@ struct sandbox {
 	bool as_root;		/* mlrun runs as host root: drop supplementary groups */
 	gid_t groups[64];	/* mlrun-oci: process.user.additionalGids, set instead of none */
 	size_t n_groups;
-	/* As root: the accounts lookup of the ids (NSS) is the supervisor's, while the child builds
-	 * the root; pid 1 forks the program only after its second start byte (supervisor.c). */
+	/* As root: the accounts lookup of the ids (NSS, two getent processes) starts in
+	 * sandbox_prepare and the supervisor reads its verdict while the child builds the root;
+	 * pid 1 forks the program only after its second start byte (supervisor.c). */
 	bool check_accounts_later;
+	struct sandbox_accounts {
+		struct helper_run pw, gr;
+		char uid[16], gid[16];
+	} accounts;
 	uint64_t clone_flags;
 	bool loopback;
 	struct ns_lo_request lo;

@@ -606,7 +606,7 @@ static int start_child(struct sup *s, struct error *err)
 		trace_step(s->tr, 0, "write id maps");
 	/* As root: the NSS lookup while the child builds the root; a refusal kills it before
 	 * anything of the program has run (pid 1 forks it only after the second byte). */
-	if (r == 0 && s->sb->check_accounts_later && (r = sandbox_check_accounts(s->p, err)) == 0)
+	if (r == 0 && s->sb->check_accounts_later && (r = sandbox_accounts_finish(&s->sb->accounts, err)) == 0)
 		trace_step(s->tr, 0, "check the sandbox ids (NSS), in parallel with the child");
 	/* A profile that is not built in: libseccomp compiles it now, while the child mounts; the
 	 * child reads the program only after the second byte, and fails rather than load none. */

@@ -3,6 +3,7 @@ VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 DATADIR    ?= $(PREFIX)/share/mlrun
+LIBEXECDIR ?= $(PREFIX)/libexec/mlrun
 MANDIR     ?= $(PREFIX)/share/man
 CC         ?= cc
 PKGS       := libseccomp libnl-3.0 libnl-route-3.0 inih json-c
@@ -33,7 +34,7 @@ WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wsha
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE -fstack-clash-protection
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu17 $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. \
-            -DMLRUN_VERSION='"$(VERSION)"' -DMLRUN_DATADIR='"$(DATADIR)"'
+            -DMLRUN_VERSION='"$(VERSION)"' -DMLRUN_DATADIR='"$(DATADIR)"' -DMLRUN_LIBEXECDIR='"$(LIBEXECDIR)"'
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 BUILD    ?= build
@@ -44,13 +45,19 @@ OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/runtime/main.o,$(OBJS))
 
 # The probe too: `mlrun audit` runs it, so a plain `make` leaves a build tree that audits.
-all: mlrun mlrun-oci $(PROBE)
+all: mlrun mlrun-oci mlrun-ids $(PROBE)
 
 mlrun: $(OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -static-pie -o $@ $^ $(STATIC_LIBS) 2>$@.ld-warnings || { cat $@.ld-warnings; exit 1; }
 	$(Q)! grep -v "requires at runtime the shared libraries from the glibc version used for linking\|: in function" $@.ld-warnings
 	$(Q)rm -f $@.ld-warnings
+
+# mlrun-ids: the NSS lookups of the sandbox ids as root (runtime/ids/mlrun-ids.c), linked against
+# the shared glibc so that NSS can load its modules; mlrun runs getent twice when it is missing.
+mlrun-ids: runtime/ids/mlrun-ids.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # The same objects linked against the shared glibc, for valgrind (tests/valgrind.bats): memcheck
 # replaces malloc through a preloaded library, which a static binary never loads.
@@ -101,7 +108,7 @@ $(PROBE): $(wildcard tests/probes/*.c)
 	@echo "  PROBE   $@"
 	$(Q)$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -static -o $@ $^
 
-test-deps: mlrun mlrun-oci $(BUILD)/mlrun-dynamic $(UNIT_BINS) $(PROBE)
+test-deps: mlrun mlrun-oci mlrun-ids $(BUILD)/mlrun-dynamic $(UNIT_BINS) $(PROBE)
 
 # check: unit tests + host BATS suites (plain and ASan+UBSan) + the cgroup v2 VM suites;
 # one closing summary line.
@@ -163,8 +170,9 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory mlrun
 	./mlrun --policy policies/strict.ini --report - --summary -- examples/hello.py
 
-install: mlrun $(PROBE)
+install: mlrun mlrun-ids $(PROBE)
 	install -Dm755 mlrun $(DESTDIR)$(BINDIR)/mlrun
+	install -Dm755 mlrun-ids $(DESTDIR)$(LIBEXECDIR)/mlrun-ids
 	ln -sf mlrun $(DESTDIR)$(BINDIR)/mlrun-oci
 	install -Dm755 $(PROBE) $(DESTDIR)$(DATADIR)/probes/probe
 	install -d $(DESTDIR)$(DATADIR)/policies
@@ -175,7 +183,7 @@ install: mlrun $(PROBE)
 	install -m644 docs/mlrun-policy.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -rf build build-asan build-fuzz mlrun mlrun-oci mlrun-asan
+	rm -rf build build-asan build-fuzz mlrun mlrun-oci mlrun-ids mlrun-asan
 
 .PHONY: all check check-host soak asan check-asan deps demo install clean test-deps
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,9 +22,9 @@ static bool root_only(const struct stat *st, uid_t root_alias)
 	return (st->st_uid == 0 || st->st_uid == root_alias) && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-static int open_in(const char *dir, const char *name, uid_t root_alias, struct error *err)
+int helper_open_in(const char *dir, const char *name, uid_t root_alias, struct error *err)
 {
-	char path[64];
+	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return error_set(err, ENAMETOOLONG, "%s/%s: name too long", dir, name);
 	_cleanup_close_ int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -51,7 +52,7 @@ int helper_open(const char *name, uid_t root_alias, struct error *err)
 {
 	static const char *const dirs[] = { "/usr/bin", "/usr/sbin" };
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		int fd = open_in(dirs[i], name, root_alias, err);
+		int fd = helper_open_in(dirs[i], name, root_alias, err);
 		if (fd != -ENOENT)
 			return fd;
 	}

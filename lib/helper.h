@@ -15,6 +15,8 @@
  * (ns_root_alias()). -ENOENT (err untouched) when neither exists; another -errno with err set
  * when one is not root's alone. */
 int helper_open(const char *name, uid_t root_alias, struct error *err);
+/* The same check for DIR/NAME, DIR an absolute path (-ENOENT, err untouched, when it is not there). */
+int helper_open_in(const char *dir, const char *name, uid_t root_alias, struct error *err);
 
 struct helper_run {
 	pid_t pid;

@@ -45,6 +45,21 @@ const char *mlrun_datadir(void)
 	return dir;
 }
 
+const char *const *mlrun_helper_dirs(void)
+{
+	static const char *dirs[3];
+
+	if (!dirs[0]) {
+		size_t n = 0;
+
+		if (exe_dir()[0])
+			dirs[n++] = exe_dir();
+		dirs[n++] = MLRUN_LIBEXECDIR;
+		dirs[n] = NULL;
+	}
+	return dirs;
+}
+
 const char *const *mlrun_policy_dirs(void)
 {
 	static const char *dirs[3];

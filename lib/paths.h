@@ -15,6 +15,9 @@ const char *mlrun_datadir(void);
  * directory above, then the running binary's own directory (a build tree: ./mlrun next to
  * policies/). Never the caller's current directory. */
 const char *const *mlrun_policy_dirs(void);
+/* Where mlrun's own helper programs are (mlrun-ids): the running binary's directory (a
+ * checkout), then MLRUN_LIBEXECDIR (make install). NULL-terminated. */
+const char *const *mlrun_helper_dirs(void);
 
 /* Open a file mlrun writes for the caller (--report, profile output, batch reports) at PATH
  * relative to DIRFD (AT_FDCWD for a plain path), without following a symlink in its last

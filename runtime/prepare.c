@@ -16,6 +16,7 @@
 #include "../lib/cleanup.h"
 #include "../lib/helper.h"
 #include "../lib/num.h"
+#include "../lib/paths.h"
 #include "prepare.h"
 #include "state.h"
 
@@ -225,55 +226,111 @@ int sandbox_check_ids(const struct policy *p, struct error *err)
 	return r < 0 ? r : sandbox_check_accounts(p, err);
 }
 
-/* The NSS lookups ask getent, a program of the host's: accounts also live in LDAP, SSSD,
+/* The NSS lookups run in a program of their own: accounts also live in LDAP, SSSD,
  * systemd-homed and systemd's dynamic users, which only NSS knows, and mlrun itself is linked
- * statically (glibc's NSS cannot load modules into it; docs/performance.md). getent is opened
- * only from /usr/bin or /usr/sbin, root's alone (lib/helper.h), never through PATH: a caller's
- * own getent answering "no such account" would hand the program that account's files. */
-static int lookup_start(struct helper_run *h, int exe, const char *db, char *key, struct error *err)
+ * statically (glibc's NSS cannot load its modules into it; docs/performance.md). That program is
+ * mlrun-ids (both lookups in one process) next to the binary or in MLRUN_LIBEXECDIR, else the
+ * host's getent, once per database. Each is opened only where it must be and only if it and every
+ * directory above it are root's alone (lib/helper.h), never through PATH: a program of the
+ * caller's answering "no such account" would hand the sandbox that account's files. */
+static int open_ids_helper(bool *ids_helper, struct error *err)
 {
-	char *argv[] = { (char *)"getent", (char *)db, key, NULL };
+	*ids_helper = true;
+	for (const char *const *dir = mlrun_helper_dirs(); *dir; dir++) {
+		struct error ignored = { 0 };
+		int fd = helper_open_in(*dir, "mlrun-ids", ns_root_alias(), &ignored);
+		if (fd >= 0)
+			return fd;
+	}
+	*ids_helper = false;
+	int fd = helper_open("getent", ns_root_alias(), err);
+	if (fd == -ENOENT)
+		return error_set(err, ENOENT, "neither mlrun-ids nor getent was found: as root mlrun asks NSS through one of "
+				 "them whether [sandbox] uid and gid belong to an account (make install; Debian's package libc-bin)");
+	return fd;
+}
+
+static int lookup_start(struct helper_run *h, int exe, const char *arg0, const char *arg1, char *arg2, struct error *err)
+{
+	char *argv[] = { (char *)arg0, (char *)arg1, arg2, NULL };
 	return helper_start(h, exe, argv, err);
 }
 
-/* 0 when no entry has the id, 1 when one has (its name in name), -errno when getent could not
- * say: fail closed, for only "not found" (exit 2) lets the run go on. */
-static int lookup_finish(struct helper_run *h, const char *db, const char *key, const char *what, char *name,
-			 size_t size, struct error *err)
+static int refuse(const char *what, const char *id, const char *name, struct error *err)
 {
-	char out[256];
-	int status = helper_finish(h, "getent", out, sizeof(out), err);
-	if (status < 0)
-		return status;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
-		return 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return error_set(err, 0, "cannot tell whether %s = %s is taken on this host: `getent %s %s` %s %d",
-				 what, key, db, key, WIFEXITED(status) ? "exited with status" : "was killed by signal",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return error_set(err, 0, "[sandbox] %s = %s belongs to the %s '%s' on this host; the sandbox needs an id no account "
+			 "or group uses", what, id, what[0] == 'u' ? "account" : "group", name);
+}
+
+/* The name getent or mlrun-ids wrote, printable, into name. */
+static void take_name(const char *out, char *name, size_t size)
+{
 	size_t n = strcspn(out, ":\n");
 	if (n >= size)
 		n = size - 1;
 	for (size_t i = 0; i < n; i++)
 		name[i] = out[i] > ' ' && out[i] < 0x7f && out[i] != '\'' ? out[i] : '?';
 	name[n] = '\0';
-	return 1;
+}
+
+static int failed(const char *prog, const char *args, int status, const char *out, struct error *err)
+{
+	char why[128];
+	if (WIFEXITED(status))
+		snprintf(why, sizeof(why), "exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(why, sizeof(why), "was killed by signal %d", WTERMSIG(status));
+	return error_set(err, 0, "cannot tell whether the sandbox's ids are taken on this host: `%s %s` %s%s%.*s", prog,
+			 args, why, out[0] ? ": " : "", (int)strcspn(out, "\n"), out);
+}
+
+/* getent: 0 when no entry has the id, a refusal when one has, a failure for anything else
+ * (fail closed: only "not found", exit 2, lets the run go on). */
+static int getent_finish(struct helper_run *h, const char *db, const char *key, struct error *err)
+{
+	char out[256], name[64], args[64];
+	int status = helper_finish(h, "getent", out, sizeof(out), err);
+	if (status < 0)
+		return status;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		return 0;
+	snprintf(args, sizeof(args), "%s %s", db, key);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return failed("getent", args, status, out, err);
+	take_name(out, name, sizeof(name));
+	return refuse(db[0] == 'p' ? "uid" : "gid", key, name, err);
+}
+
+/* mlrun-ids: 0 free, 3 the uid is an account's, 4 the gid a group's, anything else a failure. */
+static int ids_finish(struct sandbox_accounts *a, struct error *err)
+{
+	char out[256], name[64], args[40];
+	int status = helper_finish(&a->pw, "mlrun-ids", out, sizeof(out), err);
+	if (status < 0)
+		return status;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (code == 0)
+		return 0;
+	snprintf(args, sizeof(args), "%s %s", a->uid, a->gid);
+	if (code != 3 && code != 4)
+		return failed("mlrun-ids", args, status, out, err);
+	take_name(out, name, sizeof(name));
+	return refuse(code == 3 ? "uid" : "gid", code == 3 ? a->uid : a->gid, name, err);
 }
 
 int sandbox_accounts_start(struct sandbox_accounts *a, const struct policy *p, struct error *err)
 {
 	a->pw = a->gr = (struct helper_run){ -1, -1 };
-	_cleanup_close_ int exe = helper_open("getent", ns_root_alias(), err);
-	if (exe == -ENOENT)
-		return error_set(err, ENOENT, "getent not found in /usr/bin or /usr/sbin: as root mlrun asks NSS through it "
-				 "whether [sandbox] uid and gid belong to an account (Debian's package libc-bin)");
+	_cleanup_close_ int exe = open_ids_helper(&a->ids_helper, err);
 	if (exe < 0)
 		return exe;
 	snprintf(a->uid, sizeof(a->uid), "%u", (unsigned)p->uid);
 	snprintf(a->gid, sizeof(a->gid), "%u", (unsigned)p->gid);
-	/* both at once: the two lookups together take no longer than one */
-	int r = lookup_start(&a->pw, exe, "passwd", a->uid, err);
-	if (r == 0 && (r = lookup_start(&a->gr, exe, "group", a->gid, err)) < 0)
+	if (a->ids_helper)
+		return lookup_start(&a->pw, exe, "mlrun-ids", a->uid, a->gid, err);
+	/* getent: both databases at once, the two lookups together take no longer than one */
+	int r = lookup_start(&a->pw, exe, "getent", "passwd", a->uid, err);
+	if (r == 0 && (r = lookup_start(&a->gr, exe, "getent", "group", a->gid, err)) < 0)
 		helper_abort(&a->pw);
 	return r;
 }
@@ -286,18 +343,11 @@ void sandbox_accounts_abort(struct sandbox_accounts *a)
 
 int sandbox_accounts_finish(struct sandbox_accounts *a, struct error *err)
 {
-	char name[64];
-	int r = lookup_finish(&a->pw, "passwd", a->uid, "[sandbox] uid", name, sizeof(name), err);
-	if (r != 0) {
-		sandbox_accounts_abort(a);
-		return r < 0 ? r : error_set(err, 0, "[sandbox] uid = %s belongs to the account '%s' on this host; the "
-					     "sandbox needs an id no account or group uses", a->uid, name);
-	}
-	r = lookup_finish(&a->gr, "group", a->gid, "[sandbox] gid", name, sizeof(name), err);
-	if (r != 0)
-		return r < 0 ? r : error_set(err, 0, "[sandbox] gid = %s belongs to the group '%s' on this host; the "
-					     "sandbox needs an id no account or group uses", a->gid, name);
-	return 0;
+	int r = a->ids_helper ? ids_finish(a, err) : getent_finish(&a->pw, "passwd", a->uid, err);
+	if (r == 0 && !a->ids_helper)
+		r = getent_finish(&a->gr, "group", a->gid, err);
+	sandbox_accounts_abort(a);
+	return r;
 }
 
 int sandbox_check_accounts(const struct policy *p, struct error *err)

@@ -89,12 +89,13 @@ struct sandbox {
 	bool as_root;		/* mlrun runs as host root: drop supplementary groups */
 	gid_t groups[64];	/* mlrun-oci: process.user.additionalGids, set instead of none */
 	size_t n_groups;
-	/* As root: the accounts lookup of the ids (NSS, two getent processes) starts in
-	 * sandbox_prepare and the supervisor reads its verdict while the child builds the root;
+	/* As root: the accounts lookup of the ids (NSS: mlrun-ids, or two getent processes) starts
+	 * in sandbox_prepare and the supervisor reads its verdict while the child builds the root;
 	 * pid 1 forks the program only after its second start byte (supervisor.c). */
 	bool check_accounts_later;
 	struct sandbox_accounts {
-		struct helper_run pw, gr;
+		struct helper_run pw, gr; /* with mlrun-ids, pw alone asks both */
+		bool ids_helper;
 		char uid[16], gid[16];
 	} accounts;
 	uint64_t clone_flags;

@@ -144,45 +144,90 @@ copy_mlrun() {
 	done
 }
 
-# The lookup runs the host's getent (mlrun is static: docs/performance.md). The caller's PATH
-# never picks it: a getent of the caller's that answers "no such account" (exit 2) would hand
-# the program an account's files.
-@test "sandbox ids: a getent earlier in PATH is not asked" {
+# The lookup runs mlrun-ids (next to the binary, or in LIBEXECDIR), else the host's getent
+# (mlrun is static: docs/performance.md). The caller's PATH never picks either: a program of the
+# caller's that answers "no such account" would hand the program an account's files.
+@test "sandbox ids: a getent or mlrun-ids earlier in PATH is not asked" {
 	require_root
 	uid=$(getent passwd | awk -F: '$3 >= 1000 && $3 < 65534 { print $3; exit }')
 	[ -n "$uid" ] || skip "no account with an id from 1000 to 65533 here"
-	mkdir evil && printf '#!/bin/sh\necho asked > %s/evil/asked\nexit 2\n' "$WORK" > evil/getent && chmod 755 evil/getent
+	mkdir evil
+	for f in getent mlrun-ids; do
+		printf '#!/bin/sh\necho asked > %s/evil/asked\nexit 0\n' "$WORK" > evil/$f && chmod 755 evil/$f
+	done
 	printf '[sandbox]\nuid = %s\n' "$uid" > u.ini
 	run env PATH="$WORK/evil:$PATH" "$MLRUN" -q -p "$WORK/u.ini" -- /bin/true
 	assert_equal "$status" 125
 	assert_output --partial "mlrun: [sandbox] uid = $uid belongs to the account '"
-	[ ! -e evil/asked ] || fail "the caller's getent was run"
+	[ ! -e evil/asked ] || fail "the caller's program was run"
 }
 
-# Only getent's "not found" (exit 2) lets a run go on: a lookup that failed (exit 1 here, as for
-# an unknown database or a crashed NSS module) refuses the run, and a getent that is not root's
-# alone is not run at all. Each in a private mount namespace with another file bound over
-# /usr/bin/getent.
-@test "sandbox ids: a failed lookup or a getent not root's alone refuses the run, before the program" {
+# in_own_mounts FILE:TARGET... -- COMMAND: COMMAND in a private mount namespace where each FILE is
+# bound over its TARGET if that exists (nothing of it reaches the host's mounts).
+in_own_mounts() {
+	unshare -m --propagation private sh -c 'while [ "$1" != -- ]; do
+		[ ! -e "${1#*:}" ] || mount --bind "${1%%:*}" "${1#*:}" || exit 99; shift; done; shift; exec "$@"' sh "$@"
+}
+
+# Only "nothing found" lets a run go on: a lookup that failed (exit 1 here, as for an NSS
+# source that answered with an error) refuses the run, before anything of the program runs.
+# mlrun-ids not root's alone is never run (the lookup falls back to getent); a getent not root's
+# alone is not run either, and then nothing is left to ask: refused.
+@test "sandbox ids: a failed lookup refuses the run before the program; a helper not root's alone is not run" {
 	require_root
 	command -v unshare >/dev/null || skip "unshare is missing"
 	mkdir out && chmod 777 out
 	cp /bin/false notroot && chown 65534:65534 notroot
-	for fake in /bin/false "$WORK/notroot"; do
-		run unshare -m --propagation private sh -c 'mount --bind "$1" /usr/bin/getent && shift && exec "$@"' sh "$fake" \
-			"$MLRUN" -q --policy strict --bind "$WORK/out:/out" --ro-bind "$PROBE:/probe" -- /probe write /out/ran
-		assert_equal "$status" 125
-		case $fake in
-		/bin/false) assert_output "mlrun: cannot tell whether [sandbox] uid = 60000 is taken on this host: \`getent passwd 60000\` exited with status 1" ;;
-		*) assert_output "mlrun: /usr/bin/getent is not a regular executable owned by root and writable by root alone: not running it" ;;
-		esac
-		[ ! -e out/ran ] || fail "the program ran ($fake)"
-	done
-	# the same binds with a getent that says "not found" let the run go on: the test reaches mlrun
-	run unshare -m --propagation private sh -c 'mount --bind /usr/bin/getent /usr/bin/getent && exec "$@"' sh \
-		"$MLRUN" -q --policy strict --bind "$WORK/out:/out" --ro-bind "$PROBE:/probe" -- /probe write /out/ran
+	ids=("$(dirname "$MLRUN")/mlrun-ids" /usr/local/libexec/mlrun/mlrun-ids)
+	[ -x "${ids[0]}" ] || fail "${ids[0]} is missing (make test-deps)"
+	false_ids=("/bin/false:${ids[0]}" "/bin/false:${ids[1]}")
+	notroot_ids=("$WORK/notroot:${ids[0]}" "$WORK/notroot:${ids[1]}")
+	prog=("$MLRUN" -q --policy strict --bind "$WORK/out:/out" --ro-bind "$PROBE:/probe" -- /probe write /out/ran)
+
+	# mlrun-ids fails
+	run in_own_mounts "${false_ids[@]}" -- "${prog[@]}"
+	assert_equal "$status" 125
+	assert_output "mlrun: cannot tell whether the sandbox's ids are taken on this host: \`mlrun-ids 60000 60000\` exited with status 1"
+	[ ! -e out/ran ] || fail "the program ran (mlrun-ids failed)"
+
+	# mlrun-ids not root's alone: skipped, getent asked, the run goes on
+	run in_own_mounts "${notroot_ids[@]}" -- "${prog[@]}"
 	assert_success
-	[ -e out/ran ]
+	[ -e out/ran ] && rm out/ran
+
+	# no usable mlrun-ids, and getent fails: refused
+	run in_own_mounts "${notroot_ids[@]}" /bin/false:/usr/bin/getent -- "${prog[@]}"
+	assert_equal "$status" 125
+	assert_output "mlrun: cannot tell whether the sandbox's ids are taken on this host: \`getent passwd 60000\` exited with status 1"
+	[ ! -e out/ran ] || fail "the program ran (getent failed)"
+
+	# no usable mlrun-ids, and getent not root's alone: refused
+	run in_own_mounts "${notroot_ids[@]}" "$WORK/notroot:/usr/bin/getent" -- "${prog[@]}"
+	assert_equal "$status" 125
+	assert_output "mlrun: /usr/bin/getent is not a regular executable owned by root and writable by root alone: not running it"
+	[ ! -e out/ran ] || fail "the program ran (getent not root's)"
+}
+
+# The account check answers the same through either program.
+@test "sandbox ids: mlrun-ids and getent give the same verdicts" {
+	require_root
+	command -v unshare >/dev/null || skip "unshare is missing"
+	uid=$(getent passwd | awk -F: '$3 >= 1000 && $3 < 65534 { print $3; exit }')
+	gid=$(getent group | awk -F: '$3 >= 1000 && $3 < 65534 { print $3; exit }')
+	[ -n "$uid" ] && [ -n "$gid" ] || skip "no account and group with an id from 1000 to 65533 here"
+	cp /bin/false notroot && chown 65534:65534 notroot
+	notroot_ids=("$WORK/notroot:$(dirname "$MLRUN")/mlrun-ids" "$WORK/notroot:/usr/local/libexec/mlrun/mlrun-ids")
+	printf '[sandbox]\nuid = %s\n' "$uid" > u.ini
+	printf '[sandbox]\ngid = %s\n' "$gid" > g.ini
+	for ini in u.ini g.ini; do
+		run "$MLRUN" -q -p "$WORK/$ini" -- /bin/true
+		assert_equal "$status" 125
+		with_ids=$output
+		run in_own_mounts "${notroot_ids[@]}" -- "$MLRUN" -q -p "$WORK/$ini" -- /bin/true
+		assert_equal "$status" 125
+		assert_equal "$output" "$with_ids"
+	done
+	assert_output "mlrun: [sandbox] gid = $gid belongs to the group '$(getent group "$gid" | cut -d: -f1)' on this host; the sandbox needs an id no account or group uses"
 }
 
 @test "--seccomp FILE does not echo the file's content in its error" {

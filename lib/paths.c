@@ -47,13 +47,20 @@ const char *mlrun_datadir(void)
 
 const char *const *mlrun_helper_dirs(void)
 {
-	static const char *dirs[3];
+	static const char *dirs[4];
+	static char installed[PATH_MAX];
 
 	if (!dirs[0]) {
 		size_t n = 0;
 
-		if (exe_dir()[0])
-			dirs[n++] = exe_dir();
+		if (exe_dir()[0]) {
+			dirs[n++] = exe_dir(); /* a checkout */
+			/* PREFIX/bin/mlrun: PREFIX/libexec/mlrun, wherever PREFIX was moved */
+			const char *slash = strrchr(exe_dir(), '/');
+			if (slash && snprintf(installed, sizeof(installed), "%.*s/libexec/mlrun", (int)(slash - exe_dir()),
+					      exe_dir()) < (int)sizeof(installed))
+				dirs[n++] = installed;
+		}
 		dirs[n++] = MLRUN_LIBEXECDIR;
 		dirs[n] = NULL;
 	}

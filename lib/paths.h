@@ -16,7 +16,8 @@ const char *mlrun_datadir(void);
  * policies/). Never the caller's current directory. */
 const char *const *mlrun_policy_dirs(void);
 /* Where mlrun's own helper programs are (mlrun-ids): the running binary's directory (a
- * checkout), then MLRUN_LIBEXECDIR (make install). NULL-terminated. */
+ * checkout), PREFIX/libexec/mlrun beside its PREFIX/bin, then MLRUN_LIBEXECDIR (make install).
+ * NULL-terminated. */
 const char *const *mlrun_helper_dirs(void);
 
 /* Open a file mlrun writes for the caller (--report, profile output, batch reports) at PATH

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# make install: binary, policies, analyzer, probe and man pages, relocatable under any PREFIX.
+# make install: binary, NSS helper, policies, analyzer, probe and man pages, relocatable under any PREFIX.
 load helpers
 
 setup() {
@@ -11,7 +11,7 @@ teardown() { rm -rf "$WORK"; }
 @test "make install PREFIX=... installs everything, and the installed mlrun finds its data" {
 	run make -C "$REPO" -s install PREFIX="$WORK/prefix"
 	assert_success
-	for f in bin/mlrun share/mlrun/policies/strict.ini share/mlrun/policies/default.ini \
+	for f in bin/mlrun libexec/mlrun/mlrun-ids share/mlrun/policies/strict.ini share/mlrun/policies/default.ini \
 		share/mlrun/policies/permissive.ini share/mlrun/scan/mlrun_scan.py share/mlrun/probes/probe \
 		share/man/man1/mlrun.1 share/man/man5/mlrun-policy.5; do
 		[ -e "$WORK/prefix/$f" ] || fail "missing $f"

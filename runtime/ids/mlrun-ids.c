@@ -23,6 +23,22 @@ static int parse_id(const char *s, unsigned long *v)
 	return s[0] >= '0' && s[0] <= '9' && !*end && !errno && *v < 4294967295UL ? 0 : -1;
 }
 
+/* The verdict of one getpwuid_r/getgrgid_r: -1 when nothing has the id, else the exit status.
+ * "Not found" is 0, ENOENT, ESRCH, EBADF or EPERM by getpwuid_r(3); ERANGE means the entry is
+ * larger than the buffer, so it exists. */
+static int verdict(int r, const char *name, int taken, const char *call, unsigned long id)
+{
+	if (name || r == ERANGE) {
+		printf("%s\n", name ? name : "?");
+		return taken;
+	}
+	if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM) {
+		printf("%s(%lu): %s\n", call, id, strerror(r));
+		return 1;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long uid, gid;
@@ -32,34 +48,12 @@ int main(int argc, char **argv)
 	}
 	char buf[16384];
 	struct passwd pw, *pwp = NULL;
-	int r = getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &pwp);
-	if (pwp) {
-		printf("%s\n", pw.pw_name);
-		return 3;
-	}
-	/* "not found" is 0, ENOENT, ESRCH, EBADF or EPERM by getpwuid_r(3); ERANGE: the entry is
-	 * larger than buf, so it exists */
-	if (r == ERANGE) {
-		printf("?\n");
-		return 3;
-	}
-	if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM) {
-		printf("getpwuid(%lu): %s\n", uid, strerror(r));
-		return 1;
-	}
 	struct group gr, *grp = NULL;
-	r = getgrgid_r((gid_t)gid, &gr, buf, sizeof(buf), &grp);
-	if (grp) {
-		printf("%s\n", gr.gr_name);
-		return 4;
+	int r = getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &pwp);
+	int v = verdict(r, pwp ? pw.pw_name : NULL, 3, "getpwuid", uid);
+	if (v < 0) {
+		r = getgrgid_r((gid_t)gid, &gr, buf, sizeof(buf), &grp);
+		v = verdict(r, grp ? gr.gr_name : NULL, 4, "getgrgid", gid);
 	}
-	if (r == ERANGE) {
-		printf("?\n");
-		return 4;
-	}
-	if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM) {
-		printf("getgrgid(%lu): %s\n", gid, strerror(r));
-		return 1;
-	}
-	return fflush(stdout) == 0 ? 0 : 1;
+	return fflush(stdout) == 0 ? (v < 0 ? 0 : v) : 1;
 }

@@ -22,10 +22,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_DLOPEN) 2>/dev/null)
 # The five libraries are linked statically (their Debian -dev packages ship the archives):
 # loading and binding them (-z now) at every start cost ~0.6 ms of a ~7 ms sandbox start.
 # mlrun itself is a static PIE, glibc included (libc6-dev ships libc.a): no dynamic loader, no
-# libc.so mapped whole by fault-around (-0.5 to -0.9 ms a start, -0.6 MB peak RSS); the NSS
-# lookups run in the host's getent (runtime/prepare.c), and libsystemd, loaded only for a
-# rootless scope, comes in with dlopen (cgroup/systemd.c). The sanitizer and fuzzing builds,
-# which cannot be static, link glibc dynamically. libm is not linked (lib/num.h).
+# libc.so mapped whole by fault-around (peak RSS under 2 MB; docs/performance.md, fifth round);
+# the NSS lookups as root run in mlrun-ids below, else in the host's getent (runtime/prepare.c),
+# and libsystemd, loaded only for a rootless scope, comes in with dlopen (cgroup/systemd.c). The
+# sanitizer, fuzzing and valgrind builds link glibc dynamically. libm is not linked (lib/num.h).
+# The link fails on any warning but glibc's notes on dlopen and libnl's unused getaddrinfo.
 # See docs/performance.md.
 PKG_LIBS   := -Wl,-Bstatic $(shell pkg-config --libs $(PKGS) 2>/dev/null) -Wl,-Bdynamic -lpthread -ldl
 STATIC_LIBS := $(shell pkg-config --libs --static $(PKGS) 2>/dev/null)

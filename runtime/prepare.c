@@ -390,8 +390,8 @@ int sandbox_prepare(struct sandbox *sb, const struct policy *p, const struct run
 	 * that cannot map other ids: no CAP_SETUID/CAP_SETGID in a container, or a user namespace
 	 * that maps only root), the caller's own ids map to themselves. The inside ids equal the
 	 * host ids either way. */
-	/* The NSS lookup (two getent processes, 1-2 ms) starts now and is read after the clone:
-	 * it runs beside this preparation and the child's root build, off the critical path. */
+	/* The NSS lookup (mlrun-ids, ≈1 ms; or two getent processes) starts now and is read after
+	 * the clone: it runs beside this preparation and the child's root build, off the critical path. */
 	if (sb->as_root && ((r = check_own_ids(p, err)) < 0 || (r = sandbox_accounts_start(&sb->accounts, p, err)) < 0))
 		return r;
 	sb->check_accounts_later = sb->as_root;

@@ -22,8 +22,8 @@ void sandbox_policy_rlimits(struct sandbox *sb, const struct policy *p, const st
 /* As root the sandbox runs as p's uid/gid: refused when an account or group holds them. */
 int sandbox_check_ids(const struct policy *p, struct error *err);
 /* Its NSS half: refused when any account or group on the host (any NSS source) holds them. In
- * two halves: start asks (getent, in processes of its own), finish reads the verdict; abort ends
- * a started lookup whose verdict is no longer wanted (a no-op after finish). */
+ * two halves: start asks (mlrun-ids, else getent: processes of their own), finish reads the
+ * verdict; abort ends a started lookup whose verdict is no longer wanted (a no-op after finish). */
 int sandbox_check_accounts(const struct policy *p, struct error *err);
 int sandbox_accounts_start(struct sandbox_accounts *a, const struct policy *p, struct error *err);
 int sandbox_accounts_finish(struct sandbox_accounts *a, struct error *err);

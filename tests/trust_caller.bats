@@ -123,9 +123,9 @@ copy_mlrun() {
 # The NSS half of that check runs in the supervisor while the child builds the root (issue 12,
 # docs/performance.md): pid 1 must still not fork the program before the verdict, or a run with
 # an account's uid would act as that account (here: write a file as it) before being refused.
-# The lookup is the host's getent, which the supervisor reads to the end and then reaps: strace
-# (supervisor only, no -f) holds each of its wait4()s for 0.3 s, so a program that did not wait
-# for the verdict would have written long before it.
+# The lookup runs in mlrun-ids (else getent), which the supervisor reads to the end and then
+# reaps: strace (supervisor only, no -f) holds each of its wait4()s for 0.3 s, so a program that
+# did not wait for the verdict would have written long before it.
 @test "sandbox ids: with an account's uid nothing of the program runs, though the lookup is concurrent" {
 	require_root
 	command -v strace >/dev/null || skip "strace is missing (make deps)"
@@ -193,7 +193,8 @@ in_own_mounts() {
 	# mlrun-ids not root's alone: skipped, getent asked, the run goes on
 	run in_own_mounts "${notroot_ids[@]}" -- "${prog[@]}"
 	assert_success
-	[ -e out/ran ] && rm out/ran
+	[ -e out/ran ] || fail "the program did not run (mlrun-ids not root's, getent fine)"
+	rm out/ran
 
 	# no usable mlrun-ids, and getent fails: refused
 	run in_own_mounts "${notroot_ids[@]}" /bin/false:/usr/bin/getent -- "${prog[@]}"

@@ -360,7 +360,7 @@ OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
 
 @test "a denied call waits for the supervisor; when the supervisor dies the sandbox goes with it" {
 	chmod 777 .
-	"$MLRUN" -q --ro-bind "$PROBE:/probe" --workdir rw -- /bin/sh -c 'touch ready; while [ ! -e go ]; do sleep 0.02; done; /probe syscall ptrace > answered' &
+	"$MLRUN" -q --name "seccomp-sup-$$" --ro-bind "$PROBE:/probe" --workdir rw -- /bin/sh -c 'touch ready; while [ ! -e go ]; do sleep 0.02; done; /probe syscall ptrace > answered' &
 	mlrun_pid=$! # mlrun itself: a simple command in the background is exec'd directly
 	wait_for 100 test -e ready
 	kill -STOP "$mlrun_pid"
@@ -375,6 +375,15 @@ OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
 	wait_for 100 is_dead "$p"
 	# The listener closed with the supervisor: the call failed (ENOSYS) or never returned.
 	! grep -q '^ok' answered
+	# the killed supervisor's state file is what `mlrun gc` is for: nothing stays behind
+	local state=/run/mlrun/seccomp-sup-$$.json
+	if [ "$(id -u)" != 0 ]; then
+		state=/tmp/mlrun-$(id -u)/seccomp-sup-$$.json
+		[[ ${XDG_RUNTIME_DIR:-} != /* ]] || state=$XDG_RUNTIME_DIR/mlrun/seccomp-sup-$$.json
+	fi
+	run "$MLRUN" gc
+	assert_success
+	[ ! -e "$state" ] || fail "$state stayed after mlrun gc"
 }
 
 @test "allow_syscalls and deny_syscalls adjust the profile" {

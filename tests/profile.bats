@@ -51,9 +51,12 @@ time.sleep(0.3)'
 	# other work shares the 2 cores; the median interval (not the first: set-up) shows that.
 	share=$(jfield r.json 'round(100 * (r["cpu_user_ms"] + r["cpu_system_ms"]) / 1500)')
 	check t.json "sorted(x['cpu_percent'] for x in s[1:])[len(s[1:]) // 2] >= min(75, $share - 15)"
-	check t.json "abs(s[-1]['cpu_usec'] / 15000 - $share) <= 10"
+	# The /proc source loses the CPU time of a process once it has exited (tools/profile.c): a
+	# last sample taken after the spinner ended (pids 1: pid 1 alone) counts only pid 1's. The
+	# CPU checks look at the samples taken while the spinner ran (at most one interval short).
+	check t.json "[a := [x for x in s if x['pids'] == 2]] and abs(a[-1]['cpu_usec'] / 15000 - $share) <= 10"
 	check t.json 'max(x["cpu_percent"] for x in s) <= 110' # one thread never passes a core
-	check t.json 'all(s[i]["cpu_usec"] <= s[i + 1]["cpu_usec"] for i in range(len(s) - 1))'
+	check t.json "[a := [x for x in s if x['pids'] == 2]] and all(a[i]['cpu_usec'] <= a[i + 1]['cpu_usec'] for i in range(len(a) - 1))"
 	check t.json 'd["summary"]["pids_peak"] == 2'
 }
 

@@ -126,6 +126,29 @@ diagnose() { # POD-ID
 # The sandbox's mlrun pid 1: the first child of the pid CRI knows (mlrun-oci's supervisor).
 sandbox_init() { cut -d' ' -f1 "/proc/$1/task/$1/children"; }
 
+# start_pod NAME MODES: a pod sandbox (the pause container) through CRI; sets pod (its id) and
+# init (its pid 1 on this host: the child of the mlrun-oci supervisor whose pid CRI reports).
+start_pod() {
+	run cri runpod "$C/sock" mlrun "$1" "$T/logs" "$2"
+	[ "$status" -eq 0 ] || { show_configs; echo "$output"; return 1; }
+	pod=$output
+	local sup
+	sup=$(cri podstatus "$C/sock" "$pod" | "$PY" -c 'import json, sys; print(json.loads(sys.stdin.read().split(" ", 1)[1])["pid"])')
+	init=$(sandbox_init "$sup")
+}
+
+# run_in_pod NAME LOG MODES EXIT COMMAND...: a container of $pod through CRI, its output in
+# $T/logs/LOG; sets cid and waits until CRI reports it exited with EXIT.
+run_in_pod() {
+	local name=$1 log=$2 modes=$3 code=$4
+	shift 4
+	run cri run "$C/sock" "$pod" "$name" "$T/logs" "$log" "$modes" "$PAUSE" "$@"
+	[ "$status" -eq 0 ] || { show_configs; diagnose "$pod"; echo "$output"; return 1; }
+	cid=$output
+	exited_with() { [ "$(cri cstatus "$C/sock" "$cid")" = "EXITED $1" ]; }
+	wait_for 300 exited_with "$code" || { diagnose "$cid"; cri cstatus "$C/sock" "$cid"; cat "$T/logs/$log"; return 1; }
+}
+
 @test "oci-pod: a CRI pod sandbox (the pause container) runs under mlrun-oci, with its weight and oom_score_adj" {
 	vm_require_root
 	start_containerd
@@ -155,18 +178,10 @@ sandbox_init() { cut -d' ' -f1 "/proc/$1/task/$1/children"; }
 @test "oci-pod: a container in a pod runs under mlrun-oci in the pause container's namespaces; exit code and output reach CRI" {
 	vm_require_root
 	start_containerd
-	local modes=node,container,pod pod cid sup init
-	run cri runpod "$C/sock" mlrun job-pod "$T/logs" "$modes"
-	[ "$status" -eq 0 ] || { show_configs; echo "$output"; false; }
-	pod=$output
-	sup=$(cri podstatus "$C/sock" "$pod" | "$PY" -c 'import json, sys; print(json.loads(sys.stdin.read().split(" ", 1)[1])["pid"])')
-	init=$(sandbox_init "$sup")
-	run cri run "$C/sock" "$pod" job "$T/logs" job.log "$modes" "$PAUSE" \
+	local modes=node,container,pod pod cid init
+	start_pod job-pod "$modes"
+	run_in_pod job job.log "$modes" 3 \
 		sh -c 'echo hello from the pod; readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; exit 3'
-	[ "$status" -eq 0 ] || { show_configs; diagnose "$pod"; echo "$output"; false; }
-	cid=$output
-	exited_with() { [ "$(cri cstatus "$C/sock" "$cid")" = "EXITED $1" ]; }
-	wait_for 300 exited_with 3 || { diagnose "$cid"; cri cstatus "$C/sock" "$cid"; false; }
 	run cat "$T/logs/job.log"
 	assert_line --regexp ' stdout F hello from the pod$'
 	# the pause container's IPC and UTS namespaces, which are not the host's
@@ -190,18 +205,10 @@ sandbox_init() { cut -d' ' -f1 "/proc/$1/task/$1/children"; }
 	printf '{"cniVersion": "0.4.0", "name": "mlrun-pod", "plugins": [{"type": "ptp", "ipMasq": false, "ipam": {"type": "host-local", "subnet": "10.88.7.0/24", "dataDir": "%s"}}]}\n' \
 		"$T/cni-data" >"$CNI_DIR/10-mlrun.conflist"
 	start_containerd
-	local modes=pod,container,pod pod cid sup init
-	run cri runpod "$C/sock" mlrun net-pod "$T/logs" "$modes"
-	[ "$status" -eq 0 ] || { show_configs; echo "$output"; false; }
-	pod=$output
-	sup=$(cri podstatus "$C/sock" "$pod" | "$PY" -c 'import json, sys; print(json.loads(sys.stdin.read().split(" ", 1)[1])["pid"])')
-	init=$(sandbox_init "$sup")
-	run cri run "$C/sock" "$pod" web "$T/logs" web.log "$modes" "$PAUSE" \
+	local modes=pod,container,pod pod cid init
+	start_pod net-pod "$modes"
+	run_in_pod web web.log "$modes" 0 \
 		sh -c 'readlink /proc/self/ns/net; cat /proc/self/net/dev; echo "ifindex $(cat /sys/class/net/eth0/ifindex)"'
-	[ "$status" -eq 0 ] || { show_configs; diagnose "$pod"; echo "$output"; false; }
-	cid=$output
-	exited_with() { [ "$(cri cstatus "$C/sock" "$cid")" = "EXITED $1" ]; }
-	wait_for 300 exited_with 0 || { diagnose "$cid"; cri cstatus "$C/sock" "$cid"; cat "$T/logs/web.log"; false; }
 	run cat "$T/logs/web.log"
 	assert_line --regexp " stdout F $(readlink "/proc/$init/ns/net" | sed 's/[][]/\\&/g')\$"
 	assert_line --regexp ' stdout F +eth0:'

@@ -32,6 +32,8 @@ setup_file() {
 	mkdir -p "$RL_DIR/rootbin"
 	ln -s "$MLRUN" "$RL_DIR/rootbin/mlrun-oci"
 	export RL_DIR OCI_ROOT_BIN=$RL_DIR/rootbin/mlrun-oci
+	# mkbundle (tests/oci/lib.bash): bundles the test user owns, each with a copy of the image
+	export MKBUNDLE_ROOTFS=$RL_DIR/img MKBUNDLE_OWNER=$TEST_USER
 }
 
 teardown_file() {
@@ -50,25 +52,6 @@ setup() { require_root; }
 
 uid_of() { id -u "$TEST_USER"; }
 gid_of() { id -g "$TEST_USER"; }
-
-# A bundle in DIR (owned by the test user) running sh -c COMMAND; python statements edit c.
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	# a copy the bundle's owner owns: a user's mlrun-oci creates the mount points in it
-	[ -e "$dir/rootfs" ] || cp -a "$RL_DIR/img" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', cmd]
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-	chown -R "$TEST_USER" "$dir"
-}
 
 # The user's private state directory for direct runs.
 user_root() {

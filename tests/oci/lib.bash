@@ -19,10 +19,17 @@ oci_setup_file() {
 # mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c, the config]: a bundle in DIR whose
 # config is crun's default spec, without a terminal, running sh -c COMMAND. A suite's
 # $MKBUNDLE_PY (Python: helpers for its edits, or its own defaults) runs before the statements.
+# The root is a link to $OCI_DIR/rootfs, or a copy of $MKBUNDLE_ROOTFS when a suite sets it, and
+# the bundle is chowned to $MKBUNDLE_OWNER when set (a user's mlrun-oci creates its mount points
+# in a root the user owns).
 mkbundle() {
 	local dir=$1 cmd=$2 edit=${3:-}
 	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
+	if [ -n "${MKBUNDLE_ROOTFS:-}" ]; then
+		[ -e "$dir/rootfs" ] || cp -a "$MKBUNDLE_ROOTFS" "$dir/rootfs"
+	else
+		[ -e "$dir/rootfs" ] || ln -s "$OCI_DIR/rootfs" "$dir/rootfs"
+	fi
 	(cd "$dir" && rm -f config.json && crun spec) || return 1
 	"$PY" - "$dir/config.json" "$cmd" "${MKBUNDLE_PY:-}" "$edit" <<'EOF'
 import json, sys
@@ -34,6 +41,7 @@ exec(prelude)
 exec(edit)
 json.dump(c, open(path, 'w'), indent=1)
 EOF
+	[ -z "${MKBUNDLE_OWNER:-}" ] || chown -R "$MKBUNDLE_OWNER" "$dir"
 }
 
 oci() { "$OCI" --root "$OCI_ROOT" "$@"; }

@@ -8,6 +8,7 @@
 # (tests/vm/oci-config.bats, tests/vm/oci-pod.bats).
 
 load helpers
+load oci/lib
 
 setup_file() {
 	require_root
@@ -19,31 +20,14 @@ setup_file() {
 	ln -s "${USER_MLRUN##*/}" "$USER_DIR/bin/mlrun-oci"
 	chmod -R a+rX "$OCI_DIR"
 	export OCI="$USER_DIR/bin/mlrun-oci" OCI_ROOT=$OCI_DIR/state
+	# mkbundle, oci (tests/oci/lib.bash): each bundle with a copy of this root
+	export MKBUNDLE_ROOTFS=$OCI_DIR/rootfs
 }
 
 teardown_file() { unstage_for_user; }
 
 setup() { require_root; }
 
-# mkbundle DIR 'SHELL COMMAND' [PYTHON STATEMENTS on c, the config]: crun's default spec without
-# a terminal, running sh -c COMMAND (as tests/oci.bats).
-mkbundle() {
-	local dir=$1 cmd=$2 edit=${3:-}
-	mkdir -p "$dir"
-	[ -e "$dir/rootfs" ] || cp -a "$OCI_DIR/rootfs" "$dir/rootfs"
-	(cd "$dir" && rm -f config.json && crun spec) || return 1
-	"$PY" - "$dir/config.json" "$cmd" "$edit" <<'EOF'
-import json, sys
-path, cmd, edit = sys.argv[1:4]
-c = json.load(open(path))
-c['process']['terminal'] = False
-c['process']['args'] = ['sh', '-c', cmd]
-exec(edit)
-json.dump(c, open(path, 'w'), indent=1)
-EOF
-}
-
-oci() { "$OCI" --root "$OCI_ROOT" "$@"; }
 exited() { [ "$(jfield "$1" 'r["status"]')" = exited ]; }
 # CAP_SYS_RESOURCE (bit 24) in this shell's effective set: this project's host root lacks it
 has_sys_resource() { (($(printf '%d' "0x$(sed -n 's/^CapEff:\t//p' /proc/self/status)") >> 24 & 1)); }
